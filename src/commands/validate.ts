@@ -1,0 +1,28 @@
+/** `meshdev validate`: check a config and report every problem at once. */
+import type { Command } from 'commander';
+import { ConfigError } from '../config/config-error.js';
+import { summarize } from '../config/summary.js';
+import { loadConfigFor } from '../cli/config-option.js';
+import { formatIssues, issuesAsJson } from '../cli/format-issues.js';
+import { EXIT } from '../cli/user-error.js';
+
+/** Registers `validate` on the program. */
+export function registerValidate(program: Command): void {
+  program
+    .command('validate')
+    .description('check mesh.config.yaml and list every problem with its line and column')
+    .option('-c, --config <file>', 'config file (default: nearest mesh.config.yaml)')
+    .option('--json', 'print problems as JSON: [{file,line,column,path,message,hint}]')
+    .addHelpText('after', '\nExample:\n  $ meshdev validate -c ./mesh.config.yaml\n')
+    .action((options: { config?: string; json?: boolean }) => {
+      try {
+        const config = loadConfigFor(options.config);
+        process.stdout.write(options.json ? '[]\n' : `${summarize(config)} — ok\n`);
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        if (options.json) process.stdout.write(`${issuesAsJson(error.issues)}\n`);
+        else process.stderr.write(`${formatIssues(error.issues)}\n`);
+        process.exitCode = EXIT.userError;
+      }
+    });
+}

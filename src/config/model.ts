@@ -1,0 +1,193 @@
+/**
+ * The normalized, frozen config the rest of the program sees: durations in ms, sizes in
+ * bytes, defaults filled, every service expanded into its instances, and outbound
+ * listener ports allocated. Nothing outside `src/config/` ever sees raw YAML.
+ */
+
+/** The version name of a service declared without `versions:`. */
+export const DEFAULT_VERSION = 'default';
+
+export type MtlsMode = 'strict' | 'permissive' | 'off';
+
+export interface HeaderMatch {
+  exact?: string;
+  present?: boolean;
+  regex?: string;
+}
+
+/** A request match: every given condition must hold. */
+export interface Match {
+  methods?: readonly string[];
+  /** Exact (`/charges`), prefix (`/api/*`) or template (`/items/:id`). */
+  path?: string;
+  headers?: Readonly<Record<string, HeaderMatch>>;
+}
+
+export interface RouteRule {
+  match?: Match;
+  to?: string;
+  split?: ReadonlyArray<{ version: string; weight: number }>;
+}
+
+/** A latency: fixed, or log-normal fitted to its median and 99th percentile (ms). */
+export type Latency = { fixedMs: number } | { p50Ms: number; p99Ms: number };
+
+export interface FaultRule {
+  /** Stable id: `file:<service>:<index>` for file faults. */
+  id: string;
+  service: string;
+  /** Only this version, when set (runtime faults may target one). */
+  version?: string;
+  match?: Match;
+  delay?: Latency & { percent: number };
+  abort?: { status: number; percent: number };
+  reset?: { percent: number };
+  bandwidth?: { bytesPerSecond: number; percent: number };
+}
+
+export type RetryCondition = '5xx' | 'gateway-error' | 'reset' | 'connect-failure' | number;
+
+export interface RetryPolicy {
+  /** Retries after the first try (Istio semantics). */
+  attempts: number;
+  perTryTimeoutMs?: number;
+  retryOn: readonly RetryCondition[];
+}
+
+export interface CircuitBreakerPolicy {
+  consecutiveErrors: number;
+  openForMs: number;
+  maxConcurrent?: number;
+}
+
+export interface AllowRule {
+  from: string;
+  methods?: readonly string[];
+  paths?: readonly string[];
+}
+
+export interface HealthCheck {
+  path?: string;
+  intervalMs: number;
+  timeoutMs: number;
+}
+
+export interface SimCall {
+  service: string;
+  method: string;
+  path: string;
+  headers?: Readonly<Record<string, string>>;
+  body?: unknown;
+  onError: 'fail' | 'ignore' | number;
+}
+
+export interface SimErrors {
+  status: number;
+  percent: number;
+}
+
+export interface SimRoute {
+  method: string;
+  path: string;
+  status: number;
+  headers?: Readonly<Record<string, string>>;
+  body?: unknown;
+  latency?: Latency;
+  errors?: SimErrors;
+  calls: readonly SimCall[];
+}
+
+export interface SimSpec {
+  routes: readonly SimRoute[];
+  latency?: Latency;
+  errors?: SimErrors;
+}
+
+/** One running copy of a service: service × version. */
+export interface InstanceConfig {
+  service: string;
+  version: string;
+  port?: number;
+  command?: string;
+  /** Absolute working directory for `command`. */
+  cwd: string;
+  env: Readonly<Record<string, string>>;
+  health?: HealthCheck;
+  sim?: SimSpec;
+}
+
+export interface ServiceConfig {
+  name: string;
+  /** True when the service declared `versions:`. */
+  versioned: boolean;
+  instances: readonly InstanceConfig[];
+  upstreams: readonly string[];
+  routes: readonly RouteRule[];
+  faults: readonly FaultRule[];
+  timeoutMs?: number;
+  retries?: RetryPolicy;
+  circuitBreaker?: CircuitBreakerPolicy;
+  /** Who may call this service; defaults filled (its declared callers, plus gateway). */
+  allow: readonly AllowRule[];
+  /** Absolute path of the OpenAPI document, when given. */
+  spec?: string;
+}
+
+export interface GatewayRoute {
+  path: string;
+  service: string;
+  version?: string;
+  stripPrefix: boolean;
+}
+
+export interface GatewayConfig {
+  port: number;
+  /** `true` when gateway.port serves HTTPS; a number for an extra HTTPS port. */
+  tls: boolean | number;
+  routes: readonly GatewayRoute[];
+}
+
+/** The listener an app calls for one of its upstreams. */
+export interface OutboundSpec {
+  caller: string;
+  service: string;
+  port: number;
+  /** The env var the caller reads, e.g. `PAYMENTS_URL`. */
+  envVar: string;
+}
+
+export interface LoadSpec {
+  name: string;
+  method: string;
+  path: string;
+  headers?: Readonly<Record<string, string>>;
+  body?: unknown;
+  rps?: number;
+  concurrency?: number;
+  durationMs?: number;
+  rampMs?: number;
+}
+
+export interface MeshSettings {
+  name: string;
+  trustDomain: string;
+  namespace: string;
+  mtls: MtlsMode;
+  certTtlMs: number;
+  adminPort: number;
+  portsFrom: number;
+  seed?: number;
+}
+
+/** A validated, normalized, deeply frozen mesh config. */
+export interface MeshConfig {
+  /** Absolute path of the config file. */
+  file: string;
+  /** sha256 of the file's text, for reload de-duplication. */
+  hash: string;
+  mesh: MeshSettings;
+  gateway?: GatewayConfig;
+  services: readonly ServiceConfig[];
+  outbound: readonly OutboundSpec[];
+  load: readonly LoadSpec[];
+}

@@ -1,0 +1,215 @@
+/**
+ * Builds the runtime `MeshConfig` from a schema-valid, rule-checked `RawConfig`:
+ * expands instances, fills defaults that depend on other keys (allow lists), allocates
+ * outbound ports in config order, and freezes the result.
+ */
+import path from 'node:path';
+import { envVarName } from './names.js';
+import {
+  DEFAULT_VERSION,
+  type AllowRule,
+  type FaultRule,
+  type InstanceConfig,
+  type Latency,
+  type Match,
+  type MeshConfig,
+  type ServiceConfig,
+  type SimSpec,
+} from './model.js';
+import type { RawConfig, RawFault, RawInstance, RawMatch, RawService, RawSim } from './schema.js';
+
+/** Normalizes and deep-freezes a config; `file` is absolute, `hash` its content hash. */
+export function normalize(raw: RawConfig, file: string, hash: string): MeshConfig {
+  const dir = path.dirname(file);
+  const callersOf = new Map<string, string[]>();
+  for (const [name, service] of Object.entries(raw.services)) {
+    for (const upstream of service.upstreams) {
+      callersOf.set(upstream, [...(callersOf.get(upstream) ?? []), name]);
+    }
+  }
+  const gatewayTargets = new Set(raw.gateway?.routes.map((route) => route.service) ?? []);
+
+  const services: ServiceConfig[] = Object.entries(raw.services).map(([name, service]) => ({
+    name,
+    versioned: service.versions !== undefined,
+    instances: instancesOf(name, service, dir),
+    upstreams: service.upstreams,
+    routes: service.routes.map((route) => ({
+      match: route.match && toMatch(route.match),
+      to: route.to,
+      split:
+        route.split &&
+        Object.entries(route.split).map(([version, weight]) => ({ version, weight })),
+    })),
+    faults: service.faults.map((fault, i) => toFault(fault, `file:${name}:${i}`, name)),
+    timeoutMs: service.timeout,
+    retries: service.retries && {
+      attempts: service.retries.attempts,
+      perTryTimeoutMs: service.retries.perTryTimeout,
+      retryOn: service.retries.retryOn,
+    },
+    circuitBreaker: service.circuitBreaker && {
+      consecutiveErrors: service.circuitBreaker.consecutiveErrors,
+      openForMs: service.circuitBreaker.openFor,
+      maxConcurrent: service.circuitBreaker.maxConcurrent,
+    },
+    allow: service.allow
+      ? service.allow.map((rule): AllowRule => (typeof rule === 'string' ? { from: rule } : rule))
+      : [
+          ...(callersOf.get(name) ?? []).map((from) => ({ from })),
+          ...(gatewayTargets.has(name) ? [{ from: 'gateway' }] : []),
+        ],
+    spec: service.spec && path.resolve(dir, service.spec),
+  }));
+
+  let nextPort = raw.mesh.ports.from;
+  const outbound = services.flatMap((service) =>
+    service.upstreams.map((upstream) => ({
+      caller: service.name,
+      service: upstream,
+      port: nextPort++,
+      envVar: envVarName(upstream),
+    })),
+  );
+
+  const config: MeshConfig = {
+    file,
+    hash,
+    mesh: {
+      name: raw.mesh.name,
+      trustDomain: raw.mesh.trustDomain,
+      namespace: raw.mesh.namespace,
+      mtls: raw.mesh.mtls,
+      certTtlMs: raw.mesh.certTTL,
+      adminPort: raw.mesh.admin.port,
+      portsFrom: raw.mesh.ports.from,
+      seed: raw.mesh.seed,
+    },
+    gateway: raw.gateway && {
+      port: raw.gateway.port,
+      tls: typeof raw.gateway.tls === 'object' ? raw.gateway.tls.port : raw.gateway.tls,
+      routes: raw.gateway.routes,
+    },
+    services,
+    outbound,
+    load: raw.load.map((load, i) => ({
+      name: load.name ?? `load-${i + 1}`,
+      method: load.method,
+      path: load.path,
+      headers: load.headers,
+      body: load.body,
+      rps: load.rps,
+      concurrency: load.concurrency,
+      durationMs: load.duration,
+      rampMs: load.ramp,
+    })),
+  };
+  return deepFreeze(config);
+}
+
+function instancesOf(name: string, service: RawService, dir: string): InstanceConfig[] {
+  const entries: Array<[string, RawInstance]> = service.versions
+    ? Object.entries(service.versions)
+    : [[DEFAULT_VERSION, service]];
+  return entries.map(([version, instance]) => ({
+    service: name,
+    version,
+    port: instance.port,
+    command: instance.command,
+    cwd: path.resolve(dir, instance.cwd ?? service.cwd ?? '.'),
+    env: { ...service.env, ...instance.env },
+    health: (instance.health ?? service.health) && {
+      path: (instance.health ?? service.health)!.path,
+      intervalMs: (instance.health ?? service.health)!.interval,
+      timeoutMs: (instance.health ?? service.health)!.timeout,
+    },
+    sim: instance.sim && toSim(instance.sim),
+  }));
+}
+
+function toMatch(match: RawMatch): Match {
+  return {
+    methods:
+      match.method === undefined
+        ? undefined
+        : Array.isArray(match.method)
+          ? match.method
+          : [match.method],
+    path: match.path,
+    headers:
+      match.headers &&
+      Object.fromEntries(
+        Object.entries(match.headers).map(([name, value]) => [
+          name.toLowerCase(),
+          typeof value === 'string' ? { exact: value } : value,
+        ]),
+      ),
+  };
+}
+
+function toLatency(value: number | { p50: number; p99: number }): Latency {
+  return typeof value === 'number' ? { fixedMs: value } : { p50Ms: value.p50, p99Ms: value.p99 };
+}
+
+function toFault(fault: RawFault, id: string, service: string): FaultRule {
+  const fallback = fault.percent ?? 100;
+  const { delay, abort, reset, bandwidth } = fault;
+  return {
+    id,
+    service,
+    match: fault.match && toMatch(fault.match),
+    delay:
+      delay === undefined
+        ? undefined
+        : typeof delay === 'number'
+          ? { fixedMs: delay, percent: fallback }
+          : {
+              ...(delay.duration !== undefined
+                ? { fixedMs: delay.duration }
+                : { p50Ms: delay.p50!, p99Ms: delay.p99! }),
+              percent: delay.percent ?? fallback,
+            },
+    abort:
+      abort === undefined
+        ? undefined
+        : typeof abort === 'number'
+          ? { status: abort, percent: fallback }
+          : { status: abort.status, percent: abort.percent ?? fallback },
+    reset:
+      reset === undefined
+        ? undefined
+        : { percent: (reset === true ? undefined : reset.percent) ?? fallback },
+    bandwidth:
+      bandwidth === undefined
+        ? undefined
+        : typeof bandwidth === 'number'
+          ? { bytesPerSecond: bandwidth, percent: fallback }
+          : { bytesPerSecond: bandwidth.rate, percent: bandwidth.percent ?? fallback },
+  };
+}
+
+function toSim(sim: RawSim): SimSpec {
+  return {
+    latency: sim.latency === undefined ? undefined : toLatency(sim.latency),
+    errors: sim.errors,
+    routes: sim.routes.map((route) => ({
+      method: route.method,
+      path: route.path,
+      status: route.status,
+      headers: route.headers,
+      body: route.body,
+      latency: route.latency === undefined ? undefined : toLatency(route.latency),
+      errors: route.errors,
+      calls: route.calls ?? [],
+    })),
+  };
+}
+
+/** Freezes an object graph so no consumer can change the applied config by accident. */
+export function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

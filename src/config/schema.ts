@@ -1,0 +1,313 @@
+/**
+ * The one source of truth for `mesh.config.yaml`: a zod schema from which the TypeScript
+ * types (`RawConfig`), the JSON Schema (`meshdev schema`) and validation all derive.
+ * Cross-field rules (split sums, references between services, port clashes) live in
+ * `rules.ts`, which runs once this structural check passes.
+ *
+ * Messages may carry a hint after a newline: `issues.ts` splits it into its own field.
+ */
+import { z } from 'zod';
+import { DURATION_PATTERN, SIZE_PATTERN, parseDuration, parseSize } from './units.js';
+
+const hinted = (message: string, hint: string) => `${message}\n${hint}`;
+
+/** A duration such as `250ms`, `2s`, `1m` or `24h`, normalized to milliseconds. */
+const duration = z
+  .string({
+    error: (issue) =>
+      typeof issue.input === 'number'
+        ? hinted(
+            `expected a duration such as "250ms" or "2s", got the bare number ${issue.input}`,
+            `add a unit: ${issue.input}ms or ${issue.input}s`,
+          )
+        : 'expected a duration such as "250ms", "2s", "1m" or "24h"',
+  })
+  .regex(new RegExp(DURATION_PATTERN), {
+    error: (issue) =>
+      hinted(
+        `"${String(issue.input)}" is not a duration`,
+        'write a number followed by ms, s, m, h or d, e.g. "250ms" or "2s"',
+      ),
+  })
+  .transform((text) => parseDuration(text)!)
+  .meta({ description: 'A duration: 250ms, 2s, 1m, 24h' });
+
+/** A byte size such as `512`, `64KiB` or `1MB`, normalized to bytes. */
+const size = z
+  .union([z.number().int().positive(), z.string().regex(new RegExp(SIZE_PATTERN))], {
+    error: () =>
+      hinted('expected a size such as "64KiB"', 'write a number followed by B, KB, KiB, MB or MiB'),
+  })
+  .transform((value) => (typeof value === 'number' ? value : parseSize(value)!))
+  .meta({ description: 'A size in bytes: 512, 8KiB, 1MB' });
+
+const percent = z
+  .number({ error: 'expected a percent between 0 and 100 (floats allowed)' })
+  .min(0, { error: 'a percent cannot be below 0' })
+  .max(100, { error: (issue) => `a percent cannot exceed 100, got ${String(issue.input)}` })
+  .meta({ description: 'A percent between 0 and 100; floats allowed' });
+
+const port = z
+  .number({ error: 'expected a port number between 1 and 65535' })
+  .int({ error: 'a port must be a whole number' })
+  .min(1, { error: (issue) => `port ${String(issue.input)} is out of range (1–65535)` })
+  .max(65535, { error: (issue) => `port ${String(issue.input)} is out of range (1–65535)` });
+
+const httpStatus = z
+  .number({ error: 'expected an HTTP status code between 200 and 599' })
+  .int()
+  .min(200, { error: (issue) => `status ${String(issue.input)} is out of range (200–599)` })
+  .max(599, { error: (issue) => `status ${String(issue.input)} is out of range (200–599)` });
+
+const positiveInt = z.number().int({ error: 'expected a whole number' }).positive();
+
+const urlPath = z
+  .string({ error: 'expected a URL path starting with "/"' })
+  .startsWith('/', { error: (issue) => `"${String(issue.input)}" must start with "/"` });
+
+const method = z
+  .string()
+  .regex(/^[A-Za-z]+$/, { error: 'expected an HTTP method such as GET or POST' })
+  .transform((m) => m.toUpperCase());
+
+const scalarText = z
+  .union([z.string(), z.number(), z.boolean()], { error: 'expected a string' })
+  .transform(String);
+
+const env = z.record(z.string(), scalarText).meta({ description: 'Environment variables' });
+const headers = z.record(z.string(), scalarText);
+
+/** A JSON-compatible body for simulated responses and generated load. */
+const jsonBody = z.json();
+
+const latency = z.union([
+  duration,
+  z.strictObject({ p50: duration, p99: duration }).meta({
+    description: 'A log-normal latency fitted to its median and 99th percentile',
+  }),
+]);
+
+const headerMatch = z.union([
+  scalarText.meta({ description: 'Exact value' }),
+  z.strictObject({
+    exact: z.string().optional(),
+    present: z.boolean().optional(),
+    regex: z.string().optional(),
+  }),
+]);
+
+/** Request match shared by routes and faults: method, path and headers must all match. */
+const match = z
+  .strictObject({
+    method: z.union([method, z.array(method).min(1)]).optional(),
+    path: urlPath
+      .optional()
+      .meta({ description: 'Exact (/charges), prefix (/api/*) or template (/items/:id)' }),
+    headers: z.record(z.string(), headerMatch).optional(),
+  })
+  .meta({ description: 'Which requests this applies to; all given conditions must match' });
+
+const route = z.strictObject({
+  match: match.optional(),
+  to: z.string().optional().meta({ description: 'Send every matching request to this version' }),
+  split: z
+    .record(z.string(), percent)
+    .optional()
+    .meta({ description: 'Weights per version; they must sum to 100' }),
+});
+
+const delayFault = z.union([
+  duration,
+  z.strictObject({
+    duration: duration.optional(),
+    p50: duration.optional(),
+    p99: duration.optional(),
+    percent: percent.optional(),
+  }),
+]);
+const abortFault = z.union([
+  httpStatus,
+  z.strictObject({ status: httpStatus, percent: percent.optional() }),
+]);
+const resetFault = z.union([z.literal(true), z.strictObject({ percent: percent.optional() })]);
+const bandwidthFault = z.union([
+  size,
+  z.strictObject({
+    rate: size.meta({ description: 'Bytes per second' }),
+    percent: percent.optional(),
+  }),
+]);
+
+const fault = z.strictObject({
+  match: match.optional(),
+  percent: percent.optional().meta({ description: 'Default percent for the actions below' }),
+  delay: delayFault.optional(),
+  abort: abortFault.optional(),
+  reset: resetFault.optional(),
+  bandwidth: bandwidthFault.optional(),
+});
+
+const retryOn = z.union([
+  z.enum(['5xx', 'gateway-error', 'reset', 'connect-failure'], {
+    error: (issue) =>
+      hinted(
+        `"${String(issue.input)}" is not a retry condition`,
+        'use 5xx, gateway-error, reset, connect-failure or a status code such as 503',
+      ),
+  }),
+  httpStatus,
+]);
+
+const retries = z.strictObject({
+  attempts: z
+    .number()
+    .int()
+    .min(0)
+    .max(10)
+    .default(2)
+    .meta({ description: 'Retries after the first try (Istio semantics)' }),
+  perTryTimeout: duration.optional(),
+  retryOn: z.array(retryOn).default(['5xx', 'reset', 'connect-failure']),
+});
+
+const circuitBreaker = z.strictObject({
+  consecutiveErrors: positiveInt.default(5),
+  openFor: duration.prefault('30s'),
+  maxConcurrent: positiveInt.optional(),
+});
+
+const health = z.strictObject({
+  path: urlPath.optional().meta({ description: 'HTTP path; a TCP connect when absent' }),
+  interval: duration.prefault('2s'),
+  timeout: duration.prefault('1s'),
+});
+
+const allowRule = z.union([
+  z.string(),
+  z.strictObject({
+    from: z.string(),
+    methods: z.array(method).min(1).optional(),
+    paths: z
+      .array(z.string())
+      .min(1)
+      .optional()
+      .meta({ description: 'Exact, "prefix*" or "*suffix"' }),
+  }),
+]);
+
+const errorRate = z.strictObject({ status: httpStatus.default(500), percent });
+
+const simCall = z.strictObject({
+  service: z.string(),
+  method: method.default('GET'),
+  path: urlPath,
+  headers: headers.optional(),
+  body: jsonBody.optional(),
+  onError: z
+    .union([z.enum(['fail', 'ignore']), httpStatus])
+    .default('fail')
+    .meta({ description: 'fail: answer 502; ignore: carry on; a status: answer it' }),
+});
+
+const simRoute = z.strictObject({
+  method: method.default('GET'),
+  path: urlPath,
+  status: httpStatus.default(200),
+  headers: headers.optional(),
+  body: jsonBody.optional(),
+  latency: latency.optional(),
+  errors: errorRate.optional(),
+  calls: z.array(simCall).optional(),
+});
+
+const sim = z.strictObject({
+  routes: z.array(simRoute).default([]),
+  latency: latency.optional(),
+  errors: errorRate.optional(),
+});
+
+const instanceFields = {
+  port: port.optional().meta({ description: "The dev server's own port" }),
+  command: z.string().min(1).optional(),
+  cwd: z.string().optional(),
+  env: env.optional(),
+  health: health.optional(),
+  sim: sim.optional(),
+};
+
+const instance = z.strictObject(instanceFields);
+
+/** One entry of `services:`. */
+export const serviceSchema = z.strictObject({
+  ...instanceFields,
+  upstreams: z.array(z.string()).default([]),
+  versions: z.record(z.string(), instance).optional(),
+  routes: z.array(route).default([]),
+  faults: z.array(fault).default([]),
+  timeout: duration.optional().meta({ description: 'Whole-call timeout, retries included' }),
+  retries: retries.optional(),
+  circuitBreaker: circuitBreaker.optional(),
+  allow: z.array(allowRule).optional(),
+  spec: z.string().optional().meta({ description: 'OpenAPI document of this service' }),
+});
+
+const gatewayRoute = z.strictObject({
+  path: urlPath,
+  service: z.string(),
+  version: z.string().optional(),
+  stripPrefix: z.boolean().default(false),
+});
+
+/** The `gateway:` section. */
+export const gatewaySchema = z.strictObject({
+  port,
+  tls: z
+    .union([z.boolean(), z.strictObject({ port })])
+    .default(false)
+    .meta({ description: 'HTTPS on the gateway; true uses port + 363 unless a port is given' }),
+  routes: z.array(gatewayRoute).min(1, { error: 'a gateway needs at least one route' }),
+});
+
+/** The `mesh:` section. */
+export const meshSchema = z.strictObject({
+  name: z.string().min(1),
+  trustDomain: z.string().default('meshdev.local'),
+  namespace: z.string().default('default'),
+  mtls: z.enum(['strict', 'permissive', 'off']).default('strict'),
+  certTTL: duration.prefault('24h'),
+  admin: z.strictObject({ port: port.default(15000) }).default({ port: 15000 }),
+  ports: z.strictObject({ from: port.default(15100) }).default({ from: 15100 }),
+  seed: z.number().int().optional().meta({ description: 'Seed for fault and split decisions' }),
+});
+
+/** One entry of `load:`. */
+export const loadSchema = z.strictObject({
+  name: z.string().optional(),
+  method: method.default('GET'),
+  path: urlPath,
+  headers: headers.optional(),
+  body: jsonBody.optional(),
+  rps: z.number().positive().optional().meta({ description: 'Open-loop constant rate' }),
+  concurrency: positiveInt.optional().meta({ description: 'Closed-loop workers' }),
+  duration: duration.optional(),
+  ramp: duration.optional(),
+});
+
+/** The structural schema of `mesh.config.yaml`. */
+export const configSchema = z
+  .strictObject({
+    version: z.literal(1, { error: 'expected version: 1' }),
+    mesh: meshSchema,
+    gateway: gatewaySchema.optional(),
+    services: z.record(z.string(), serviceSchema),
+    load: z.array(loadSchema).default([]),
+  })
+  .meta({ title: 'meshdev mesh.config.yaml' });
+
+/** The config as validated by the schema, before cross-field rules and normalization. */
+export type RawConfig = z.output<typeof configSchema>;
+export type RawService = z.output<typeof serviceSchema>;
+export type RawInstance = NonNullable<RawService['versions']>[string];
+export type RawMatch = NonNullable<RawService['routes'][number]['match']>;
+export type RawFault = RawService['faults'][number];
+export type RawSim = NonNullable<RawService['sim']>;
