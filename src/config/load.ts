@@ -65,8 +65,9 @@ export function loadConfigText(text: string, file: string, options: LoadOptions 
   };
 
   if (doc.errors.length > 0) {
+    // Later syntax errors are almost always echoes of the first: report that one.
     throw new ConfigError(
-      doc.errors.map((error) => {
+      doc.errors.slice(0, 1).map((error) => {
         const { line, column } = sources.position(error.pos[0]);
         return {
           file: name,

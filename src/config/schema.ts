@@ -63,7 +63,7 @@ const positiveInt = z.number().int({ error: 'expected a whole number' }).positiv
 
 const urlPath = z
   .string({ error: 'expected a URL path starting with "/"' })
-  .startsWith('/', { error: (issue) => `"${String(issue.input)}" must start with "/"` });
+  .regex(/^\//, { error: (issue) => `"${String(issue.input)}" must start with "/"` });
 
 const method = z
   .string()
@@ -296,7 +296,12 @@ export const loadSchema = z.strictObject({
 /** The structural schema of `mesh.config.yaml`. */
 export const configSchema = z
   .strictObject({
-    version: z.literal(1, { error: 'expected version: 1' }),
+    version: z.literal(1, {
+      error: (issue) =>
+        issue.input === undefined
+          ? hinted('missing required key "version"', 'add `version: 1` at the top of the file')
+          : `expected version: 1, got ${String(issue.input)}`,
+    }),
     mesh: meshSchema,
     gateway: gatewaySchema.optional(),
     services: z.record(z.string(), serviceSchema),

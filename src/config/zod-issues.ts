@@ -68,6 +68,18 @@ function collect(
     out.push(split(path, custom || `expected ${expected.join(' or ')}, got ${describe(value)}`));
     return;
   }
+  if (issue.code === 'invalid_value' && issue.message.startsWith('Invalid option')) {
+    const value = valueAt(input, path);
+    const options = issue.values.map(String);
+    const guess = typeof value === 'string' ? suggest(value, options) : undefined;
+    out.push({
+      path,
+      message:
+        `expected one of ${options.join(', ')}, got ${describe(value)}` +
+        (guess ? ` — did you mean "${guess}"?` : ''),
+    });
+    return;
+  }
   if (issue.code === 'invalid_type' && issue.message.startsWith('Invalid input')) {
     const value = valueAt(input, path);
     const message =
