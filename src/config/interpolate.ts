@@ -1,8 +1,8 @@
 /**
  * `${VAR}` and `${VAR:-default}` interpolation in string values, done on the YAML tree
  * so a missing variable is reported at the exact value that uses it. `$${` escapes a
- * literal `${`. An unquoted value that becomes a number or boolean is typed as one, so
- * `port: ${PORT:-3000}` is a port.
+ * literal `${`. An unquoted value (or one that is a single quoted reference) that becomes
+ * a number or boolean is typed as one, so `port: ${PORT:-3000}` is a port.
  */
 import { isScalar, Scalar, visit, type Document } from 'yaml';
 
@@ -36,7 +36,10 @@ export function interpolate(
         return whole;
       });
       if (replaced === original) return;
-      node.value = node.type === Scalar.PLAIN ? typed(replaced) : replaced;
+      // A value that is exactly one reference takes the type of what it becomes, quoted or
+      // not, so `port: "${PORT}"` (quotes are needed inside `{ }`) is a number.
+      const single = /^\$\{[^}]+\}$/.test(original);
+      node.value = node.type === Scalar.PLAIN || single ? typed(replaced) : replaced;
     },
   });
   return missing;

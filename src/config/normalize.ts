@@ -67,7 +67,7 @@ export function normalize(raw: RawConfig, file: string, hash: string): MeshConfi
     service.upstreams.map((upstream) => ({
       caller: service.name,
       service: upstream,
-      port: nextPort++,
+      port: nextPort === 0 ? 0 : nextPort++,
       envVar: envVarName(upstream),
     })),
   );

@@ -274,6 +274,7 @@ function checkPorts(config: RawConfig, report: Report): void {
   }
   const owners = new Map<number, PropertyKey[]>();
   for (const [path, port] of fixed) {
+    if (port === 0) continue; // any free port: cannot clash
     const owner = owners.get(port);
     if (owner)
       report(
@@ -283,7 +284,10 @@ function checkPorts(config: RawConfig, report: Report): void {
       );
     else owners.set(port, path);
   }
-  const outboundCount = Object.values(config.services).reduce((n, s) => n + s.upstreams.length, 0);
+  const outboundCount =
+    config.mesh.ports.from === 0
+      ? 0 // outbound listeners on free ports
+      : Object.values(config.services).reduce((n, s) => n + s.upstreams.length, 0);
   const from = config.mesh.ports.from;
   const to = from + outboundCount - 1;
   if (outboundCount > 0 && to > 65535) {

@@ -53,6 +53,13 @@ const port = z
   .min(1, { error: (issue) => `port ${String(issue.input)} is out of range (1–65535)` })
   .max(65535, { error: (issue) => `port ${String(issue.input)} is out of range (1–65535)` });
 
+/** A port meshdev listens on; 0 lets the OS pick a free one (handy in tests and CI). */
+const listenPort = z
+  .number({ error: 'expected a port number between 0 and 65535 (0: any free port)' })
+  .int({ error: 'a port must be a whole number' })
+  .min(0, { error: (issue) => `port ${String(issue.input)} is out of range (0–65535)` })
+  .max(65535, { error: (issue) => `port ${String(issue.input)} is out of range (0–65535)` });
+
 const httpStatus = z
   .number({ error: 'expected an HTTP status code between 200 and 599' })
   .int()
@@ -260,9 +267,9 @@ const gatewayRoute = z.strictObject({
 
 /** The `gateway:` section. */
 export const gatewaySchema = z.strictObject({
-  port,
+  port: listenPort,
   tls: z
-    .union([z.boolean(), z.strictObject({ port })])
+    .union([z.boolean(), z.strictObject({ port: listenPort })])
     .default(false)
     .meta({ description: 'HTTPS on the gateway; true uses port + 363 unless a port is given' }),
   routes: z.array(gatewayRoute).min(1, { error: 'a gateway needs at least one route' }),
@@ -275,8 +282,8 @@ export const meshSchema = z.strictObject({
   namespace: z.string().default('default'),
   mtls: z.enum(['strict', 'permissive', 'off']).default('strict'),
   certTTL: duration.prefault('24h'),
-  admin: z.strictObject({ port: port.default(15000) }).default({ port: 15000 }),
-  ports: z.strictObject({ from: port.default(15100) }).default({ from: 15100 }),
+  admin: z.strictObject({ port: listenPort.default(15000) }).default({ port: 15000 }),
+  ports: z.strictObject({ from: listenPort.default(15100) }).default({ from: 15100 }),
   seed: z.number().int().optional().meta({ description: 'Seed for fault and split decisions' }),
 });
 

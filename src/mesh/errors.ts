@@ -1,0 +1,110 @@
+/**
+ * The one catalog of errors the mesh itself answers with: code, HTTP status, response
+ * flag and message template. `meshErrorBody` turns one into the JSON body users see.
+ */
+import type { ResponseFlag } from '../telemetry/call-record.js';
+
+interface CatalogEntry {
+  status: number;
+  flag: ResponseFlag | null;
+  message: (context: ErrorContext) => string;
+}
+
+/** What a message template may mention. */
+export interface ErrorContext {
+  service: string;
+  version?: string;
+  caller?: string;
+  port?: number;
+  detail?: string;
+  path?: string;
+  timeoutMs?: number;
+}
+
+/** Every error the mesh produces. */
+export const MESH_ERRORS = {
+  no_route: {
+    status: 404,
+    flag: 'NR',
+    message: (c) => `no route of ${c.service} matches ${c.path ?? 'this request'}`,
+  },
+  upstream_unreachable: {
+    status: 502,
+    flag: 'UF',
+    message: (c) =>
+      `${label(c)} is unreachable on 127.0.0.1:${c.port ?? '?'}${c.detail ? ` (${c.detail})` : ''} — is the service running?`,
+  },
+  upstream_reset: {
+    status: 502,
+    flag: 'UC',
+    message: (c) => `${label(c)} closed the connection before answering`,
+  },
+  upstream_timeout: {
+    status: 504,
+    flag: 'UT',
+    message: (c) => `${label(c)} did not answer within ${c.timeoutMs ?? '?'}ms`,
+  },
+  circuit_open: {
+    status: 503,
+    flag: 'UO',
+    message: (c) => `circuit breaker for ${label(c)} is open${c.detail ? ` (${c.detail})` : ''}`,
+  },
+  overflow: {
+    status: 503,
+    flag: 'UO',
+    message: (c) => `${label(c)} is at its maxConcurrent limit${c.detail ? ` (${c.detail})` : ''}`,
+  },
+  fault_abort: {
+    status: 503,
+    flag: 'FI',
+    message: (c) => `fault injected by meshdev on ${label(c)}`,
+  },
+  gateway_no_route: {
+    status: 404,
+    flag: 'NR',
+    message: (c) => `no gateway route matches ${c.path ?? 'this path'}`,
+  },
+  unauthorized: {
+    status: 403,
+    flag: 'UAEX',
+    message: (c) => `${c.caller ?? 'caller'} is not allowed to call ${label(c)}`,
+  },
+} satisfies Record<string, CatalogEntry>;
+
+/** A code of the catalog. */
+export type MeshErrorCode = keyof typeof MESH_ERRORS;
+
+/** The JSON body of a mesh error: `{"error","message","service","version","flags"}`. */
+export interface MeshErrorBody {
+  error: MeshErrorCode;
+  message: string;
+  service: string;
+  version: string | null;
+  flags: ResponseFlag[];
+}
+
+/** Builds the body and status of a mesh error. */
+export function meshError(
+  code: MeshErrorCode,
+  context: ErrorContext,
+  extraFlags: ResponseFlag[] = [],
+  status?: number,
+): { status: number; body: MeshErrorBody } {
+  const entry: CatalogEntry = MESH_ERRORS[code];
+  const flags = [...extraFlags];
+  if (entry.flag && !flags.includes(entry.flag)) flags.push(entry.flag);
+  return {
+    status: status ?? entry.status,
+    body: {
+      error: code,
+      message: entry.message(context),
+      service: context.service,
+      version: context.version ?? null,
+      flags,
+    },
+  };
+}
+
+function label(c: ErrorContext): string {
+  return c.version && c.version !== 'default' ? `${c.service}@${c.version}` : c.service;
+}

@@ -1,0 +1,97 @@
+/**
+ * The request pipeline: an onion of small stages, ordered by an exported array. A stage
+ * either answers (returns an `Outcome`) or calls `next()` and may inspect or change what
+ * comes back — which is how retry sees a fault exactly as it would see a real failure.
+ */
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { ResponseFlag } from '../telemetry/call-record.js';
+import type { RequestBody } from './request-body.js';
+import type { ServiceView } from './service-view.js';
+import type { Random } from './random.js';
+
+/** Why an attempt failed without an upstream answer (used by retry conditions). */
+export type FailureCause = 'connect-failure' | 'reset' | 'timeout';
+
+/** What a stage returns: a response to stream to the caller, or a connection reset. */
+export type Outcome =
+  | {
+      kind: 'response';
+      status: number;
+      headers: Record<string, string | string[] | undefined>;
+      body: Readable | null;
+      cause?: FailureCause;
+    }
+  | { kind: 'reset'; injected: boolean };
+
+/** Calls the rest of the pipeline. */
+export type Next = () => Promise<Outcome>;
+
+/** One stage of the onion. */
+export interface Stage<C> {
+  readonly name: string;
+  handle(ctx: C, next: Next): Promise<Outcome>;
+}
+
+/** Injected time and randomness, so stages are exact under test. */
+export interface HopClock {
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** Everything the outbound-hop stages share for one call. */
+export interface HopContext {
+  readonly caller: string;
+  readonly service: ServiceView;
+  readonly method: string;
+  /** Path with query, as forwarded upstream. */
+  readonly path: string;
+  /** Path without the query, for matching. */
+  readonly pathname: string;
+  readonly headers: OutgoingHttpHeaders;
+  readonly body: RequestBody;
+  /** Aborted when the caller goes away. */
+  readonly clientSignal: AbortSignal;
+  /** A version fixed by the gateway route, bypassing splits. */
+  readonly pinnedVersion?: string;
+  readonly random: Random;
+  readonly clock: HopClock;
+  /** Route template for telemetry (set by the route stage). */
+  routeTemplate: string;
+  /** The matched route index, or -1 for the implicit default route. */
+  routeIndex: number;
+  /** Chosen by the split stage. */
+  version?: string;
+  /** Whole-call deadline (epoch ms), retries included. */
+  deadline?: number;
+  /** Aborted when the current attempt must stop (per-try timeout, caller gone). */
+  attemptSignal: AbortSignal;
+  attempts: number;
+  readonly flags: Set<ResponseFlag>;
+}
+
+/** Runs `stages` in order around a context; the last stage must answer. */
+export function runPipeline<C>(stages: readonly Stage<C>[], ctx: C): Promise<Outcome> {
+  const dispatch = (index: number): Promise<Outcome> => {
+    const stage = stages[index];
+    if (!stage) throw new Error('pipeline ended without an answer: the last stage must answer');
+    return stage.handle(ctx, () => dispatch(index + 1));
+  };
+  return dispatch(0);
+}
+
+/** Real time. */
+export const realClock: HopClock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
+    new Promise((resolve) => {
+      if (signal?.aborted) return resolve();
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      }
+      signal?.addEventListener('abort', done, { once: true });
+    }),
+};

@@ -1,0 +1,67 @@
+/**
+ * Writes a pipeline outcome to the caller: status and headers (hop-by-hop removed),
+ * then the body streamed as it arrives. An injected reset resets the caller's socket.
+ * Resolves when the response is done, with the bytes sent.
+ */
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Outcome } from './pipeline.js';
+import { forwardResponseHeaders } from './headers.js';
+
+/** How the response ended. */
+export interface Delivery {
+  status: number;
+  bytesOut: number;
+  /** False when the caller went away or the body broke mid-way. */
+  complete: boolean;
+}
+
+/** Sends `outcome` on `res`. `extra` headers are added (e.g. x-meshdev-attempts). */
+export function respond(
+  req: IncomingMessage,
+  res: ServerResponse,
+  outcome: Outcome,
+  extra: OutgoingHttpHeaders = {},
+): Promise<Delivery> {
+  if (outcome.kind === 'reset') {
+    resetSocket(req);
+    return Promise.resolve({ status: 0, bytesOut: 0, complete: true });
+  }
+  return new Promise((resolve) => {
+    let bytesOut = 0;
+    let settled = false;
+    const finish = (complete: boolean) => {
+      if (settled) return;
+      settled = true;
+      resolve({ status: outcome.status, bytesOut, complete });
+    };
+    res.on('finish', () => finish(true));
+    res.on('close', () => {
+      if (!res.writableFinished) outcome.body?.destroy();
+      finish(res.writableFinished);
+    });
+    if (res.destroyed) {
+      outcome.body?.destroy();
+      return finish(false);
+    }
+    res.writeHead(outcome.status, { ...forwardResponseHeaders(outcome.headers), ...extra });
+    const body = outcome.body;
+    if (!body) return void res.end();
+    body.on('data', (chunk: Buffer) => {
+      bytesOut += chunk.length;
+      if (!res.write(chunk)) body.pause();
+    });
+    res.on('drain', () => body.resume());
+    body.on('end', () => res.end());
+    body.on('error', () => {
+      // The upstream broke mid-body: cut the caller off rather than end cleanly.
+      res.destroy();
+    });
+  });
+}
+
+/** Resets the caller's TCP connection: the client sees ECONNRESET. */
+export function resetSocket(req: IncomingMessage): void {
+  const socket = req.socket as IncomingMessage['socket'] & { resetAndDestroy?: () => void };
+  if (typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
+  else socket.destroy();
+}

@@ -1,0 +1,241 @@
+/**
+ * The in-process runtime API: faults and splits changed live as overlays on the file
+ * config, and the state in force. Every change builds new immutable service views, so
+ * the next request sees it and requests in flight keep the view they started with.
+ */
+import type { FaultRule, MeshConfig, ServiceConfig } from '../config/model.js';
+import { CircuitBreaker } from './circuit-breaker.js';
+import {
+  compileFaults,
+  compileRoutes,
+  type InstanceTarget,
+  type ServiceView,
+} from './service-view.js';
+
+type Weights = ReadonlyArray<{ version: string; weight: number }>;
+
+/** A runtime change the mesh refuses, with the reason. */
+export class RuntimeChangeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RuntimeChangeError';
+  }
+}
+
+/** A fault added at runtime; `expiresAt` (epoch ms) ends it by itself. */
+export interface RuntimeFault extends FaultRule {
+  expiresAt?: number;
+}
+
+/** What `state()` reports per service. */
+export interface ServiceState {
+  name: string;
+  versions: string[];
+  faults: Array<FaultRule & { source: 'file' | 'runtime'; expiresAt?: number }>;
+  split: { weights: Record<string, number>; source: 'file' | 'runtime' } | null;
+  breakers: Record<string, string>;
+  targets: Record<string, number | null>;
+}
+
+export class MeshRuntime {
+  private readonly views = new Map<string, ServiceView>();
+  private readonly runtimeFaults = new Map<string, RuntimeFault[]>();
+  private readonly splits = new Map<string, Weights>();
+  private readonly breakers = new Map<string, CircuitBreaker>();
+  private readonly targets = new Map<string, InstanceTarget>();
+  private nextFaultId = 1;
+
+  constructor(
+    private config: MeshConfig,
+    private readonly now: () => number = Date.now,
+  ) {
+    for (const service of config.services) this.rebuild(service.name);
+  }
+
+  /** The current view of a service, or undefined when it does not exist. */
+  view(name: string): ServiceView | undefined {
+    this.expireFaults(name);
+    return this.views.get(name);
+  }
+
+  /** Records where an instance's inbound listener is. */
+  setTarget(service: string, version: string, port: number): void {
+    this.targets.set(key(service, version), { port });
+  }
+
+  /** Adds a runtime fault; returns it with its id. */
+  addFault(fault: Omit<RuntimeFault, 'id'>): RuntimeFault {
+    const service = this.service(fault.service);
+    if (
+      fault.version !== undefined &&
+      !service.instances.some((i) => i.version === fault.version)
+    ) {
+      throw new RuntimeChangeError(`${fault.service} has no version "${fault.version}"`);
+    }
+    const added: RuntimeFault = { ...fault, id: `rt-${this.nextFaultId++}` };
+    this.runtimeFaults.set(fault.service, [
+      ...(this.runtimeFaults.get(fault.service) ?? []),
+      added,
+    ]);
+    this.rebuild(fault.service);
+    return added;
+  }
+
+  /** Replaces every runtime fault of a service (the file's faults stay). */
+  setFaults(
+    serviceName: string,
+    faults: ReadonlyArray<Omit<RuntimeFault, 'id' | 'service'>>,
+  ): void {
+    this.service(serviceName);
+    this.runtimeFaults.set(
+      serviceName,
+      faults.map((fault) => ({ ...fault, service: serviceName, id: `rt-${this.nextFaultId++}` })),
+    );
+    this.rebuild(serviceName);
+  }
+
+  /** Removes one runtime fault by id; false when there is none. */
+  removeFault(id: string): boolean {
+    for (const [service, faults] of this.runtimeFaults) {
+      const kept = faults.filter((fault) => fault.id !== id);
+      if (kept.length !== faults.length) {
+        this.runtimeFaults.set(service, kept);
+        this.rebuild(service);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Removes every runtime fault (of one service, or all); returns how many. */
+  clearFaults(serviceName?: string): number {
+    let removed = 0;
+    for (const [service, faults] of this.runtimeFaults) {
+      if (serviceName !== undefined && service !== serviceName) continue;
+      removed += faults.length;
+      this.runtimeFaults.set(service, []);
+      this.rebuild(service);
+    }
+    return removed;
+  }
+
+  /** Sets (or with null, removes) the runtime split of a service. Weights must sum to 100. */
+  setSplit(serviceName: string, weights: Record<string, number> | null): void {
+    const service = this.service(serviceName);
+    if (weights === null) {
+      this.splits.delete(serviceName);
+      return this.rebuild(serviceName);
+    }
+    const versions = service.instances.map((instance) => instance.version);
+    if (!service.versioned) throw new RuntimeChangeError(`${serviceName} has no versions to split`);
+    for (const [version, weight] of Object.entries(weights)) {
+      if (!versions.includes(version)) {
+        throw new RuntimeChangeError(
+          `${serviceName} has no version "${version}" (versions: ${versions.join(', ')})`,
+        );
+      }
+      if (!(weight >= 0 && weight <= 100)) {
+        throw new RuntimeChangeError(`weight of ${version} must be 0–100, got ${weight}`);
+      }
+    }
+    const sum = Object.values(weights).reduce((a, b) => a + b, 0);
+    if (Math.abs(sum - 100) > 1e-6)
+      throw new RuntimeChangeError(`split weights sum to ${sum}, not 100`);
+    this.splits.set(
+      serviceName,
+      Object.entries(weights).map(([version, weight]) => ({ version, weight })),
+    );
+    this.rebuild(serviceName);
+  }
+
+  /** Everything in force, per service, with its source (file or runtime overlay). */
+  state(): ServiceState[] {
+    return this.config.services.map((service) => {
+      this.expireFaults(service.name);
+      const runtimeSplit = this.splits.get(service.name);
+      const fileSplit = service.routes.find((route) => route.split && !route.match)?.split;
+      const split = runtimeSplit ?? fileSplit;
+      return {
+        name: service.name,
+        versions: service.instances.map((instance) => instance.version),
+        faults: [
+          ...service.faults.map((fault) => ({ ...fault, source: 'file' as const })),
+          ...(this.runtimeFaults.get(service.name) ?? []).map((fault) => ({
+            ...fault,
+            source: 'runtime' as const,
+          })),
+        ],
+        split: split
+          ? {
+              weights: Object.fromEntries(split.map((entry) => [entry.version, entry.weight])),
+              source: runtimeSplit ? 'runtime' : 'file',
+            }
+          : null,
+        breakers: Object.fromEntries(
+          service.instances.flatMap((instance) => {
+            const breaker = this.breakers.get(key(service.name, instance.version));
+            return breaker ? [[instance.version, breaker.state()]] : [];
+          }),
+        ),
+        targets: Object.fromEntries(
+          service.instances.map((instance) => [
+            instance.version,
+            this.targets.get(key(service.name, instance.version))?.port ?? null,
+          ]),
+        ),
+      };
+    });
+  }
+
+  private service(name: string): ServiceConfig {
+    const service = this.config.services.find((candidate) => candidate.name === name);
+    if (!service) {
+      throw new RuntimeChangeError(
+        `no service "${name}" (services: ${this.config.services.map((s) => s.name).join(', ')})`,
+      );
+    }
+    return service;
+  }
+
+  private expireFaults(service: string): void {
+    const faults = this.runtimeFaults.get(service);
+    if (!faults?.some((fault) => fault.expiresAt !== undefined && fault.expiresAt <= this.now()))
+      return;
+    this.runtimeFaults.set(
+      service,
+      faults.filter((fault) => fault.expiresAt === undefined || fault.expiresAt > this.now()),
+    );
+    this.rebuild(service);
+  }
+
+  private rebuild(name: string): void {
+    const config = this.service(name);
+    const splitOverride = this.splits.get(name);
+    const breakers = this.breakers;
+    const targets = this.targets;
+    const now = this.now;
+    const view: ServiceView = {
+      name,
+      config,
+      versions: config.instances.map((instance) => instance.version),
+      routes: compileRoutes(config, splitOverride),
+      faults: compileFaults([...config.faults, ...(this.runtimeFaults.get(name) ?? [])]),
+      splitOverride,
+      breaker(version) {
+        if (!config.circuitBreaker) return undefined;
+        let breaker = breakers.get(key(name, version));
+        if (!breaker) {
+          breaker = new CircuitBreaker(config.circuitBreaker, now);
+          breakers.set(key(name, version), breaker);
+        }
+        return breaker;
+      },
+      target: (version) => targets.get(key(name, version)),
+    };
+    this.views.set(name, view);
+  }
+}
+
+function key(service: string, version: string): string {
+  return `${service}@${version}`;
+}

@@ -1,0 +1,55 @@
+/**
+ * A snapshot of one service as the data plane uses it: compiled routes and faults (file
+ * config plus runtime overlays), its policies and where each instance's inbound listener
+ * is. A call keeps the view it started with, so changes never disturb calls in flight.
+ */
+import type { FaultRule, ServiceConfig } from '../config/model.js';
+import type { CircuitBreaker } from './circuit-breaker.js';
+import { compileMatch, type CompiledMatch } from './match.js';
+
+export interface CompiledRoute {
+  index: number;
+  match: CompiledMatch;
+  to?: string;
+  split?: ReadonlyArray<{ version: string; weight: number }>;
+}
+
+export interface CompiledFault {
+  rule: FaultRule;
+  match: CompiledMatch;
+}
+
+/** Where an instance is reached: its inbound listener. */
+export interface InstanceTarget {
+  port: number;
+}
+
+export interface ServiceView {
+  readonly name: string;
+  readonly config: ServiceConfig;
+  readonly versions: readonly string[];
+  readonly routes: readonly CompiledRoute[];
+  readonly faults: readonly CompiledFault[];
+  /** The runtime split overlay, when one is set. */
+  readonly splitOverride?: ReadonlyArray<{ version: string; weight: number }>;
+  breaker(version: string): CircuitBreaker | undefined;
+  target(version: string): InstanceTarget | undefined;
+}
+
+/** Compiles routes, replacing every split by the runtime overlay when there is one. */
+export function compileRoutes(
+  config: ServiceConfig,
+  splitOverride: ReadonlyArray<{ version: string; weight: number }> | undefined,
+): CompiledRoute[] {
+  return config.routes.map((route, index) => ({
+    index,
+    match: compileMatch(route.match),
+    to: route.to,
+    split: route.split && (splitOverride ?? route.split),
+  }));
+}
+
+/** Compiles fault rules once per change. */
+export function compileFaults(rules: readonly FaultRule[]): CompiledFault[] {
+  return rules.map((rule) => ({ rule, match: compileMatch(rule.match) }));
+}

@@ -1,0 +1,51 @@
+/**
+ * Timeout stage, per attempt: each attempt gets `perTryTimeout` bounded by what is left
+ * of the whole-call `timeout` (retries included). When the timer fires, the attempt is
+ * aborted and answered 504 `UT`, which retry may retry like any 5xx.
+ */
+import { errorOutcome } from '../error-outcome.js';
+import type { HopContext, Outcome, Stage } from '../pipeline.js';
+import { discard } from './retry.js';
+
+export const timeoutStage: Stage<HopContext> = {
+  name: 'timeout',
+  async handle(ctx, next) {
+    const perTry = ctx.service.config.retries?.perTryTimeoutMs;
+    const left =
+      ctx.deadline === undefined ? undefined : Math.max(0, ctx.deadline - ctx.clock.now());
+    const budget =
+      perTry === undefined ? left : left === undefined ? perTry : Math.min(perTry, left);
+    const attempt = new AbortController();
+    const stopAttempt = () => attempt.abort();
+    ctx.clientSignal.addEventListener('abort', stopAttempt, { once: true });
+    ctx.attemptSignal = attempt.signal;
+    if (budget === undefined) {
+      try {
+        return await next();
+      } finally {
+        ctx.clientSignal.removeEventListener('abort', stopAttempt);
+      }
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), budget);
+    });
+    const running = next();
+    try {
+      const winner = await Promise.race([running, expired]);
+      if (winner !== 'timeout') return winner;
+      attempt.abort();
+      // The aborted attempt settles soon; drop whatever it produces.
+      running.then(discard, () => {});
+      ctx.flags.add('UT');
+      return errorOutcome(
+        'upstream_timeout',
+        { service: ctx.service.name, version: ctx.version, timeoutMs: budget },
+        { cause: 'timeout' },
+      ) as Outcome;
+    } finally {
+      clearTimeout(timer);
+      ctx.clientSignal.removeEventListener('abort', stopAttempt);
+    }
+  },
+};

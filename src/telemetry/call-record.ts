@@ -1,0 +1,40 @@
+/** Envoy-style response flags: every outcome explainable in one column. */
+export type ResponseFlag =
+  | 'DI' // delay injected
+  | 'FI' // fault abort injected
+  | 'FR' // fault reset injected
+  | 'BW' // bandwidth throttle injected
+  | 'UF' // upstream connect failure
+  | 'UT' // upstream timeout
+  | 'URX' // retries exhausted
+  | 'UO' // circuit breaker open or overflow
+  | 'NR' // no route
+  | 'UC' // upstream connection closed / reset
+  | 'UH' // no healthy upstream
+  | 'UAEX'; // unauthenticated or unauthorized
+
+/** One call record per hop: what a user needs to explain the call. */
+export interface CallRecord {
+  /** Epoch ms when the call started. */
+  time: number;
+  traceId: string;
+  requestId: string;
+  caller: string;
+  service: string;
+  /** The version that answered; empty when no instance was chosen (e.g. `NR`). */
+  version: string;
+  method: string;
+  path: string;
+  /** The route template that matched (gateway prefix or service route), if any. */
+  route: string;
+  /** 0 when the connection was reset before a response. */
+  status: number;
+  /** ms, retries included. */
+  durationMs: number;
+  bytesIn: number;
+  bytesOut: number;
+  flags: ResponseFlag[];
+  attempts: number;
+  /** `mutual_tls` or `none`, Istio's connection_security_policy. */
+  security: 'mutual_tls' | 'none';
+}
