@@ -11,6 +11,8 @@ import { EXIT, UserError } from './cli/user-error.js';
 import { registerInit } from './commands/init.js';
 import { registerSchema } from './commands/schema.js';
 import { registerValidate } from './commands/validate.js';
+import { registerUp } from './commands/up.js';
+import { registerEnv } from './commands/env.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -30,6 +32,8 @@ export function buildProgram(): Command {
   registerInit(program);
   registerValidate(program);
   registerSchema(program);
+  registerUp(program);
+  registerEnv(program);
   program.commands.forEach((command) => command.exitOverride());
   return program;
 }

@@ -99,7 +99,7 @@ export function meshError(
       error: code,
       message: entry.message(context),
       service: context.service,
-      version: context.version ?? null,
+      version: context.version && context.version !== 'default' ? context.version : null,
       flags,
     },
   };

@@ -28,7 +28,7 @@ export function compileMatch(match: Match | undefined): CompiledMatch {
   if (!match) return ALWAYS;
   const methods = match.methods && new Set(match.methods);
   const path = match.path === undefined ? undefined : compilePath(match.path);
-  const headers = Object.entries(match.headers ?? {}).map(([name, rule]) => {
+  const headers = Object.entries(match.headers ?? {}).map(([, rule]) => {
     const regex = rule.regex === undefined ? undefined : new RegExp(rule.regex);
     return (value: string | undefined) => {
       if (rule.present !== undefined) return (value !== undefined) === rule.present;

@@ -1,0 +1,148 @@
+/**
+ * `meshdev up`: start the mesh and show what flows through it. Headless (until the
+ * dashboard lands): a table of listeners, then one access-log line (or JSON object) per
+ * call. SIGINT/SIGTERM stop gracefully; a second signal exits at once.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { MeshConfig } from '../config/model.js';
+import { summarize } from '../config/summary.js';
+import { loadConfigFor, relative } from '../cli/config-option.js';
+import { UserError } from '../cli/user-error.js';
+import { ListenError, type ListenerInfo } from '../mesh/listener.js';
+import { Mesh, SHUTDOWN_GRACE_MS } from '../mesh/mesh.js';
+import { projectPath } from '../mesh/project-dir.js';
+import { formatCallJson, formatCallLine } from '../telemetry/access-log.js';
+import { renderEnv, serviceEnv } from './env-vars.js';
+
+interface UpOptions {
+  config?: string;
+  ui: boolean;
+  json?: boolean;
+  quiet?: boolean;
+  load: boolean;
+}
+
+/** Registers `up` on the program. */
+export function registerUp(program: Command): void {
+  program
+    .command('up')
+    .description('start the mesh: gateway, sidecar listeners, and a live log of every call')
+    .option('-c, --config <file>', 'config file (default: nearest mesh.config.yaml)')
+    .option('--no-ui', 'no dashboard: print one line per call (the default when not a TTY)')
+    .option('--json', 'print a ready event, then one JSON object per call')
+    .option('--quiet', 'print the listeners, not the calls')
+    .option('--no-load', 'do not start the load generators of the config')
+    .addHelpText('after', '\nExample:\n  $ meshdev up --json | jq .status\n')
+    .action((options: UpOptions) => up(options));
+}
+
+async function up(options: UpOptions): Promise<void> {
+  const config = loadConfigFor(options.config, options.json);
+  let mesh: Mesh;
+  try {
+    mesh = await Mesh.start(config);
+  } catch (error) {
+    if (error instanceof ListenError) {
+      throw new UserError(
+        error.message,
+        error.code === 'EADDRINUSE'
+          ? 'stop whatever uses it (lsof -i :PORT), or change the port in the config'
+          : undefined,
+      );
+    }
+    throw error;
+  }
+  writeEnvFiles(config);
+  const listeners = mesh.listenerInfo();
+  const out = process.stdout;
+  if (options.json) {
+    out.write(
+      `${JSON.stringify({ event: 'ready', mesh: config.mesh.name, listeners: listeners.map(publicInfo) })}\n`,
+    );
+  } else {
+    out.write(
+      `${summarize(config)} — up (${relative(config.file)})\n${listenerTable(listeners)}\n`,
+    );
+  }
+  const color = Boolean(out.isTTY) && !process.env.NO_COLOR;
+  if (!options.quiet) {
+    mesh.bus.on('call', (call) => {
+      out.write(`${options.json ? formatCallJson(call) : formatCallLine(call, { color })}\n`);
+    });
+  }
+  mesh.bus.on('warning', (warning) =>
+    process.stderr.write(`warning: ${warning.listener}: ${warning.message}\n`),
+  );
+  await untilSignal(mesh, Boolean(options.json));
+}
+
+/** Waits for SIGINT/SIGTERM, then stops gracefully; a second signal exits at once. */
+function untilSignal(mesh: Mesh, quietStop: boolean): Promise<void> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        process.stderr.write(`${signal} again: exiting now\n`);
+        process.exit(130);
+      }
+      stopping = true;
+      if (!quietStop)
+        process.stderr.write(
+          `${signal}: finishing calls in flight (up to ${SHUTDOWN_GRACE_MS / 1000}s)…\n`,
+        );
+      void mesh.stop().then(() => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        resolve();
+      });
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+function publicInfo(info: ListenerInfo) {
+  return {
+    kind: info.kind,
+    service: info.service ?? null,
+    version: info.version ?? null,
+    caller: info.caller ?? null,
+    port: info.port,
+  };
+}
+
+function listenerTable(listeners: ListenerInfo[]): string {
+  const rows = listeners.map((l) => [
+    l.kind,
+    l.kind === 'outbound'
+      ? `${l.caller} → ${l.service}`
+      : l.kind === 'gateway'
+        ? 'clients → gateway'
+        : `${l.service}${l.version !== 'default' ? `@${l.version}` : ''}`,
+    `127.0.0.1:${l.port}`,
+    l.kind === 'inbound'
+      ? l.target === undefined
+        ? '(simulated)'
+        : `→ 127.0.0.1:${l.target}`
+      : '',
+  ]);
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
+  return rows
+    .map((row) =>
+      `  ${row.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]!) : cell)).join('  ')}`.trimEnd(),
+    )
+    .join('\n');
+}
+
+/** `.meshdev/env/<service>.env` for every service, so dev servers can load them. */
+function writeEnvFiles(config: MeshConfig): void {
+  const dir = projectPath(config, 'env');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const service of config.services) {
+    writeFileSync(
+      `${dir}/${service.name}.env`,
+      renderEnv(serviceEnv(config, service.name), 'dotenv'),
+    );
+  }
+}

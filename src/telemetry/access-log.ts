@@ -1,0 +1,53 @@
+/**
+ * The headless access log: one readable line per call, or one JSON object per call.
+ * Colours only on a TTY without NO_COLOR; never terminal control codes otherwise.
+ */
+import type { CallRecord } from './call-record.js';
+
+/** Options for the human-readable line. */
+export interface AccessLogStyle {
+  color: boolean;
+}
+
+/** `14:02:31.120 gateway→orders@v1 POST /orders 201 12ms 1.2KB DI trace=4bf92f…` */
+export function formatCallLine(call: CallRecord, style: AccessLogStyle): string {
+  const time = new Date(call.time).toISOString().slice(11, 23);
+  const callee =
+    call.version && call.version !== 'default' ? `${call.service}@${call.version}` : call.service;
+  const status = call.status === 0 ? 'RESET' : String(call.status);
+  const parts = [
+    time,
+    `${call.caller}→${callee}`,
+    call.method,
+    call.path,
+    paint(status, statusColor(call.status), style),
+    `${Math.round(call.durationMs)}ms`,
+    formatBytes(call.bytesOut),
+  ];
+  if (call.attempts > 1) parts.push(`attempts=${call.attempts}`);
+  if (call.flags.length > 0) parts.push(paint(call.flags.join(','), 35, style));
+  parts.push(`trace=${call.traceId.slice(0, 6)}…`);
+  return parts.join(' ');
+}
+
+/** The `--json` form of a call. */
+export function formatCallJson(call: CallRecord): string {
+  return JSON.stringify({ event: 'call', ...call });
+}
+
+/** `512B`, `1.2KB`, `3.4MB` */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes}B`;
+  if (bytes < 1_000_000) return `${(bytes / 1000).toFixed(1)}KB`;
+  return `${(bytes / 1_000_000).toFixed(1)}MB`;
+}
+
+function statusColor(status: number): number {
+  if (status === 0 || status >= 500) return 31;
+  if (status >= 400) return 33;
+  return 32;
+}
+
+function paint(text: string, code: number, style: AccessLogStyle): string {
+  return style.color ? `\u001b[${code}m${text}\u001b[39m` : text;
+}
