@@ -80,3 +80,10 @@ export function readRequestBody(
     req.on('aborted', onAborted);
   });
 }
+
+/** Destroys a body nobody will read; its late errors are expected and ignored. */
+export function dropBody(body: Readable | null | undefined): void {
+  if (!body || body.destroyed) return;
+  body.on('error', () => {});
+  body.destroy();
+}

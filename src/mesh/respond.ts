@@ -6,6 +6,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Outcome } from './pipeline.js';
 import { forwardResponseHeaders } from './headers.js';
+import { dropBody } from './request-body.js';
 
 /** How the response ended. */
 export interface Delivery {
@@ -36,11 +37,11 @@ export function respond(
     };
     res.on('finish', () => finish(true));
     res.on('close', () => {
-      if (!res.writableFinished) outcome.body?.destroy();
+      if (!res.writableFinished) dropBody(outcome.body);
       finish(res.writableFinished);
     });
     if (res.destroyed) {
-      outcome.body?.destroy();
+      dropBody(outcome.body);
       return finish(false);
     }
     res.writeHead(outcome.status, { ...forwardResponseHeaders(outcome.headers), ...extra });

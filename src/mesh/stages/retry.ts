@@ -6,7 +6,7 @@
  */
 import type { RetryCondition } from '../../config/model.js';
 import type { HopContext, Outcome, Stage } from '../pipeline.js';
-import { isReplayable } from '../request-body.js';
+import { dropBody, isReplayable } from '../request-body.js';
 
 /** Backoff base and cap, ms. */
 export const BACKOFF_BASE_MS = 25;
@@ -34,7 +34,7 @@ export function shouldRetry(outcome: Outcome, conditions: readonly RetryConditio
 
 /** Drops the body of an outcome that will not be sent. */
 export function discard(outcome: Outcome): void {
-  if (outcome.kind === 'response') outcome.body?.destroy();
+  if (outcome.kind === 'response') dropBody(outcome.body);
 }
 
 export const retryStage: Stage<HopContext> = {
