@@ -1,0 +1,168 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { request } from 'node:http';
+import { Readable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket, WebSocketServer } from 'ws';
+import { startServer, type TestServer } from '../fixtures/servers/upstreams.js';
+import { startMesh, type TestMesh } from './helpers/mesh.js';
+
+const MESH = 'version: 1\nmesh: { name: t, ports: { from: 0 }, admin: { port: 0 } }\n';
+let cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  await Promise.all(cleanup.map((stop) => stop()));
+  cleanup = [];
+});
+
+async function server(handler: Parameters<typeof startServer>[0]): Promise<TestServer> {
+  const started = await startServer(handler);
+  cleanup.push(() => started.close());
+  return started;
+}
+async function mesh(yaml: string, env: Record<string, string>): Promise<TestMesh> {
+  const started = await startMesh(MESH + yaml, env);
+  cleanup.push(() => started.stop());
+  return started;
+}
+
+/** A config where `caller` reaches `api` through its outbound listener; the gateway fronts caller. */
+const twoHops = `gateway: { port: 0, routes: [{ path: /, service: api }] }
+services:
+  caller: { port: 1, upstreams: [api] }
+  api: { port: "\${P}" }
+`;
+
+describe('streaming', () => {
+  it('a 100 MB upload arrives byte-exact and the sha256 comes back equal', async () => {
+    const api = await server((req, res) => {
+      const hash = createHash('sha256');
+      let bytes = 0;
+      req.on('data', (chunk: Buffer) => {
+        hash.update(chunk);
+        bytes += chunk.length;
+      });
+      req.on('end', () => res.end(JSON.stringify({ bytes, sha256: hash.digest('hex') })));
+    });
+    const m = await mesh(twoHops, { P: String(api.port) });
+    const chunk = randomBytes(1024 * 1024);
+    const expected = createHash('sha256');
+    for (let i = 0; i < 100; i++) expected.update(chunk);
+    const body = Readable.from(
+      (function* () {
+        for (let i = 0; i < 100; i++) yield chunk;
+      })(),
+    );
+    const response = await fetch(`${m.outbound('caller', 'api')}/upload`, {
+      method: 'POST',
+      body: body as unknown as BodyInit,
+      duplex: 'half',
+    } as RequestInit);
+    expect(await response.json()).toEqual({
+      bytes: 100 * 1024 * 1024,
+      sha256: expected.digest('hex'),
+    });
+    expect(m.calls[0]!.bytesIn).toBe(100 * 1024 * 1024);
+  }, 60_000);
+
+  it('a 100 MB download arrives byte-exact through the gateway', async () => {
+    const chunk = randomBytes(1024 * 1024);
+    const api = await server((_req, res) => {
+      res.writeHead(200, { 'content-length': String(100 * chunk.length) });
+      Readable.from(
+        (function* () {
+          for (let i = 0; i < 100; i++) yield chunk;
+        })(),
+      ).pipe(res);
+    });
+    const m = await mesh(twoHops, { P: String(api.port) });
+    const response = await fetch(`${m.gateway}/download`);
+    const hash = createHash('sha256');
+    let bytes = 0;
+    for await (const part of response.body as unknown as AsyncIterable<Uint8Array>) {
+      hash.update(part);
+      bytes += part.length;
+    }
+    const expected = createHash('sha256');
+    for (let i = 0; i < 100; i++) expected.update(chunk);
+    expect(bytes).toBe(100 * chunk.length);
+    expect(hash.digest('hex')).toBe(expected.digest('hex'));
+  }, 60_000);
+
+  it('server-sent events reach the client while the upstream is still writing', async () => {
+    let finish!: () => void;
+    const api = await server((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      res.write('data: first\n\n');
+      finish = () => res.end('data: last\n\n');
+    });
+    const m = await mesh(twoHops, { P: String(api.port) });
+    const response = await fetch(`${m.gateway}/events`);
+    const reader = response.body!.getReader();
+    const first = await reader.read();
+    expect(new TextDecoder().decode(first.value)).toBe('data: first\n\n');
+    finish();
+    let rest = '';
+    for (let part = await reader.read(); !part.done; part = await reader.read())
+      rest += new TextDecoder().decode(part.value);
+    expect(rest).toBe('data: last\n\n');
+  });
+
+  it('a WebSocket echoes through the gateway and an outbound hop', async () => {
+    const api = await server((_req, res) => res.end());
+    const wss = new WebSocketServer({ server: api.server });
+    wss.on('connection', (socket) =>
+      socket.on('message', (data) => socket.send(`echo:${String(data)}`)),
+    );
+    cleanup.push(() => new Promise((resolve) => wss.close(() => resolve())));
+    const m = await mesh(twoHops, { P: String(api.port) });
+    for (const base of [m.gateway, m.outbound('caller', 'api')]) {
+      const socket = new WebSocket(base.replace('http', 'ws') + '/ws');
+      const reply = await new Promise<string>((resolve, reject) => {
+        socket.on('open', () => socket.send('hello'));
+        socket.on('message', (data) => resolve(String(data)));
+        socket.on('error', reject);
+      });
+      expect(reply).toBe('echo:hello');
+      socket.close();
+    }
+  });
+
+  it('a client aborting mid-upload aborts the upstream request and leaks no socket', async () => {
+    let upstreamAborted!: () => void;
+    const aborted = new Promise<void>((resolve) => (upstreamAborted = resolve));
+    const api = await server((req) => {
+      req.on('data', () => {});
+      req.on('close', () => {
+        if (!req.complete) upstreamAborted();
+      });
+    });
+    const m = await mesh(twoHops, { P: String(api.port) });
+    const { port } = new URL(m.outbound('caller', 'api'));
+    const req = request({
+      host: '127.0.0.1',
+      port,
+      method: 'POST',
+      path: '/upload',
+      headers: { 'content-length': String(10 * 1024 * 1024) },
+    });
+    req.on('error', () => {});
+    req.write(randomBytes(256 * 1024));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    req.destroy();
+    await aborted;
+    // Every socket of the mesh's listeners and of the upstream closes.
+    const deadline = Date.now() + 2000;
+    let open = Infinity;
+    while (Date.now() < deadline) {
+      open = await openConnections(api.server);
+      if (open === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(open).toBe(0);
+  });
+});
+
+function openConnections(server: import('node:http').Server): Promise<number> {
+  return new Promise((resolve, reject) =>
+    server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+  );
+}
