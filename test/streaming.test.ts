@@ -53,7 +53,7 @@ describe('streaming', () => {
     );
     const response = await fetch(`${m.outbound('caller', 'api')}/upload`, {
       method: 'POST',
-      body: body as unknown as BodyInit,
+      body: body as never,
       duplex: 'half',
     } as RequestInit);
     expect(await response.json()).toEqual({
