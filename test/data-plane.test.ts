@@ -163,6 +163,44 @@ services:
   });
 });
 
+describe('runtime API', () => {
+  it('setFaults and setSplit change the next request and leave the one in flight alone', async () => {
+    const v1 = await server((req, res) => {
+      setTimeout(
+        () => res.writeHead(200, { 'x-served-by': 'v1' }).end(),
+        req.url === '/slow' ? 300 : 0,
+      );
+    });
+    const v2 = await server(echo('v2'));
+    const m = await mesh(
+      `gateway: { port: 0, routes: [{ path: /, service: pay }] }
+services:
+  pay:
+    versions: { v1: { port: "\${V1}" }, v2: { port: "\${V2}" } }
+    routes: [{ split: { v1: 100, v2: 0 } }]
+`,
+      { V1: String(v1.port), V2: String(v2.port) },
+    );
+    const inFlight = fetch(`${m.gateway}/slow`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    m.mesh.runtime.setFaults('pay', [{ abort: { status: 503, percent: 100 } }]);
+    expect((await fetch(`${m.gateway}/x`)).status).toBe(503);
+    const slow = await inFlight;
+    expect(slow.status).toBe(200);
+    expect(slow.headers.get('x-served-by')).toBe('v1');
+    m.mesh.runtime.setFaults('pay', []);
+    m.mesh.runtime.setSplit('pay', { v1: 0, v2: 100 });
+    expect((await fetch(`${m.gateway}/x`)).headers.get('x-served-by')).toBe('v2');
+    expect(m.mesh.runtime.state()[0]!.split).toEqual({
+      weights: { v1: 0, v2: 100 },
+      source: 'runtime',
+    });
+    expect(() => m.mesh.runtime.setSplit('pay', { v1: 50, v2: 40 })).toThrow(
+      'split weights sum to 90, not 100',
+    );
+  });
+});
+
 describe('retries, timeouts and the circuit breaker', () => {
   it('an upstream failing twice then succeeding answers 200 after 3 attempts', async () => {
     let calls = 0;
