@@ -14,6 +14,10 @@ import { Mesh, SHUTDOWN_GRACE_MS } from '../mesh/mesh.js';
 import { projectPath } from '../mesh/project-dir.js';
 import { formatCallJson, formatCallLine } from '../telemetry/access-log.js';
 import { renderEnv, serviceEnv } from './env-vars.js';
+import { parseDuration } from '../config/units.js';
+import { startLoad } from '../sim/load.js';
+import { MeshStats } from '../telemetry/stats.js';
+import { formatStatsJson, formatStatsTable } from '../telemetry/stats-table.js';
 
 interface UpOptions {
   config?: string;
@@ -21,6 +25,7 @@ interface UpOptions {
   json?: boolean;
   quiet?: boolean;
   load: boolean;
+  summaryInterval: string;
 }
 
 /** Registers `up` on the program. */
@@ -33,6 +38,11 @@ export function registerUp(program: Command): void {
     .option('--json', 'print a ready event, then one JSON object per call')
     .option('--quiet', 'print the listeners, not the calls')
     .option('--no-load', 'do not start the load generators of the config')
+    .option(
+      '--summary-interval <duration>',
+      'how often to print the stats table (0 = never)',
+      '10s',
+    )
     .addHelpText('after', '\nExample:\n  $ meshdev up --json | jq .status\n')
     .action((options: UpOptions) => up(options));
 }
@@ -74,11 +84,39 @@ async function up(options: UpOptions): Promise<void> {
   mesh.bus.on('warning', (warning) =>
     process.stderr.write(`warning: ${warning.listener}: ${warning.message}\n`),
   );
-  await untilSignal(mesh, Boolean(options.json));
+
+  const stats = new MeshStats();
+  stats.attach(mesh.bus);
+  const interval = options.summaryInterval === '0' ? 0 : parseDuration(options.summaryInterval);
+  if (interval === undefined) {
+    await mesh.stop(0);
+    throw new UserError(
+      `--summary-interval: "${options.summaryInterval}" is not a duration`,
+      'e.g. 10s, 1m, or 0 to turn it off',
+      2,
+    );
+  }
+  const summary =
+    interval > 0
+      ? setInterval(() => {
+          const snapshot = stats.snapshot();
+          out.write(`${options.json ? formatStatsJson(snapshot) : formatStatsTable(snapshot)}\n`);
+        }, interval)
+      : undefined;
+  const gateway = `http://127.0.0.1:${mesh.gatewayPort()}`;
+  const loads =
+    options.load && config.gateway
+      ? config.load.map((spec) => startLoad(spec, { target: gateway, token: mesh.loadToken }))
+      : [];
+  await untilSignal(async () => {
+    clearInterval(summary);
+    await Promise.all(loads.map((load) => load.stop()));
+    await mesh.stop();
+  }, Boolean(options.json));
 }
 
 /** Waits for SIGINT/SIGTERM, then stops gracefully; a second signal exits at once. */
-function untilSignal(mesh: Mesh, quietStop: boolean): Promise<void> {
+function untilSignal(stop: () => Promise<void>, quietStop: boolean): Promise<void> {
   return new Promise((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {
@@ -91,7 +129,7 @@ function untilSignal(mesh: Mesh, quietStop: boolean): Promise<void> {
         process.stderr.write(
           `${signal}: finishing calls in flight (up to ${SHUTDOWN_GRACE_MS / 1000}s)…\n`,
         );
-      void mesh.stop().then(() => {
+      void stop().then(() => {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
         resolve();

@@ -9,6 +9,7 @@ import type { GatewayConfig, GatewayRoute } from '../config/model.js';
 import { errorOutcome } from './error-outcome.js';
 import { handleHop, type HopDeps } from './hop.js';
 import { respond } from './respond.js';
+import { LOAD_HEADER } from '../sim/load.js';
 
 /** The route for a path: longest prefix on a segment boundary wins. */
 export function matchGatewayRoute(
@@ -38,9 +39,12 @@ export function upstreamPath(route: GatewayRoute, path: string): string {
 export function gatewayHandler(
   gateway: GatewayConfig,
   deps: HopDeps,
+  loadToken: string,
   proto: 'http' | 'https' = 'http',
 ) {
   return (req: IncomingMessage, res: ServerResponse) => {
+    // Generated load carries the mesh's token and is recorded as the caller `load`.
+    const caller = req.headers[LOAD_HEADER] === loadToken ? 'load' : 'gateway';
     const path = req.url ?? '/';
     const route = matchGatewayRoute(gateway.routes, path);
     if (!route) {
@@ -50,7 +54,7 @@ export function gatewayHandler(
     void handleHop(
       deps,
       {
-        caller: 'gateway',
+        caller,
         service: route.service,
         path: upstreamPath(route, path),
         pinnedVersion: route.version,

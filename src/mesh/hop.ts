@@ -20,6 +20,7 @@ import { bodySize, readRequestBody } from './request-body.js';
 import { respond } from './respond.js';
 import type { MeshRuntime } from './runtime.js';
 import { ensureTrace } from './trace.js';
+import { discard } from './stages/retry.js';
 
 /** What every hop needs from the mesh. */
 export interface HopDeps {
@@ -125,6 +126,12 @@ export async function handleHop(
       message: String(error),
     });
     outcome = { kind: 'reset', injected: false };
+  }
+  if (client.signal.aborted) {
+    // The caller went away (Envoy's DC): nobody gets an answer, whatever came back.
+    discard(outcome);
+    flags.add('DC');
+    return record(0, bodySize(body), 0, ctx);
   }
   if (outcome.kind === 'reset' && !outcome.injected) {
     flags.add('UC');

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 /**
  * The running mesh: starts every listener (gateway, one inbound per instance, one
  * outbound per declared dependency), wires them to the runtime and the event bus, and
@@ -19,6 +20,8 @@ import { MeshRuntime } from './runtime.js';
 import { pickWeighted } from './stages/split.js';
 import { CALLER_HEADER } from './stages/upstream.js';
 import { proxyUpgrade } from './ws-proxy.js';
+import { startSimulators } from '../sim/simulators.js';
+import type { SimServer } from '../sim/sim-server.js';
 
 export interface MeshOptions {
   bus?: MeshBus;
@@ -27,8 +30,8 @@ export interface MeshOptions {
   clock?: HopClock;
   /** Listen on free ports instead of the configured ones (tests). */
   ephemeralPorts?: boolean;
-  /** Ports of instances that meshdev serves itself (simulated services), by `service@version`. */
-  instancePorts?: ReadonlyMap<string, number>;
+  /** Start the simulated instances (`sim:`); default true. */
+  simulate?: boolean;
 }
 
 /** How long in-flight calls may take to finish on shutdown, ms. */
@@ -41,6 +44,9 @@ export class Mesh {
     readonly bus: MeshBus,
     private readonly listeners: MeshListener[],
     private readonly forwarder: Forwarder,
+    private readonly sims: SimServer[],
+    /** Marks requests of the built-in load generator (see `sim/load.ts`). */
+    readonly loadToken: string,
   ) {}
 
   /** Starts every listener; on any failure, closes what started and rethrows. */
@@ -58,11 +64,20 @@ export class Mesh {
     };
     const port = (configured: number) => (options.ephemeralPorts ? 0 : configured);
     const listeners: MeshListener[] = [];
+    const loadToken = randomBytes(16).toString('hex');
+    const outboundPorts = new Map<string, number>();
+    const { sims, simPorts } =
+      options.simulate === false
+        ? { sims: [], simPorts: new Map<string, number>() }
+        : await startSimulators(config, (caller, upstream) => {
+            const bound = outboundPorts.get(`${caller}→${upstream}`);
+            return bound === undefined ? undefined : `http://127.0.0.1:${bound}`;
+          });
 
     for (const service of config.services) {
       for (const instance of service.instances) {
         const appPort = () =>
-          instance.port ?? options.instancePorts?.get(`${instance.service}@${instance.version}`);
+          instance.port ?? simPorts.get(`${instance.service}@${instance.version}`);
         listeners.push(
           new MeshListener(
             {
@@ -105,7 +120,7 @@ export class Mesh {
       listeners.push(
         new MeshListener(
           { kind: 'gateway', port: port(config.gateway.port) },
-          gatewayHandler(config.gateway, deps),
+          gatewayHandler(config.gateway, deps, loadToken),
           gatewayUpgrade(config.gateway, tunnel('gateway')),
         ),
       );
@@ -114,15 +129,17 @@ export class Mesh {
     try {
       for (const listener of listeners) {
         await listener.listen();
-        const { kind, service, version } = listener.info;
+        const { kind, service, version, caller } = listener.info;
         if (kind === 'inbound') runtime.setTarget(service!, version!, listener.info.port);
+        if (kind === 'outbound') outboundPorts.set(`${caller}→${service}`, listener.info.port);
       }
     } catch (error) {
       await Promise.allSettled(listeners.map((listener) => listener.close(0)));
+      await Promise.allSettled(sims.map((sim) => sim.close()));
       await forwarder.destroy();
       throw error;
     }
-    return new Mesh(config, runtime, bus, listeners, forwarder);
+    return new Mesh(config, runtime, bus, listeners, forwarder, sims, loadToken);
   }
 
   /** Every listener with its bound port. */
@@ -153,6 +170,7 @@ export class Mesh {
       );
     }
     await this.forwarder.close();
+    await Promise.all(this.sims.map((sim) => sim.close()));
   }
 }
 

@@ -11,7 +11,8 @@ export type ResponseFlag =
   | 'NR' // no route
   | 'UC' // upstream connection closed / reset
   | 'UH' // no healthy upstream
-  | 'UAEX'; // unauthenticated or unauthorized
+  | 'UAEX' // unauthenticated or unauthorized
+  | 'DC'; // the caller closed the connection before the answer
 
 /** One call record per hop: what a user needs to explain the call. */
 export interface CallRecord {

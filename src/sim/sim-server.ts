@@ -1,0 +1,186 @@
+/**
+ * A simulated service: a real HTTP server on an ephemeral loopback port, behind the same
+ * inbound listener as any real service. Routes answer with templated bodies after a
+ * modelled latency, an error rate, and calls to upstreams made through the service's own
+ * outbound listeners (so downstream faults, splits and retries shape the answer).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { request as undiciRequest } from 'undici';
+import type { SimCall, SimRoute, SimSpec } from '../config/model.js';
+import { templateRegex } from '../mesh/match.js';
+import type { Random } from '../mesh/random.js';
+import { sampleLatency } from './latency.js';
+import { renderTemplate, type TemplateScope } from './template.js';
+
+/** Headers a simulated service forwards on its calls, so traces join up. */
+const PROPAGATED = ['traceparent', 'tracestate', 'x-request-id'];
+
+export interface SimServerOptions {
+  service: string;
+  version: string;
+  spec: SimSpec;
+  random: Random;
+  /** The caller's outbound listener URL for an upstream, resolved at call time. */
+  outboundUrl: (upstream: string) => string | undefined;
+}
+
+/** A started simulated instance. */
+export interface SimServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+interface CompiledRoute {
+  route: SimRoute;
+  path: RegExp;
+}
+
+/** Starts the simulated instance on 127.0.0.1 with a port from the OS. */
+export async function startSimServer(options: SimServerOptions): Promise<SimServer> {
+  const routes: CompiledRoute[] = options.spec.routes.map((route) => ({
+    route,
+    path: templateRegex(route.path),
+  }));
+  const server = http.createServer((req, res) => {
+    void answer(options, routes, req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'sim_failed', service: options.service }));
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function answer(
+  options: SimServerOptions,
+  routes: CompiledRoute[],
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+) {
+  const url = new URL(req.url ?? '/', 'http://sim');
+  const method = req.method ?? 'GET';
+  const raw = await readText(req);
+  let params: Record<string, string> | undefined;
+  const found = routes.find(({ route, path }) => {
+    if (route.method !== method && !(method === 'HEAD' && route.method === 'GET')) return false;
+    const match = path.exec(url.pathname);
+    if (match) params = { ...match.groups };
+    return match !== null;
+  });
+  const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(text),
+      ...headers,
+    });
+    res.end(method === 'HEAD' ? undefined : text);
+  };
+  if (!found) {
+    return json(404, {
+      error: 'not_found',
+      message: `${options.service} has no simulated route for ${method} ${url.pathname}`,
+      service: options.service,
+    });
+  }
+  const { route } = found;
+  const { spec, random } = options;
+  const latency = route.latency ?? spec.latency;
+  if (latency) await sleep(sampleLatency(latency, random));
+
+  const errors = route.errors ?? spec.errors;
+  if (errors && random() * 100 < errors.percent) {
+    return json(errors.status, {
+      error: 'simulated_error',
+      service: options.service,
+      version: options.version,
+    });
+  }
+
+  for (const call of route.calls) {
+    const failure = await callUpstream(options, call, req);
+    if (!failure || call.onError === 'ignore') continue;
+    const status = call.onError === 'fail' ? 502 : call.onError;
+    return json(status, {
+      error: 'upstream_failed',
+      message: `${options.service} called ${call.service} ${call.method} ${call.path}: ${failure}`,
+      service: options.service,
+      upstream: call.service,
+    });
+  }
+
+  const scope: TemplateScope = {
+    params: params ?? {},
+    query: Object.fromEntries(url.searchParams),
+    body: parseJson(raw),
+    headers: req.headers,
+  };
+  const body =
+    route.body === undefined
+      ? { service: options.service, version: options.version, ok: true }
+      : renderTemplate(route.body, scope);
+  json(route.status, body, route.headers ? { ...route.headers } : {});
+}
+
+/** Makes one call; returns why it failed, or undefined when it succeeded. */
+async function callUpstream(
+  options: SimServerOptions,
+  call: SimCall,
+  incoming: http.IncomingMessage,
+): Promise<string | undefined> {
+  const base = options.outboundUrl(call.service);
+  if (!base) return `no outbound listener for ${call.service}`;
+  const headers: Record<string, string> = { ...call.headers };
+  for (const name of PROPAGATED) {
+    const value = incoming.headers[name];
+    if (typeof value === 'string') headers[name] = value;
+  }
+  let body: string | undefined;
+  if (call.body !== undefined) {
+    body = JSON.stringify(call.body);
+    headers['content-type'] = 'application/json';
+  }
+  try {
+    const response = await undiciRequest(`${base}${call.path}`, {
+      method: call.method as never,
+      headers,
+      body,
+    });
+    await response.body.dump();
+    return response.statusCode >= 500 ? `status ${response.statusCode}` : undefined;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+  }
+}
+
+function readText(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (text += chunk));
+    req.on('end', () => resolve(text));
+    req.on('error', reject);
+  });
+}
+
+function parseJson(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,214 @@
+/**
+ * Live statistics over a rolling one-minute window, per service, instance, edge
+ * (caller→callee), route template and status class: req/s, p50/p90/p99 (HDR histograms),
+ * error % and flag counts. Memory is bounded whatever the traffic: a fixed ring of
+ * buckets per key, a cap on keys per dimension, and a ring of the last 1,000 calls.
+ */
+import { build, type Histogram } from 'hdr-histogram-js';
+import type { MeshBus } from './bus.js';
+import type { CallRecord } from './call-record.js';
+
+/** The dimensions stats are kept by. */
+export const DIMENSIONS = ['service', 'instance', 'edge', 'route', 'status'] as const;
+export type Dimension = (typeof DIMENSIONS)[number];
+
+/** One row of a snapshot. */
+export interface StatsRow {
+  key: string;
+  requests: number;
+  /** Requests per second over the window. */
+  rps: number;
+  /** Latency percentiles, ms. */
+  p50: number;
+  p90: number;
+  p99: number;
+  /** 5xx answers and resets, percent of requests. */
+  errorPct: number;
+  flags: Record<string, number>;
+}
+
+export interface StatsSnapshot {
+  at: number;
+  windowMs: number;
+  total: StatsRow;
+  by: Record<Dimension, StatsRow[]>;
+}
+
+export interface StatsOptions {
+  windowMs?: number;
+  buckets?: number;
+  /** Keys kept per dimension; further keys are counted under `(other)`. */
+  maxKeys?: number;
+  recentSize?: number;
+  now?: () => number;
+}
+
+interface Bucket {
+  start: number;
+  count: number;
+  errors: number;
+  flags: Map<string, number>;
+  histogram: Histogram;
+}
+
+const newHistogram = () =>
+  build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 3_600_000_000,
+    numberOfSignificantValueDigits: 2,
+  });
+
+/** A fixed ring of buckets covering the window. */
+class Series {
+  readonly buckets: Bucket[];
+
+  constructor(count: number) {
+    this.buckets = Array.from({ length: count }, () => ({
+      start: -1,
+      count: 0,
+      errors: 0,
+      flags: new Map(),
+      histogram: newHistogram(),
+    }));
+  }
+
+  add(call: CallRecord, bucketStart: number, index: number): void {
+    const bucket = this.buckets[index]!;
+    if (bucket.start !== bucketStart) {
+      bucket.start = bucketStart;
+      bucket.count = 0;
+      bucket.errors = 0;
+      bucket.flags.clear();
+      bucket.histogram.reset();
+    }
+    bucket.count++;
+    if (call.status === 0 || call.status >= 500) bucket.errors++;
+    for (const flag of call.flags) bucket.flags.set(flag, (bucket.flags.get(flag) ?? 0) + 1);
+    // Microseconds, so sub-millisecond hops keep their resolution.
+    bucket.histogram.recordValue(Math.max(1, Math.round(call.durationMs * 1000)));
+  }
+}
+
+/** Aggregates call records; subscribe it to a bus or feed it with `record`. */
+export class MeshStats {
+  private readonly windowMs: number;
+  private readonly bucketMs: number;
+  private readonly bucketCount: number;
+  private readonly maxKeys: number;
+  private readonly now: () => number;
+  private readonly started: number;
+  private readonly series = new Map<Dimension, Map<string, Series>>();
+  private readonly totals: Series;
+  private readonly recentRing: CallRecord[];
+  private recentNext = 0;
+  private recentCount = 0;
+  private readonly scratch = newHistogram();
+
+  constructor(options: StatsOptions = {}) {
+    this.windowMs = options.windowMs ?? 60_000;
+    this.bucketCount = options.buckets ?? 12;
+    this.bucketMs = this.windowMs / this.bucketCount;
+    this.maxKeys = options.maxKeys ?? 500;
+    this.now = options.now ?? Date.now;
+    this.started = this.now();
+    this.totals = new Series(this.bucketCount);
+    this.recentRing = new Array<CallRecord>(options.recentSize ?? 1000);
+    for (const dimension of DIMENSIONS) this.series.set(dimension, new Map());
+  }
+
+  /** Subscribes to `bus`; returns the unsubscribe function. */
+  attach(bus: MeshBus): () => void {
+    return bus.on('call', (call) => this.record(call));
+  }
+
+  /** Adds one call. */
+  record(call: CallRecord): void {
+    const at = this.now();
+    const bucketStart = Math.floor(at / this.bucketMs) * this.bucketMs;
+    const index = Math.floor(at / this.bucketMs) % this.bucketCount;
+    this.totals.add(call, bucketStart, index);
+    const callee =
+      call.version && call.version !== 'default' ? `${call.service}@${call.version}` : call.service;
+    const keys: Record<Dimension, string> = {
+      service: call.service,
+      instance: callee,
+      edge: `${call.caller}→${call.service}`,
+      route: `${call.service} ${call.method} ${call.route}`,
+      status: call.status === 0 ? 'reset' : `${Math.floor(call.status / 100)}xx`,
+    };
+    for (const dimension of DIMENSIONS) {
+      const map = this.series.get(dimension)!;
+      let key = keys[dimension];
+      let series = map.get(key);
+      if (!series) {
+        // One slot stays for `(other)`, so a dimension never holds more than maxKeys rows.
+        if (map.size >= this.maxKeys - 1) key = '(other)';
+        series = map.get(key) ?? new Series(this.bucketCount);
+        map.set(key, series);
+      }
+      series.add(call, bucketStart, index);
+    }
+    this.recentRing[this.recentNext] = call;
+    this.recentNext = (this.recentNext + 1) % this.recentRing.length;
+    this.recentCount = Math.min(this.recentCount + 1, this.recentRing.length);
+  }
+
+  /** The last calls, newest first (at most the ring size). */
+  recent(limit = this.recentRing.length): CallRecord[] {
+    const out: CallRecord[] = [];
+    for (let i = 1; i <= Math.min(limit, this.recentCount); i++) {
+      out.push(
+        this.recentRing[(this.recentNext - i + this.recentRing.length) % this.recentRing.length]!,
+      );
+    }
+    return out;
+  }
+
+  /** How many call records are held (never more than the ring size). */
+  get recentSize(): number {
+    return this.recentCount;
+  }
+
+  /** Aggregates the window into rows, busiest first. */
+  snapshot(): StatsSnapshot {
+    const at = this.now();
+    const by = {} as Record<Dimension, StatsRow[]>;
+    for (const dimension of DIMENSIONS) {
+      by[dimension] = [...this.series.get(dimension)!]
+        .map(([key, series]) => this.row(key, series, at))
+        .filter((row) => row.requests > 0)
+        .sort((a, b) => b.requests - a.requests || a.key.localeCompare(b.key));
+    }
+    return { at, windowMs: this.windowMs, total: this.row('total', this.totals, at), by };
+  }
+
+  private row(key: string, series: Series, at: number): StatsRow {
+    const oldest =
+      Math.floor(at / this.bucketMs) * this.bucketMs - (this.bucketCount - 1) * this.bucketMs;
+    let requests = 0;
+    let errors = 0;
+    const flags: Record<string, number> = {};
+    this.scratch.reset();
+    for (const bucket of series.buckets) {
+      if (bucket.start < oldest || bucket.count === 0) continue;
+      requests += bucket.count;
+      errors += bucket.errors;
+      for (const [flag, count] of bucket.flags) flags[flag] = (flags[flag] ?? 0) + count;
+      this.scratch.add(bucket.histogram);
+    }
+    // Right after start the window is not full yet: rate over the time actually covered.
+    const covered = Math.max(1, Math.min(this.windowMs, at - this.started, at - oldest));
+    const percentile = (p: number) =>
+      requests === 0 ? 0 : this.scratch.getValueAtPercentile(p) / 1000;
+    return {
+      key,
+      requests,
+      rps: (requests * 1000) / covered,
+      p50: percentile(50),
+      p90: percentile(90),
+      p99: percentile(99),
+      errorPct: requests === 0 ? 0 : (errors * 100) / requests,
+      flags,
+    };
+  }
+}

@@ -1,0 +1,192 @@
+import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfigFile } from '../src/config/load.js';
+import { startServer } from '../fixtures/servers/upstreams.js';
+import { startLoad, dueCount } from '../src/sim/load.js';
+import { startMesh, type TestMesh } from './helpers/mesh.js';
+import { spawnCli } from './helpers/process.js';
+
+const MESH = 'version: 1\nmesh: { name: sim, seed: 3, ports: { from: 0 }, admin: { port: 0 } }\n';
+let cleanup: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  await Promise.all(cleanup.map((stop) => stop()));
+  cleanup = [];
+});
+async function mesh(yaml: string): Promise<TestMesh> {
+  const started = await startMesh(MESH + yaml);
+  cleanup.push(() => started.stop());
+  return started;
+}
+
+describe('simulated services', () => {
+  it('answer templated bodies by method and path template, and 404 JSON otherwise', async () => {
+    const m = await mesh(`gateway: { port: 0, routes: [{ path: /, service: items }] }
+services:
+  items:
+    sim:
+      routes:
+        - { method: GET, path: /items/:id, body: { id: "{{params.id}}", q: "{{query.q}}" }, headers: { x-sim: yes } }
+        - { method: POST, path: /items, status: 201, body: { name: "{{body.name}}" } }
+`);
+    const get = await fetch(`${m.gateway}/items/7?q=blue`);
+    expect(get.status).toBe(200);
+    expect(get.headers.get('x-sim')).toBe('yes');
+    expect(await get.json()).toEqual({ id: '7', q: 'blue' });
+    const post = await fetch(`${m.gateway}/items`, {
+      method: 'POST',
+      body: JSON.stringify({ name: 'bolt' }),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(post.status).toBe(201);
+    expect(await post.json()).toEqual({ name: 'bolt' });
+    const missing = await fetch(`${m.gateway}/nope`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ error: 'not_found', service: 'items' });
+  });
+
+  it('fails at its error rate (seeded): 10% of 1,000 within 2.5 points', async () => {
+    const m = await mesh(`gateway: { port: 0, routes: [{ path: /, service: flaky }] }
+services:
+  flaky:
+    sim:
+      errors: { status: 500, percent: 10 }
+      routes: [{ method: GET, path: /x }]
+`);
+    let errors = 0;
+    for (let i = 0; i < 1000; i++) if ((await fetch(`${m.gateway}/x`)).status === 500) errors++;
+    expect(Math.abs(errors / 10 - 10)).toBeLessThanOrEqual(2.5);
+  });
+
+  it('calls upstreams through its own outbound listener: a faulted upstream fails the route with 502, or is ignored', async () => {
+    const m = await mesh(`gateway: { port: 0, routes: [{ path: /, service: front }] }
+services:
+  front:
+    upstreams: [back]
+    sim:
+      routes:
+        - { method: GET, path: /strict, calls: [{ service: back, path: /work }] }
+        - { method: GET, path: /lenient, body: { ok: true }, calls: [{ service: back, path: /work, onError: ignore }] }
+        - { method: GET, path: /teapot, calls: [{ service: back, path: /work, onError: 418 }] }
+  back:
+    sim: { routes: [{ method: GET, path: /work }] }
+    faults: [{ abort: 503 }]
+`);
+    const strict = await fetch(`${m.gateway}/strict`, {
+      headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
+    });
+    expect(strict.status).toBe(502);
+    expect(await strict.json()).toMatchObject({ error: 'upstream_failed', upstream: 'back' });
+    expect((await fetch(`${m.gateway}/lenient`)).status).toBe(200);
+    expect((await fetch(`${m.gateway}/teapot`)).status).toBe(418);
+    const hop = m.calls.find((c) => c.caller === 'front' && c.service === 'back')!;
+    expect(hop).toMatchObject({ status: 503, flags: ['FI'] });
+    // The simulated service forwarded the trace context of the call it served.
+    expect(hop.traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+  });
+
+  it('simulates versions differently: a slower, flakier canary', async () => {
+    const m = await mesh(`gateway: { port: 0, routes: [{ path: /, service: pay }] }
+services:
+  pay:
+    versions:
+      v1: { sim: { routes: [{ method: GET, path: /, body: { v: 1 } }] } }
+      v2: { sim: { errors: { status: 503, percent: 100 }, routes: [{ method: GET, path: /, latency: 50ms }] } }
+    routes: [{ split: { v1: 50, v2: 50 } }]
+`);
+    const results = await Promise.all(
+      Array.from({ length: 40 }, () => fetch(`${m.gateway}/`).then((r) => r.status)),
+    );
+    expect(results.filter((s) => s === 200).length).toBeGreaterThan(5);
+    expect(results.filter((s) => s === 503).length).toBeGreaterThan(5);
+    const v2 = m.calls.filter((c) => c.version === 'v2');
+    expect(v2.every((c) => c.status === 503 && c.durationMs >= 50)).toBe(true);
+  });
+});
+
+describe('load generator', () => {
+  it('computes the open-loop schedule with a linear ramp', () => {
+    expect(dueCount({ rps: 10 }, 1000)).toBe(10);
+    expect(dueCount({ rps: 10, rampMs: 2000 }, 2000)).toBe(10); // half of 2 s at full rate
+    expect(dueCount({ rps: 10, rampMs: 2000 }, 3000)).toBe(20);
+  });
+
+  it('holds its rate within 5% over 5 s', async () => {
+    const target = await startServer((_req, res) => res.end('ok'));
+    cleanup.push(() => target.close());
+    const load = startLoad(
+      { name: 'steady', method: 'GET', path: '/', rps: 100, durationMs: 5000 },
+      { target: `http://127.0.0.1:${target.port}`, token: 't' },
+    );
+    await load.done;
+    await load.stop();
+    expect(Math.abs(target.requests / 500 - 1)).toBeLessThanOrEqual(0.05);
+    expect(load.stats.failed).toBe(0);
+  }, 15_000);
+
+  it('shows as the caller `load` and runs closed-loop with concurrency', async () => {
+    const m = await mesh(`gateway: { port: 0, routes: [{ path: /, service: api }] }
+services:
+  api: { sim: { routes: [{ method: GET, path: /, latency: 5ms }] } }
+`);
+    const load = startLoad(
+      { name: 'c', method: 'GET', path: '/', concurrency: 4, durationMs: 300 },
+      { target: m.gateway, token: m.mesh.loadToken },
+    );
+    await load.done;
+    await load.stop();
+    expect(load.stats.completed).toBeGreaterThan(20);
+    expect(m.calls.every((c) => c.caller === 'load')).toBe(true);
+    // Without the token, the same request is an ordinary gateway call.
+    await fetch(`${m.gateway}/`, { headers: { 'x-meshdev-load': 'guess' } });
+    expect(m.calls.at(-1)!.caller).toBe('gateway');
+  });
+});
+
+describe('the bundled demo', () => {
+  it('validates', () => {
+    const config = loadConfigFile('mesh.config.yaml', { env: {} });
+    expect(config.services.map((s) => s.name)).toEqual([
+      'frontend',
+      'orders',
+      'payments',
+      'inventory',
+    ]);
+    expect(config.load.reduce((sum, l) => sum + (l.rps ?? 0), 0)).toBe(20);
+  });
+
+  it('`meshdev up --no-ui --json` yields calls across at least three hops within 5 s', async () => {
+    // The demo itself, on free ports so parallel runs cannot clash.
+    const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-demo-'));
+    const demo = readFileSync('mesh.config.yaml', 'utf8')
+      .replace('port: 8080', 'port: 0')
+      .replace('admin: { port: 15000 }', 'admin: { port: 0 }')
+      .replace('ports: { from: 15100 }', 'ports: { from: 0 }')
+      .replace('./schema/', path.resolve('schema') + '/');
+    writeFileSync(path.join(dir, 'mesh.config.yaml'), demo);
+    const cli = spawnCli(['up', '--no-ui', '--json'], { cwd: dir });
+    cleanup.push(async () => {
+      if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
+      await cli.exit;
+    });
+    await cli.waitForLine(/"event":"ready"/);
+    const started = Date.now();
+    const hops = new Set<string>();
+    while (hops.size < 4 && Date.now() - started < 5000) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      for (const line of cli.lines) {
+        if (!line.includes('"event":"call"')) continue;
+        const call = JSON.parse(line) as { caller: string; service: string };
+        hops.add(`${call.caller}→${call.service}`);
+      }
+    }
+    expect(hops).toContain('load→frontend');
+    expect(hops).toContain('frontend→orders');
+    expect([...hops].some((hop) => hop === 'orders→payments' || hop === 'orders→inventory')).toBe(
+      true,
+    );
+    cli.child.kill('SIGINT');
+    expect(await cli.exit).toBe(0);
+  });
+});
