@@ -1,0 +1,118 @@
+/**
+ * `npm run bench [-- --quick]`: throughput and latency of the mesh's hops against the
+ * physical limit (direct), the peer baseline (a bare http-proxy-3 hop) and nginx, all
+ * measured in the same run on this machine. Writes bench/results/latest.json.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { latencyAtRate, throughput } from './measure.js';
+import { startHttpProxy3, startMesh, startNginx, startUpstream, type Child } from './servers.js';
+
+const quick = process.argv.includes('--quick');
+const SECONDS = quick ? 3 : 10;
+const LATENCY_SECONDS = quick ? 2 : 5;
+const CONNECTIONS = 50;
+const RATE = 1000;
+
+function which(binary: string): string | undefined {
+  try {
+    return execFileSync('sh', ['-c', `command -v ${binary}`], { encoding: 'utf8' }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface Row {
+  scenario: string;
+  hops: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+const wrk = which('wrk');
+const nginx = which('nginx') ?? (which('/usr/sbin/nginx') ? '/usr/sbin/nginx' : undefined);
+const children: Child[] = [];
+const rows: Row[] = [];
+
+async function measure(scenario: string, hops: number, url: string): Promise<void> {
+  process.stderr.write(`  ${scenario} …\n`);
+  const max = await throughput(url, CONNECTIONS, SECONDS, wrk);
+  const latency = await latencyAtRate(url, RATE, LATENCY_SECONDS);
+  rows.push({ scenario, hops, rps: max.rps, p50: latency.p50, p99: latency.p99, errors: max.errors + latency.errors });
+}
+
+try {
+  const upstream = await startUpstream();
+  children.push(upstream);
+  const target = upstream.ports.port!;
+  const mesh = await startMesh(`version: 1
+mesh: { name: bench, mtls: off, ports: { from: 0 }, admin: { port: 0 } }
+gateway: { port: 0, routes: [{ path: /, service: api }] }
+services:
+  client: { port: 1, upstreams: [api] }
+  api: { port: ${target} }
+`);
+  children.push(mesh);
+  const proxy = await startHttpProxy3(target);
+  children.push(proxy);
+
+  process.stderr.write(`meshdev bench (${quick ? 'quick' : 'full'}): ${CONNECTIONS} connections × ${SECONDS}s with ${wrk ? 'wrk' : 'autocannon'}; latency at ${RATE} req/s for ${LATENCY_SECONDS}s\n`);
+  await measure('direct', 0, `http://127.0.0.1:${target}/`);
+  await measure('http-proxy-3 hop', 1, `http://127.0.0.1:${proxy.ports.port}/`);
+  await measure('meshdev gateway', 1, `http://127.0.0.1:${mesh.ports['gateway::']}/`);
+  await measure('meshdev sidecar pair', 2, `http://127.0.0.1:${mesh.ports['outbound:api:client']}/`);
+  if (nginx) {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const server = await startNginx(nginx, target, port);
+    children.push(server);
+    await measure('nginx hop', 1, `http://127.0.0.1:${port}/`);
+  }
+} finally {
+  await Promise.all(children.map((child) => child.stop()));
+}
+
+const find = (name: string) => rows.find((row) => row.scenario === name);
+const direct = find('direct')!;
+const bare = find('http-proxy-3 hop')!;
+const nginxRow = find('nginx hop');
+const gateway = find('meshdev gateway')!;
+const pair = find('meshdev sidecar pair')!;
+const ratio = (a: number, b: number | undefined) => (b ? (a / b).toFixed(2) : '—');
+
+const table = [
+  ['scenario', 'req/s', '÷direct', '÷http-proxy-3', '÷nginx', `p50@${RATE}`, `p99@${RATE}`, 'errors'],
+  ...rows.map((row) => [
+    row.scenario,
+    Math.round(row.rps).toString(),
+    ratio(row.rps, direct.rps),
+    ratio(row.rps, bare.rps),
+    ratio(row.rps, nginxRow?.rps),
+    `${row.p50.toFixed(2)}ms`,
+    `${row.p99.toFixed(2)}ms`,
+    String(row.errors),
+  ]),
+];
+const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
+console.log(table.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')).join('\n'));
+
+const addedP99PerHop = (gateway.p99 - direct.p99) / 1;
+const targets = [
+  { target: 'gateway hop ≥ 1.5× bare http-proxy-3 hop', value: gateway.rps / bare.rps, met: gateway.rps / bare.rps >= 1.5 },
+  { target: 'sidecar pair ≥ 0.5× one gateway hop', value: pair.rps / gateway.rps, met: pair.rps / gateway.rps >= 0.5 },
+  { target: `added p99 per hop at ${RATE} req/s ≤ 1 ms`, value: addedP99PerHop, met: addedP99PerHop <= 1 },
+  { target: 'sidecar pair added p99 per hop ≤ 1 ms', value: (pair.p99 - direct.p99) / 2, met: (pair.p99 - direct.p99) / 2 <= 1 },
+];
+console.log('\ntargets:');
+for (const t of targets) console.log(`  ${t.met ? 'met ' : 'MISS'}  ${t.target}: ${t.value.toFixed(2)}`);
+if (!nginx) console.log('\n(nginx not on PATH: the nginx scenario was skipped — apt-get install nginx-light to add it)');
+
+const out = path.resolve(import.meta.dirname, 'results', 'latest.json');
+mkdirSync(path.dirname(out), { recursive: true });
+writeFileSync(
+  out,
+  `${JSON.stringify({ at: new Date().toISOString(), quick, node: process.version, tool: wrk ? 'wrk' : 'autocannon', connections: CONNECTIONS, seconds: SECONDS, rate: RATE, rows, targets }, null, 2)}\n`,
+);
+console.log(`\nwrote ${path.relative(process.cwd(), out)}`);

@@ -1,0 +1,138 @@
+/**
+ * Child processes the benchmark measures: the 1 KiB upstream, a bare http-proxy-3 hop,
+ * nginx, and the mesh itself (`meshdev up`, the real CLI). Each prints its port.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+/** A started child with the ports it reported. */
+export interface Child {
+  process: ChildProcess;
+  ports: Record<string, number>;
+  stop(): Promise<void>;
+}
+
+/** Spawns `command args` and waits until `ready` parses a line into ports. */
+export function spawnChild(
+  command: string,
+  args: string[],
+  ready: (line: string) => Record<string, number> | undefined,
+  options: { cwd?: string } = {},
+): Promise<Child> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } });
+    let buffer = '';
+    let errors = '';
+    const timer = setTimeout(() => reject(new Error(`${command} did not start: ${errors}`)), 15_000);
+    child.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      for (const line of buffer.split('\n')) {
+        const ports = ready(line);
+        if (ports) {
+          clearTimeout(timer);
+          child.stdout!.removeAllListeners('data');
+          child.stdout!.resume();
+          resolve({
+            process: child,
+            ports,
+            stop: () =>
+              new Promise((done) => {
+                if (child.exitCode !== null) return done();
+                child.once('exit', () => done());
+                child.kill('SIGTERM');
+                setTimeout(() => child.kill('SIGKILL'), 7000).unref();
+              }),
+          });
+          return;
+        }
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`${command} exited ${code}: ${errors}`)));
+  });
+}
+
+const portLine = (line: string) => {
+  const match = /^PORT (\d+)$/.exec(line.trim());
+  return match ? { port: Number(match[1]) } : undefined;
+};
+
+/** The 1 KiB upstream, in its own process. */
+export function startUpstream(): Promise<Child> {
+  const code = `
+    const http = require('node:http');
+    const body = Buffer.alloc(1024, 'x');
+    const server = http.createServer((req, res) => { req.resume(); res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length }); res.end(body); });
+    server.keepAliveTimeout = 60000;
+    server.listen(0, '127.0.0.1', () => console.log('PORT ' + server.address().port));`;
+  return spawnChild(process.execPath, ['-e', code], portLine);
+}
+
+/** A bare http-proxy-3 hop in front of `target`. */
+export function startHttpProxy3(target: number): Promise<Child> {
+  const code = `
+    const http = require('node:http');
+    const { createProxyServer } = require('http-proxy-3');
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+    const proxy = createProxyServer({ target: 'http://127.0.0.1:${target}', agent });
+    proxy.on('error', (e, req, res) => { res.writeHead && res.writeHead(502); res.end && res.end(); });
+    const server = http.createServer((req, res) => proxy.web(req, res));
+    server.keepAliveTimeout = 60000;
+    server.listen(0, '127.0.0.1', () => console.log('PORT ' + server.address().port));`;
+  return spawnChild(process.execPath, ['-e', code], portLine);
+}
+
+/** nginx as a reverse proxy with upstream keep-alive, when it is installed. */
+export async function startNginx(nginx: string, target: number, port: number): Promise<Child> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-bench-nginx-'));
+  writeFileSync(
+    path.join(dir, 'nginx.conf'),
+    `worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  upstream app { server 127.0.0.1:${target}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+`,
+  );
+  const child = spawn(nginx, ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  return {
+    process: child,
+    ports: { port },
+    stop: () =>
+      new Promise((done) => {
+        if (child.exitCode !== null) return done();
+        child.once('exit', () => done());
+        child.kill('SIGQUIT');
+      }),
+  };
+}
+
+/** `meshdev up` on `yaml`, reporting every listener's port by `kind:service:caller`. */
+export function startMesh(yaml: string, extraArgs: string[] = []): Promise<Child> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-bench-'));
+  writeFileSync(path.join(dir, 'mesh.config.yaml'), yaml);
+  return spawnChild(
+    process.execPath,
+    [path.join(ROOT, 'bin/meshdev.js'), 'up', '--json', '--quiet', '--summary-interval', '0', ...extraArgs],
+    (line) => {
+      if (!line.includes('"event":"ready"')) return undefined;
+      const ready = JSON.parse(line) as { listeners: Array<{ kind: string; service: string | null; caller: string | null; port: number }> };
+      return Object.fromEntries(ready.listeners.map((l) => [`${l.kind}:${l.service ?? ''}:${l.caller ?? ''}`, l.port]));
+    },
+    { cwd: dir },
+  );
+}
