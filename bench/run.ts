@@ -52,10 +52,18 @@ try {
 mesh: { name: bench, mtls: off, ports: { from: 0 }, admin: { port: 0 } }
 gateway: { port: 0, routes: [{ path: /, service: api }] }
 services:
-  client: { port: 1, upstreams: [api] }
   api: { port: ${target} }
 `);
   children.push(mesh);
+  // The sidecar pair goes through the inbound listener: with mtls off the mesh skips that
+  // in-process loopback hop, so this mesh keeps it (plaintext until mTLS lands).
+  const pairMesh = await startMesh(`version: 1
+mesh: { name: bench-pair, mtls: strict, ports: { from: 0 }, admin: { port: 0 } }
+services:
+  client: { port: 1, upstreams: [api] }
+  api: { port: ${target} }
+`);
+  children.push(pairMesh);
   const proxy = await startHttpProxy3(target);
   children.push(proxy);
 
@@ -63,7 +71,7 @@ services:
   await measure('direct', 0, `http://127.0.0.1:${target}/`);
   await measure('http-proxy-3 hop', 1, `http://127.0.0.1:${proxy.ports.port}/`);
   await measure('meshdev gateway', 1, `http://127.0.0.1:${mesh.ports['gateway::']}/`);
-  await measure('meshdev sidecar pair', 2, `http://127.0.0.1:${mesh.ports['outbound:api:client']}/`);
+  await measure('meshdev sidecar pair', 2, `http://127.0.0.1:${pairMesh.ports['outbound:api:client']}/`);
   if (nginx) {
     const port = 20000 + Math.floor(Math.random() * 20000);
     const server = await startNginx(nginx, target, port);

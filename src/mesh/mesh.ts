@@ -99,7 +99,7 @@ export class Mesh {
         const version = pinned ?? chooseVersion(runtime, service, req, deps.random);
         const target = version === undefined ? undefined : runtime.view(service)?.target(version);
         if (!target) return socket.destroy();
-        proxyUpgrade(req, socket, head, target.port, { [CALLER_HEADER]: caller });
+        proxyUpgrade(req, socket, head, target.port, target.direct ? {} : { [CALLER_HEADER]: caller });
       };
     for (const spec of config.outbound) {
       listeners.push(
@@ -130,7 +130,12 @@ export class Mesh {
       for (const listener of listeners) {
         await listener.listen();
         const { kind, service, version, caller } = listener.info;
-        if (kind === 'inbound') runtime.setTarget(service!, version!, listener.info.port);
+        if (kind === 'inbound') {
+          const appPort = listener.info.target ?? simPorts.get(`${service}@${version}`);
+          // mtls off: skip the plaintext loopback hop through our own inbound listener.
+          if (config.mesh.mtls === 'off' && appPort !== undefined) runtime.setTarget(service!, version!, appPort, true);
+          else runtime.setTarget(service!, version!, listener.info.port);
+        }
         if (kind === 'outbound') outboundPorts.set(`${caller}→${service}`, listener.info.port);
       }
     } catch (error) {

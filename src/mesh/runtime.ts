@@ -58,9 +58,9 @@ export class MeshRuntime {
     return this.views.get(name);
   }
 
-  /** Records where an instance's inbound listener is. */
-  setTarget(service: string, version: string, port: number): void {
-    this.targets.set(key(service, version), { port });
+  /** Records where calls to an instance go (see `InstanceTarget`). */
+  setTarget(service: string, version: string, port: number, direct = false): void {
+    this.targets.set(key(service, version), { port, direct });
   }
 
   /** Adds a runtime fault; returns it with its id. */

@@ -19,9 +19,14 @@ export interface CompiledFault {
   match: CompiledMatch;
 }
 
-/** Where an instance is reached: its inbound listener. */
+/**
+ * Where an instance is reached: its inbound listener, or — with `mtls: off`, where that
+ * listener would only add a plaintext loopback hop inside this process — the instance's
+ * own port (`direct`).
+ */
 export interface InstanceTarget {
   port: number;
+  direct: boolean;
 }
 
 export interface ServiceView {

@@ -15,17 +15,15 @@ export const timeoutStage: Stage<HopContext> = {
       ctx.deadline === undefined ? undefined : Math.max(0, ctx.deadline - ctx.clock.now());
     const budget =
       perTry === undefined ? left : left === undefined ? perTry : Math.min(perTry, left);
+    if (budget === undefined) {
+      // No timer: the attempt ends only when the caller goes away.
+      ctx.attemptSignal = ctx.clientSignal;
+      return next();
+    }
     const attempt = new AbortController();
     const stopAttempt = () => attempt.abort();
     ctx.clientSignal.addEventListener('abort', stopAttempt, { once: true });
     ctx.attemptSignal = attempt.signal;
-    if (budget === undefined) {
-      try {
-        return await next();
-      } finally {
-        ctx.clientSignal.removeEventListener('abort', stopAttempt);
-      }
-    }
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), budget);

@@ -28,7 +28,7 @@ export function upstreamStage(forwarder: Forwarder): Stage<HopContext> {
       const result = await forwarder.forward(target.port, {
         method: ctx.method,
         path: ctx.path,
-        headers: { ...ctx.headers, [CALLER_HEADER]: ctx.caller },
+        headers: target.direct ? ctx.headers : { ...ctx.headers, [CALLER_HEADER]: ctx.caller },
         body: bodyForAttempt(ctx.body),
         signal: ctx.attemptSignal,
       });
