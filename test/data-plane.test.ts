@@ -163,6 +163,28 @@ services:
   });
 });
 
+describe('mtls: off', () => {
+  it('calls the instance directly, without the loopback hop through its inbound listener', async () => {
+    const api = await server(echo('api'));
+    const started = await startMesh(
+      `version: 1
+mesh: { name: t, mtls: off, ports: { from: 0 }, admin: { port: 0 } }
+gateway: { port: 0, routes: [{ path: /, service: api }] }
+services:
+  api: { port: "\${P}" }
+`,
+      { P: String(api.port) },
+    );
+    cleanup.push(() => started.stop());
+    expect(started.mesh.runtime.state()[0]!.targets).toEqual({ default: api.port });
+    const body = (await (await fetch(`${started.gateway}/x`)).json()) as {
+      headers: Record<string, string>;
+    };
+    expect(body.headers['x-meshdev-caller']).toBeUndefined();
+    expect(started.calls[0]).toMatchObject({ caller: 'gateway', service: 'api', status: 200 });
+  });
+});
+
 describe('runtime API', () => {
   it('setFaults and setSplit change the next request and leave the one in flight alone', async () => {
     const v1 = await server((req, res) => {

@@ -146,7 +146,7 @@ export function loadConfigText(text: string, file: string, options: LoadOptions 
   if (issues.length > 0 || !parsed.success) throw new ConfigError(dedupe(sortIssues(issues)));
 
   const hash = createHash('sha256').update(text).digest('hex');
-  return normalize(parsed.data, absolute, hash);
+  return normalize(parsed.data, absolute, hash, (at) => sources.locate(at, { key: true }).line);
 }
 
 function dedupe(issues: ConfigIssue[]): ConfigIssue[] {

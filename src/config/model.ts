@@ -129,6 +129,8 @@ export interface ServiceConfig {
   circuitBreaker?: CircuitBreakerPolicy;
   /** Who may call this service; defaults filled (its declared callers, plus gateway). */
   allow: readonly AllowRule[];
+  /** Where to change who may call it: the `allow:` line, or the service's own line. */
+  allowSource: { file: string; line: number; explicit: boolean };
   /** Absolute path of the OpenAPI document, when given. */
   spec?: string;
 }

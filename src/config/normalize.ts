@@ -19,7 +19,12 @@ import {
 import type { RawConfig, RawFault, RawInstance, RawMatch, RawService, RawSim } from './schema.js';
 
 /** Normalizes and deep-freezes a config; `file` is absolute, `hash` its content hash. */
-export function normalize(raw: RawConfig, file: string, hash: string): MeshConfig {
+export function normalize(
+  raw: RawConfig,
+  file: string,
+  hash: string,
+  lineOf: (path: PropertyKey[]) => number = () => 0,
+): MeshConfig {
   const dir = path.dirname(file);
   const callersOf = new Map<string, string[]>();
   for (const [name, service] of Object.entries(raw.services)) {
@@ -59,6 +64,11 @@ export function normalize(raw: RawConfig, file: string, hash: string): MeshConfi
           ...(callersOf.get(name) ?? []).map((from) => ({ from })),
           ...(gatewayTargets.has(name) ? [{ from: 'gateway' }] : []),
         ],
+    allowSource: {
+      file,
+      line: lineOf(service.allow ? ['services', name, 'allow'] : ['services', name]),
+      explicit: service.allow !== undefined,
+    },
     spec: service.spec && path.resolve(dir, service.spec),
   }));
 

@@ -67,7 +67,7 @@ export const MESH_ERRORS = {
   unauthorized: {
     status: 403,
     flag: 'UAEX',
-    message: (c) => `${c.caller ?? 'caller'} is not allowed to call ${label(c)}`,
+    message: (c) => c.detail ?? `${c.caller ?? 'caller'} is not allowed to call ${label(c)}`,
   },
 } satisfies Record<string, CatalogEntry>;
 

@@ -84,7 +84,7 @@ export async function handleHop(
       bytesOut,
       flags: [...flags],
       attempts: ctx?.attempts ?? 0,
-      security: 'none',
+      security: ctx?.security ?? 'none',
     };
     deps.bus.emit('call', call);
   };
@@ -115,6 +115,7 @@ export async function handleHop(
     attemptSignal: client.signal,
     attempts: 0,
     flags,
+    security: 'none',
   };
 
   let outcome: Outcome;

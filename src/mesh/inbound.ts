@@ -1,15 +1,24 @@
 /**
- * The inbound listener of one instance: identity → forward. It learns who calls (on
- * plaintext hops, from the header the caller's outbound listener sets) and forwards to
- * the instance's own port, streaming both ways. A dead instance answers 502 `UF` naming
- * its port. TLS identity and authorization slot in before `forward` (issue: mTLS).
+ * The inbound listener of one instance: identity → authorization → forward.
+ * - identity: over mTLS, the caller's SPIFFE ID from its client certificate; over
+ *   plaintext (permissive, off), the name the caller's outbound hop claims — unverified,
+ *   and flagged;
+ * - authorization: the service's `allow` rules (403 `UAEX` naming the principal and the
+ *   config line to change);
+ * - forward: to the instance's own port, streaming both ways, with Envoy's
+ *   `x-forwarded-client-cert` so the app can see who called. A dead instance answers
+ *   502 `UF` naming its port.
  */
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { InstanceConfig } from '../config/model.js';
+import type { TLSSocket } from 'node:tls';
+import type { InstanceConfig, MeshSettings, ServiceConfig } from '../config/model.js';
+import { authorize } from './authorize.js';
 import { errorOutcome } from './error-outcome.js';
 import type { Forwarder } from './forwarder.js';
 import { forwardRequestHeaders, INTERNAL_HEADER_PREFIX } from './headers.js';
+import { serviceOf, spiffeId, spiffeUris } from './pki/identity.js';
 import { respond, resetSocket } from './respond.js';
 import { CALLER_HEADER } from './stages/upstream.js';
 import { proxyUpgrade } from './ws-proxy.js';
@@ -17,30 +26,94 @@ import { proxyUpgrade } from './ws-proxy.js';
 /** Where the instance really listens: its configured port, or a simulated server's. */
 export type InstancePort = () => number | undefined;
 
+/** Who is calling, as the inbound listener established it. */
+export interface Caller {
+  /** Service name (or `gateway`); undefined when unknown. */
+  principal: string | undefined;
+  spiffeId?: string;
+  /** True when proven by a client certificate of the mesh CA. */
+  verified: boolean;
+  certHash?: string;
+}
+
+/** Everything an inbound listener needs. */
+export interface InboundContext {
+  mesh: MeshSettings;
+  service: ServiceConfig;
+  instance: InstanceConfig;
+  appPort: InstancePort;
+  forwarder: Forwarder;
+  /** Told about plaintext calls accepted in permissive mode. */
+  warn(message: string): void;
+}
+
+/** Establishes the caller of a request. */
+export function identify(mesh: MeshSettings, req: IncomingMessage): Caller {
+  const socket = req.socket as TLSSocket;
+  if (socket.encrypted && socket.authorized) {
+    const peer = socket.getPeerCertificate();
+    const id = spiffeUris(peer.subjectaltname)[0];
+    return {
+      principal: id ? serviceOf(mesh, id) : undefined,
+      spiffeId: id,
+      verified: true,
+      certHash: peer.raw ? createHash('sha256').update(peer.raw).digest('hex') : undefined,
+    };
+  }
+  const claimed = req.headers[CALLER_HEADER];
+  return {
+    principal: typeof claimed === 'string' ? (claimed === 'load' ? 'gateway' : claimed) : undefined,
+    verified: false,
+  };
+}
+
 /** Builds the request handler of an inbound listener. */
-export function inboundHandler(
-  instance: InstanceConfig,
-  appPort: InstancePort,
-  forwarder: Forwarder,
-) {
+export function inboundHandler(context: InboundContext) {
+  const { mesh, service, instance, appPort, forwarder } = context;
   return async (req: IncomingMessage, res: ServerResponse) => {
-    const caller = String(req.headers[CALLER_HEADER] ?? 'unknown');
-    const port = appPort();
-    const context = { service: instance.service, version: instance.version, caller };
-    if (port === undefined) {
+    const caller = identify(mesh, req);
+    const errorContext = {
+      service: instance.service,
+      version: instance.version,
+      caller: caller.principal,
+    };
+    if (!caller.verified && mesh.mtls === 'permissive') {
+      context.warn(
+        `plaintext call to ${service.name} from ${caller.principal ?? 'an unknown caller'} accepted (mtls: permissive)`,
+      );
+    }
+    const pathname = (req.url ?? '/').split('?')[0]!;
+    const decision = authorize(service, caller.principal, req.method ?? 'GET', pathname);
+    if (!decision.allowed) {
+      req.resume();
       return void respond(
         req,
         res,
-        errorOutcome('upstream_unreachable', { ...context, detail: 'instance has no port' }),
+        errorOutcome('unauthorized', { ...errorContext, detail: decision.reason }),
+      );
+    }
+    const port = appPort();
+    if (port === undefined) {
+      req.resume();
+      return void respond(
+        req,
+        res,
+        errorOutcome('upstream_unreachable', { ...errorContext, detail: 'instance has no port' }),
       );
     }
     const headers = forwardRequestHeaders(req.headers, {
       address: req.socket.remoteAddress,
       host: req.headers.host,
-      proto: 'http',
+      proto: (req.socket as TLSSocket).encrypted ? 'https' : 'http',
     });
     for (const name of Object.keys(headers))
       if (name.startsWith(INTERNAL_HEADER_PREFIX)) delete headers[name];
+    if (caller.verified && caller.spiffeId) {
+      headers['x-forwarded-client-cert'] =
+        `By=${spiffeId(mesh, service.name)};Hash=${caller.certHash ?? ''};URI=${caller.spiffeId}`;
+    } else {
+      delete headers['x-forwarded-client-cert'];
+    }
     const hasBody =
       req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0';
     const chunked = req.headers['transfer-encoding'] !== undefined;
@@ -60,7 +133,7 @@ export function inboundHandler(
       return void respond(
         req,
         res,
-        errorOutcome('upstream_unreachable', { ...context, port, detail: result.detail }),
+        errorOutcome('upstream_unreachable', { ...errorContext, port, detail: result.detail }),
       );
     }
     if (result.kind === 'reset') return resetSocket(req);
@@ -69,9 +142,13 @@ export function inboundHandler(
 }
 
 /** Builds the upgrade (WebSocket) handler of an inbound listener. */
-export function inboundUpgrade(appPort: InstancePort) {
+export function inboundUpgrade(context: InboundContext) {
   return (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    const port = appPort();
+    const caller = identify(context.mesh, req);
+    const pathname = (req.url ?? '/').split('?')[0]!;
+    if (!authorize(context.service, caller.principal, req.method ?? 'GET', pathname).allowed)
+      return socket.destroy();
+    const port = context.appPort();
     if (port === undefined) return socket.destroy();
     delete req.headers[CALLER_HEADER];
     proxyUpgrade(req, socket, head, port);

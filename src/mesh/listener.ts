@@ -1,10 +1,16 @@
 /**
  * A listener of the mesh: an HTTP server on 127.0.0.1 created by meshdev (never by a
  * proxy library), so listen errors are caught and reported by name, in-flight requests
- * are counted, and shutdown can be graceful.
+ * are counted, and shutdown can be graceful. Inbound listeners speak mTLS: `strict`
+ * accepts only TLS with a client certificate of the mesh CA; `permissive` tells TLS from
+ * plaintext by the first byte and serves both.
  */
 import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
 import type { Socket } from 'node:net';
+import { Duplex } from 'node:stream';
+import type { SecureContextOptions } from 'node:tls';
 
 export type ListenerKind = 'gateway' | 'inbound' | 'outbound';
 
@@ -19,6 +25,17 @@ export interface ListenerInfo {
   port: number;
   /** Where it forwards (inbound: the instance's own port). */
   target?: number;
+  /** `mtls` for inbound listeners that require or accept mTLS. */
+  security?: 'mtls-strict' | 'mtls-permissive' | 'tls' | 'plain';
+}
+
+/** TLS settings of a listener; `context` is read again on `refreshTls` (rotation). */
+export interface ListenerTls {
+  /** strict: client certificate required; permissive: TLS or plaintext; server: TLS, no client cert. */
+  mode: 'strict' | 'permissive' | 'server';
+  context(): SecureContextOptions;
+  /** Told why a connection was refused (plaintext in strict, bad certificate…). */
+  onRefused(reason: string): void;
 }
 
 /** A listener's port is taken, or it cannot listen for another reason. */
@@ -37,35 +54,67 @@ export class ListenError extends Error {
   }
 }
 
-/** An HTTP server with in-flight accounting. */
+/** The first byte of a TLS handshake record. */
+const TLS_HANDSHAKE = 0x16;
+
+/** An HTTP(S) server with in-flight accounting. */
 export class MeshListener {
-  readonly server: http.Server;
+  private readonly servers: http.Server[] = [];
+  private readonly secure: https.Server | undefined;
+  private readonly entry: net.Server;
   private inFlight = 0;
-  private readonly upgraded = new Set<Socket>();
+  private readonly sockets = new Set<Socket | Duplex>();
   private idleWaiters: Array<() => void> = [];
 
   constructor(
-    readonly info: Omit<ListenerInfo, 'port'> & { port: number },
+    readonly info: ListenerInfo,
     onRequest: http.RequestListener,
     onUpgrade?: (req: http.IncomingMessage, socket: Socket, head: Buffer) => void,
+    private readonly tls?: ListenerTls,
   ) {
-    this.server = http.createServer({ noDelay: true, keepAliveTimeout: 5_000 }, (req, res) => {
+    const counted: http.RequestListener = (req, res) => {
       this.inFlight++;
       res.on('close', () => {
         this.inFlight--;
         if (this.inFlight === 0) this.idleWaiters.splice(0).forEach((wake) => wake());
       });
       onRequest(req, res);
-    });
-    if (onUpgrade) {
-      this.server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
-        this.upgraded.add(socket);
-        socket.on('close', () => this.upgraded.delete(socket));
-        onUpgrade(req, socket, head);
-      });
+    };
+    const options = { noDelay: true, keepAliveTimeout: 5_000 };
+    let plain: http.Server | undefined;
+    if (!tls || tls.mode === 'permissive') plain = http.createServer(options, counted);
+    if (tls) {
+      this.secure = https.createServer(
+        {
+          ...options,
+          ...tls.context(),
+          requestCert: tls.mode !== 'server',
+          rejectUnauthorized: tls.mode === 'strict',
+        },
+        counted,
+      );
+      this.secure.on('tlsClientError', (error) => tls.onRefused(describeTlsError(error)));
     }
-    // A broken client connection is the client's problem, never a crash.
-    this.server.on('clientError', (_error, socket) => socket.destroy());
+    for (const server of [plain, this.secure]) {
+      if (!server) continue;
+      this.servers.push(server);
+      if (onUpgrade) {
+        server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
+          this.track(socket);
+          onUpgrade(req, socket, head);
+        });
+      }
+      // A broken client connection is the client's problem, never a crash.
+      server.on('clientError', (_error, socket) => socket.destroy());
+      server.on('connection', (socket: Socket) => this.track(socket));
+    }
+    if (tls?.mode === 'permissive') {
+      this.entry = net.createServer({ noDelay: true }, (socket) =>
+        this.sniff(socket, plain!, this.secure!),
+      );
+    } else {
+      this.entry = (this.secure ?? plain)!;
+    }
   }
 
   /** A short name for messages: `outbound orders→payments`. */
@@ -81,20 +130,25 @@ export class MeshListener {
     return new Promise((resolve, reject) => {
       const onError = (error: NodeJS.ErrnoException) =>
         reject(new ListenError(this.label, this.info.port, error.code ?? error.message));
-      this.server.once('error', onError);
-      this.server.listen(this.info.port, '127.0.0.1', () => {
-        this.server.off('error', onError);
-        this.info.port = (this.server.address() as { port: number }).port;
+      this.entry.once('error', onError);
+      this.entry.listen(this.info.port, '127.0.0.1', () => {
+        this.entry.off('error', onError);
+        this.info.port = (this.entry.address() as { port: number }).port;
         resolve(this.info.port);
       });
     });
   }
 
+  /** Re-reads the TLS context (after a certificate rotation): new connections use it. */
+  refreshTls(): void {
+    if (this.secure && this.tls) this.secure.setSecureContext(this.tls.context());
+  }
+
   /** Stops accepting, lets requests in flight finish for up to `graceMs`, then cuts the rest. */
   async close(graceMs: number): Promise<void> {
-    if (!this.server.listening) return;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
+    if (!this.entry.listening) return;
+    const closed = new Promise<void>((resolve) => this.entry.close(() => resolve()));
+    for (const server of this.servers) server.closeIdleConnections();
     if (this.inFlight > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, graceMs);
@@ -104,8 +158,75 @@ export class MeshListener {
         });
       });
     }
-    this.server.closeAllConnections();
-    for (const socket of this.upgraded) socket.destroy();
+    for (const server of this.servers) server.closeAllConnections();
+    for (const socket of this.sockets) socket.destroy();
     await closed;
   }
+
+  private track(socket: Socket | Duplex): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+  }
+
+  /** Permissive mode: the first byte tells a TLS handshake from plaintext HTTP. */
+  private sniff(socket: Socket, plain: http.Server, secure: https.Server): void {
+    this.track(socket);
+    socket.on('error', () => socket.destroy());
+    socket.once('data', (first: Buffer) => {
+      socket.pause();
+      if (first[0] === TLS_HANDSHAKE) {
+        secure.emit('connection', wrapSocket(socket, first));
+      } else {
+        socket.unshift(first);
+        plain.emit('connection', socket);
+        socket.resume();
+      }
+    });
+  }
+}
+
+/**
+ * TLS cannot start on a socket whose first bytes were already read, so the socket is
+ * wrapped in a stream that replays them (permissive mode only; strict listens on TLS).
+ */
+function wrapSocket(socket: Socket, first: Buffer): Duplex {
+  const duplex = new Duplex({
+    read: () => void socket.resume(),
+    write: (chunk, encoding, done) => void socket.write(chunk, encoding, done),
+    final: (done) => {
+      socket.end();
+      done();
+    },
+    destroy: (error, done) => {
+      socket.destroy(error ?? undefined);
+      done(error);
+    },
+  });
+  duplex.push(first);
+  socket.on('data', (chunk: Buffer) => {
+    if (!duplex.push(chunk)) socket.pause();
+  });
+  socket.on('end', () => duplex.push(null));
+  socket.on('close', () => duplex.destroy());
+  Object.assign(duplex, { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort });
+  return duplex;
+}
+
+function describeTlsError(error: Error & { code?: string }): string {
+  const message = error.message.toLowerCase();
+  if (message.includes('wrong version number') || message.includes('http request')) {
+    return 'plaintext connection refused: mtls is strict (use the outbound listener, or set mesh.mtls: permissive)';
+  }
+  if (message.includes('peer did not return a certificate'))
+    return 'TLS without a client certificate refused (mtls: strict)';
+  if (message.includes('certificate has expired')) return 'client certificate has expired';
+  if (
+    message.includes('unknown ca') ||
+    message.includes('unable to get') ||
+    message.includes('self signed') ||
+    message.includes('self-signed')
+  ) {
+    return 'client certificate is not signed by the mesh CA';
+  }
+  return `TLS handshake failed: ${error.message}`;
 }

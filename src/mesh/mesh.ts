@@ -20,6 +20,13 @@ import { MeshRuntime } from './runtime.js';
 import { pickWeighted } from './stages/split.js';
 import { CALLER_HEADER } from './stages/upstream.js';
 import { proxyUpgrade } from './ws-proxy.js';
+import type { HopTls } from './forwarder.js';
+import type { InboundContext } from './inbound.js';
+import type { ListenerTls } from './listener.js';
+import { Pki } from './pki/pki.js';
+import { spiffeId } from './pki/identity.js';
+import { projectPath } from './project-dir.js';
+import { principalOf } from './stages/upstream.js';
 import { startSimulators } from '../sim/simulators.js';
 import type { SimServer } from '../sim/sim-server.js';
 
@@ -32,6 +39,8 @@ export interface MeshOptions {
   ephemeralPorts?: boolean;
   /** Start the simulated instances (`sim:`); default true. */
   simulate?: boolean;
+  /** Where `.meshdev/` state lives (CA, certificates); default beside the config file. */
+  stateDir?: string;
 }
 
 /** How long in-flight calls may take to finish on shutdown, ms. */
@@ -47,6 +56,9 @@ export class Mesh {
     private readonly sims: SimServer[],
     /** Marks requests of the built-in load generator (see `sim/load.ts`). */
     readonly loadToken: string,
+    /** The PKI, unless mtls is off. */
+    readonly pki: Pki | undefined,
+    private readonly timers: NodeJS.Timeout[],
   ) {}
 
   /** Starts every listener; on any failure, closes what started and rethrows. */
@@ -55,9 +67,28 @@ export class Mesh {
     const clock = options.clock ?? realClock;
     const runtime = new MeshRuntime(config, () => clock.now());
     const forwarder = new Forwarder();
+    const mtls = config.mesh.mtls;
+    const pki =
+      mtls === 'off'
+        ? undefined
+        : await Pki.open(config.mesh, options.stateDir ?? projectPath(config));
+    const identities = [...config.services.map((service) => service.name), 'gateway'];
+    await pki?.issue(identities);
+    const tlsFor = (caller: string, service: string): HopTls | undefined => {
+      if (!pki) return undefined;
+      const own = pki.identity(principalOf(caller));
+      return {
+        ca: pki.ca.cert,
+        cert: own.cert,
+        key: own.key,
+        caller: own.name,
+        expectedId: spiffeId(config.mesh, service),
+        generation: pki.generation,
+      };
+    };
     const deps: HopDeps = {
       runtime,
-      stages: outboundStages(forwarder),
+      stages: outboundStages(forwarder, tlsFor),
       bus,
       random: options.random ?? meshRandom(config.mesh.seed),
       clock,
@@ -78,18 +109,32 @@ export class Mesh {
       for (const instance of service.instances) {
         const appPort = () =>
           instance.port ?? simPorts.get(`${instance.service}@${instance.version}`);
+        const inbound: InboundContext = {
+          mesh: config.mesh,
+          service,
+          instance,
+          appPort,
+          forwarder,
+          warn: (message) => bus.emit('warning', { listener: `inbound ${service.name}`, message }),
+        };
+        const info: ListenerInfo = {
+          kind: 'inbound',
+          service: service.name,
+          version: instance.version,
+          port: 0,
+          target: appPort(),
+          security: pki ? (mtls === 'strict' ? 'mtls-strict' : 'mtls-permissive') : 'plain',
+        };
+        const tls: ListenerTls | undefined = pki && {
+          mode: mtls === 'strict' ? 'strict' : 'permissive',
+          context: () => {
+            const own = pki.identity(service.name);
+            return { key: own.key, cert: own.cert, ca: pki.ca.cert };
+          },
+          onRefused: (reason) => inbound.warn(reason),
+        };
         listeners.push(
-          new MeshListener(
-            {
-              kind: 'inbound',
-              service: service.name,
-              version: instance.version,
-              port: 0,
-              target: appPort(),
-            },
-            inboundHandler(instance, appPort, forwarder),
-            inboundUpgrade(appPort),
-          ),
+          new MeshListener(info, inboundHandler(inbound), inboundUpgrade(inbound), tls),
         );
       }
     }
@@ -99,7 +144,10 @@ export class Mesh {
         const version = pinned ?? chooseVersion(runtime, service, req, deps.random);
         const target = version === undefined ? undefined : runtime.view(service)?.target(version);
         if (!target) return socket.destroy();
-        proxyUpgrade(req, socket, head, target.port, target.direct ? {} : { [CALLER_HEADER]: caller });
+        const tls = target.direct ? undefined : tlsFor(caller, service);
+        const headers: Record<string, string> =
+          target.direct || tls ? {} : { [CALLER_HEADER]: caller };
+        proxyUpgrade(req, socket, head, target.port, headers, tls);
       };
     for (const spec of config.outbound) {
       listeners.push(
@@ -133,7 +181,8 @@ export class Mesh {
         if (kind === 'inbound') {
           const appPort = listener.info.target ?? simPorts.get(`${service}@${version}`);
           // mtls off: skip the plaintext loopback hop through our own inbound listener.
-          if (config.mesh.mtls === 'off' && appPort !== undefined) runtime.setTarget(service!, version!, appPort, true);
+          if (config.mesh.mtls === 'off' && appPort !== undefined)
+            runtime.setTarget(service!, version!, appPort, true);
           else runtime.setTarget(service!, version!, listener.info.port);
         }
         if (kind === 'outbound') outboundPorts.set(`${caller}→${service}`, listener.info.port);
@@ -144,7 +193,8 @@ export class Mesh {
       await forwarder.destroy();
       throw error;
     }
-    return new Mesh(config, runtime, bus, listeners, forwarder, sims, loadToken);
+    const timers = pki ? watchCertificates(pki, identities, listeners, bus) : [];
+    return new Mesh(config, runtime, bus, listeners, forwarder, sims, loadToken, pki, timers);
   }
 
   /** Every listener with its bound port. */
@@ -166,6 +216,7 @@ export class Mesh {
 
   /** Stops accepting, lets in-flight calls finish for up to `graceMs`, then closes all. */
   async stop(graceMs = SHUTDOWN_GRACE_MS): Promise<void> {
+    for (const timer of this.timers) clearTimeout(timer);
     // Edge first, so calls already inside the mesh can still finish their inner hops.
     const deadline = Date.now() + graceMs;
     for (const kind of ['gateway', 'outbound', 'inbound'] as const) {
@@ -177,6 +228,48 @@ export class Mesh {
     await this.forwarder.close();
     await Promise.all(this.sims.map((sim) => sim.close()));
   }
+}
+
+/**
+ * Keeps certificates fresh: leaves are re-issued at half-life, and leaves rotated by
+ * `meshdev certs rotate` (which touches a marker file) are picked up. Listeners switch to
+ * the new context for new connections; pools retire by generation. No call fails.
+ */
+function watchCertificates(
+  pki: Pki,
+  identities: string[],
+  listeners: MeshListener[],
+  bus: MeshBus,
+): NodeJS.Timeout[] {
+  const timers: NodeJS.Timeout[] = [];
+  const refresh = () => listeners.forEach((listener) => listener.refreshTls());
+  const schedule = () => {
+    const timer = setTimeout(
+      () => {
+        pki
+          .issue(identities)
+          .then(refresh, (error: unknown) =>
+            bus.emit('warning', { listener: 'pki', message: `rotation failed: ${String(error)}` }),
+          )
+          .finally(schedule);
+      },
+      Math.min(pki.msUntilRotation(), 2_147_000_000),
+    );
+    timer.unref();
+    timers[0] = timer;
+  };
+  schedule();
+  let marker = pki.rotationMarker();
+  const poll = setInterval(() => {
+    const now = pki.rotationMarker();
+    if (now === marker) return;
+    marker = now;
+    pki.reloadFromDisk();
+    refresh();
+  }, 1000);
+  poll.unref();
+  timers.push(poll);
+  return timers;
 }
 
 /** Picks a version for a request that skips the pipeline (WebSocket upgrades). */

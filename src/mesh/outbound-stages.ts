@@ -3,6 +3,7 @@
  * faults sit below retry and timeout so an injected failure is seen like a real one.
  */
 import type { Forwarder } from './forwarder.js';
+import type { HopTlsSource } from './stages/upstream.js';
 import type { HopContext, Stage } from './pipeline.js';
 import { breakerStage } from './stages/breaker.js';
 import { faultStage } from './stages/fault.js';
@@ -13,7 +14,10 @@ import { timeoutStage } from './stages/timeout.js';
 import { upstreamStage } from './stages/upstream.js';
 
 /** Builds the outbound pipeline: route → split → breaker → retry → timeout → fault → upstream. */
-export function outboundStages(forwarder: Forwarder): readonly Stage<HopContext>[] {
+export function outboundStages(
+  forwarder: Forwarder,
+  tlsFor?: HopTlsSource,
+): readonly Stage<HopContext>[] {
   return [
     routeStage,
     splitStage,
@@ -21,6 +25,6 @@ export function outboundStages(forwarder: Forwarder): readonly Stage<HopContext>
     retryStage,
     timeoutStage,
     faultStage,
-    upstreamStage(forwarder),
+    upstreamStage(forwarder, tlsFor),
   ];
 }

@@ -68,6 +68,8 @@ export interface HopContext {
   attemptSignal: AbortSignal;
   attempts: number;
   readonly flags: Set<ResponseFlag>;
+  /** Whether the last attempt went over mTLS (set by the upstream stage). */
+  security: 'mutual_tls' | 'none';
 }
 
 /** Runs `stages` in order around a context; the last stage must answer. */

@@ -5,6 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { createProxyServer } from 'http-proxy-3';
+import { checkSpiffeId, type HopTls } from './forwarder.js';
 
 const proxy = createProxyServer({ xfwd: true });
 proxy.on('error', (_error: Error, _req: unknown, socket: unknown) => {
@@ -18,8 +19,21 @@ export function proxyUpgrade(
   head: Buffer,
   port: number,
   headers: Record<string, string> = {},
+  tls?: HopTls,
 ): void {
   socket.on('error', () => socket.destroy());
   for (const [name, value] of Object.entries(headers)) req.headers[name] = value;
-  proxy.ws(req, socket, head, { target: `http://127.0.0.1:${port}` }, () => socket.destroy());
+  const target = tls
+    ? {
+        protocol: 'https:',
+        host: '127.0.0.1',
+        port,
+        ca: tls.ca,
+        cert: tls.cert,
+        key: tls.key,
+        servername: 'localhost',
+        checkServerIdentity: checkSpiffeId(tls.expectedId),
+      }
+    : `http://127.0.0.1:${port}`;
+  proxy.ws(req, socket, head, { target: target as never, secure: true }, () => socket.destroy());
 }

@@ -60,6 +60,7 @@ export function fakeContext(
     attemptSignal: controller.signal,
     attempts: 0,
     flags: new Set(),
+    security: 'none',
     ...overrides,
   };
 }

@@ -1,22 +1,39 @@
 /**
- * Upstream stage (terminal): sends the attempt to the chosen instance's inbound
- * listener. No answer becomes 502 `UF` (connect failure, naming the port) or a reset.
+ * Upstream stage (terminal): sends the attempt to the chosen instance — over mTLS to its
+ * inbound listener with the caller's certificate, or (mtls off) straight to its port
+ * after checking `allow` here. No answer becomes 502 `UF` (naming the port) or a reset.
  */
+import { authorize } from '../authorize.js';
 import { errorOutcome } from '../error-outcome.js';
-import type { Forwarder } from '../forwarder.js';
+import type { Forwarder, HopTls } from '../forwarder.js';
 import type { HopContext, Outcome, Stage } from '../pipeline.js';
 import { bodyForAttempt } from '../request-body.js';
 
 /** The header that tells the inbound listener who calls, on plaintext hops. */
 export const CALLER_HEADER = 'x-meshdev-caller';
 
+/** mTLS for a hop from `caller` to `service`, or undefined for plaintext. */
+export type HopTlsSource = (caller: string, service: string) => HopTls | undefined;
+
+/** The principal a caller acts as: generated load enters through the gateway. */
+export function principalOf(caller: string): string {
+  return caller === 'load' ? 'gateway' : caller;
+}
+
 /** Builds the terminal stage around the mesh's forwarder. */
-export function upstreamStage(forwarder: Forwarder): Stage<HopContext> {
+export function upstreamStage(
+  forwarder: Forwarder,
+  tlsFor: HopTlsSource = () => undefined,
+): Stage<HopContext> {
   return {
     name: 'upstream',
     async handle(ctx): Promise<Outcome> {
       const target = ctx.service.target(ctx.version!);
-      const context = { service: ctx.service.name, version: ctx.version };
+      const context = {
+        service: ctx.service.name,
+        version: ctx.version,
+        caller: principalOf(ctx.caller),
+      };
       if (!target) {
         ctx.flags.add('UF');
         return errorOutcome(
@@ -25,19 +42,35 @@ export function upstreamStage(forwarder: Forwarder): Stage<HopContext> {
           { cause: 'connect-failure' },
         );
       }
-      const result = await forwarder.forward(target.port, {
-        method: ctx.method,
-        path: ctx.path,
-        headers: target.direct ? ctx.headers : { ...ctx.headers, [CALLER_HEADER]: ctx.caller },
-        body: bodyForAttempt(ctx.body),
-        signal: ctx.attemptSignal,
-      });
+      if (target.direct) {
+        const decision = authorize(ctx.service.config, context.caller, ctx.method, ctx.pathname);
+        if (!decision.allowed) {
+          ctx.flags.add('UAEX');
+          return errorOutcome('unauthorized', { ...context, detail: decision.reason });
+        }
+      }
+      const tls = target.direct ? undefined : tlsFor(ctx.caller, ctx.service.name);
+      ctx.security = tls ? 'mutual_tls' : 'none';
+      const result = await forwarder.forward(
+        target.port,
+        {
+          method: ctx.method,
+          path: ctx.path,
+          headers:
+            target.direct || tls ? ctx.headers : { ...ctx.headers, [CALLER_HEADER]: ctx.caller },
+          body: bodyForAttempt(ctx.body),
+          signal: ctx.attemptSignal,
+        },
+        tls,
+      );
       if (result.kind === 'response') {
+        const error = result.headers['x-meshdev-error'];
         // The inbound listener could not reach the app: the same failure, one hop further.
-        if (result.headers['x-meshdev-error'] === 'upstream_unreachable') {
+        if (error === 'upstream_unreachable') {
           ctx.flags.add('UF');
           return { ...result, cause: 'connect-failure' };
         }
+        if (error === 'unauthorized') ctx.flags.add('UAEX');
         return result;
       }
       if (result.kind !== 'failure') return result;

@@ -1,0 +1,266 @@
+import { execFile } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import tls from 'node:tls';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Pool } from 'undici';
+import { echo, startServer, type TestServer } from '../fixtures/servers/upstreams.js';
+import { createCa, issueLeaf } from '../src/mesh/pki/certificates.js';
+import { startMesh, type TestMesh } from './helpers/mesh.js';
+
+const run = promisify(execFile);
+let cleanup: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  await Promise.all(cleanup.map((stop) => stop()));
+  cleanup = [];
+});
+async function server(handler: Parameters<typeof startServer>[0]): Promise<TestServer> {
+  const started = await startServer(handler);
+  cleanup.push(() => started.close());
+  return started;
+}
+async function mesh(yaml: string, env: Record<string, string> = {}): Promise<TestMesh> {
+  const started = await startMesh(yaml, env);
+  cleanup.push(() => started.stop());
+  return started;
+}
+const inboundPort = (m: TestMesh, service: string) =>
+  m.mesh.listenerInfo().find((l) => l.kind === 'inbound' && l.service === service)!.port;
+
+/** Opens a TLS connection to `port`; resolves 'refused' when the server rejects it. */
+function handshake(port: number, options: tls.ConnectionOptions): Promise<'accepted' | 'refused'> {
+  return new Promise((resolve) => {
+    const socket = tls.connect({
+      host: '127.0.0.1',
+      port,
+      servername: 'localhost',
+      rejectUnauthorized: false,
+      ...options,
+    });
+    socket.on('secureConnect', () => {
+      // TLS 1.3 reports a rejected client certificate only after the handshake: ask something.
+      socket.write('GET / HTTP/1.1\r\nhost: x\r\n\r\n');
+    });
+    socket.on('data', () => {
+      socket.destroy();
+      resolve('accepted');
+    });
+    socket.on('error', () => resolve('refused'));
+    socket.on('close', () => resolve('refused'));
+  });
+}
+
+const twoServices = (extra = '') => `version: 1
+mesh: { name: sec, certTTL: 1h, ports: { from: 0 }, admin: { port: 0 } }
+gateway: { port: 0, routes: [{ path: /, service: payments }] }
+services:
+  orders: { port: 1, upstreams: [payments] }
+  payments:
+    port: "\${P}"
+${extra}`;
+
+describe('mTLS (strict, the default)', () => {
+  it('calls between services go over mutual TLS, and the app sees who called', async () => {
+    const payments = await server(echo('payments'));
+    const m = await mesh(twoServices(), { P: String(payments.port) });
+    const body = (await (await fetch(`${m.outbound('orders', 'payments')}/charges`)).json()) as {
+      headers: Record<string, string>;
+    };
+    expect(body.headers['x-forwarded-client-cert']).toMatch(
+      /^By=spiffe:\/\/meshdev\.local\/ns\/default\/sa\/payments;Hash=[0-9a-f]{64};URI=spiffe:\/\/meshdev\.local\/ns\/default\/sa\/orders$/,
+    );
+    expect(body.headers['x-meshdev-caller']).toBeUndefined();
+    expect(m.calls[0]).toMatchObject({
+      caller: 'orders',
+      service: 'payments',
+      status: 200,
+      security: 'mutual_tls',
+    });
+  });
+
+  it('refuses a plaintext connection and a TLS one without a client certificate, saying why', async () => {
+    const payments = await server(echo('payments'));
+    const m = await mesh(twoServices(), { P: String(payments.port) });
+    const warnings: string[] = [];
+    m.mesh.bus.on('warning', (w) => warnings.push(w.message));
+    const port = inboundPort(m, 'payments');
+    await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
+    expect(await handshake(port, {})).toBe('refused');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(warnings).toContain(
+      'plaintext connection refused: mtls is strict (use the outbound listener, or set mesh.mtls: permissive)',
+    );
+    expect(
+      warnings.some(
+        (w) => w.includes('without a client certificate') || w.includes('TLS handshake failed'),
+      ),
+    ).toBe(true);
+    expect(payments.requests).toBe(0);
+  });
+
+  it('refuses a certificate from another CA and an expired one', async () => {
+    const payments = await server(echo('payments'));
+    const m = await mesh(twoServices(), { P: String(payments.port) });
+    const port = inboundPort(m, 'payments');
+    const meshCa = readFileSync(path.join(m.stateDir, 'ca', 'ca.crt'), 'utf8');
+    const meshCaKey = readFileSync(path.join(m.stateDir, 'ca', 'ca.key'), 'utf8');
+    const id = 'spiffe://meshdev.local/ns/default/sa/orders';
+
+    const valid = await issueLeaf(
+      { cert: meshCa, key: meshCaKey },
+      { commonName: 'orders', uris: [id], ttlMs: 3_600_000 },
+    );
+    expect(await handshake(port, { cert: valid.cert, key: valid.key, ca: meshCa })).toBe(
+      'accepted',
+    );
+
+    const foreignCa = await createCa('elsewhere');
+    const foreign = await issueLeaf(foreignCa, {
+      commonName: 'orders',
+      uris: [id],
+      ttlMs: 3_600_000,
+    });
+    expect(await handshake(port, { cert: foreign.cert, key: foreign.key })).toBe('refused');
+
+    const expired = await issueLeaf(
+      { cert: meshCa, key: meshCaKey },
+      { commonName: 'orders', uris: [id], ttlMs: 1000, now: Date.now() - 7_200_000 },
+    );
+    expect(await handshake(port, { cert: expired.cert, key: expired.key })).toBe('refused');
+  });
+
+  it('an outbound hop refuses a server with the wrong SPIFFE ID (502 UF)', async () => {
+    const payments = await server(echo('payments'));
+    const m = await mesh(twoServices(), { P: String(payments.port) });
+    // Misdirect payments to the inbound listener of orders: its certificate says sa/orders.
+    m.mesh.runtime.setTarget('payments', 'default', inboundPort(m, 'orders'));
+    const response = await fetch(`${m.outbound('orders', 'payments')}/charges`);
+    expect(response.status).toBe(502);
+    const body = (await response.json()) as { message: string; flags: string[] };
+    expect(body.message).toContain(
+      'server identity mismatch: expected spiffe://meshdev.local/ns/default/sa/payments, got spiffe://meshdev.local/ns/default/sa/orders',
+    );
+    expect(body.flags).toEqual(['UF']);
+  });
+
+  it('CA directory is 0700 and keys are 0600; the CA is reused on the next start', async () => {
+    const payments = await server(echo('payments'));
+    const first = await mesh(twoServices(), { P: String(payments.port) });
+    expect(statSync(path.join(first.stateDir, 'ca')).mode & 0o777).toBe(0o700);
+    expect(statSync(path.join(first.stateDir, 'ca', 'ca.key')).mode & 0o777).toBe(0o600);
+    expect(statSync(path.join(first.stateDir, 'certs', 'payments.key')).mode & 0o777).toBe(0o600);
+    const ca = readFileSync(path.join(first.stateDir, 'ca', 'ca.crt'), 'utf8');
+    const { Pki } = await import('../src/mesh/pki/pki.js');
+    const again = await Pki.open(first.mesh.config.mesh, first.stateDir);
+    expect(again.ca.cert).toBe(ca);
+  });
+
+  it('openssl s_client sees the chain and the SPIFFE SAN of an inbound listener', async (context) => {
+    const openssl = await run('sh', ['-c', 'command -v openssl']).catch(() => undefined);
+    if (!openssl?.stdout.trim()) return context.skip();
+    const payments = await server(echo('payments'));
+    const m = await mesh(twoServices(), { P: String(payments.port) });
+    const certs = path.join(m.stateDir, 'certs');
+    const { stdout } = await run('sh', [
+      '-c',
+      `echo | openssl s_client -connect 127.0.0.1:${inboundPort(m, 'payments')} -CAfile ${m.stateDir}/ca/ca.crt -cert ${certs}/orders.crt -key ${certs}/orders.key -showcerts 2>/dev/null | openssl x509 -noout -text`,
+    ]);
+    expect(stdout).toContain('URI:spiffe://meshdev.local/ns/default/sa/payments');
+    expect(stdout).toContain('Issuer: CN = meshdev local CA (sec)');
+    expect(stdout).toMatch(/TLS Web Server Authentication, TLS Web Client Authentication/);
+  });
+
+  it('rotates certificates with certTTL 4s under continuous load without a failed call', async () => {
+    const payments = await server(echo('payments'));
+    const m = await mesh(twoServices().replace('certTTL: 1h', 'certTTL: 4s'), {
+      P: String(payments.port),
+    });
+    const serial = () => m.mesh.pki!.identity('payments').cert;
+    const firstCert = serial();
+    const pool = new Pool(m.outbound('orders', 'payments'), { connections: 4 });
+    let ok = 0;
+    let failed = 0;
+    const until = Date.now() + 5000;
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (Date.now() < until) {
+          const response = await pool.request({ method: 'GET', path: '/x' });
+          await response.body.dump();
+          if (response.statusCode === 200) ok++;
+          else failed++;
+        }
+      }),
+    );
+    await pool.close();
+    expect(serial()).not.toBe(firstCert);
+    expect(m.mesh.pki!.generation).toBeGreaterThanOrEqual(3);
+    expect(failed).toBe(0);
+    expect(ok).toBeGreaterThan(100);
+  }, 15_000);
+});
+
+describe('authorization', () => {
+  it('denies a caller that is not allowed: 403 UAEX naming the principal and the config line', async () => {
+    const payments = await server(echo('payments'));
+    const m = await mesh(twoServices('    allow: [gateway]\n'), { P: String(payments.port) });
+    const denied = await fetch(`${m.outbound('orders', 'payments')}/charges`);
+    expect(denied.status).toBe(403);
+    const body = (await denied.json()) as { error: string; message: string; flags: string[] };
+    expect(body.error).toBe('unauthorized');
+    expect(body.message).toBe(
+      'orders is not allowed to call payments: add orders to services.payments.allow (test.mesh.config.yaml:8)',
+    );
+    expect(m.calls[0]!.flags).toContain('UAEX');
+    expect(payments.requests).toBe(0);
+    expect((await fetch(`${m.gateway}/charges`)).status).toBe(200);
+  });
+
+  it('L7 rules allow by method and path (exact, prefix*, *suffix)', async () => {
+    const payments = await server(echo('payments'));
+    const m = await mesh(
+      twoServices(
+        '    allow: [{ from: orders, methods: [POST], paths: ["/charges*", "*/status"] }]\n',
+      ),
+      { P: String(payments.port) },
+    );
+    const call = (method: string, path: string) =>
+      fetch(`${m.outbound('orders', 'payments')}${path}`, { method }).then((r) => r.status);
+    expect(await call('POST', '/charges/1')).toBe(200);
+    expect(await call('POST', '/x/status')).toBe(200);
+    expect(await call('GET', '/charges/1')).toBe(403);
+    expect(await call('POST', '/refunds')).toBe(403);
+  });
+
+  it('with mtls off the same rules hold on the direct hop', async () => {
+    const payments = await server(echo('payments'));
+    const m = await mesh(
+      twoServices('    allow: [gateway]\n').replace('certTTL: 1h', 'mtls: off'),
+      { P: String(payments.port) },
+    );
+    expect((await fetch(`${m.outbound('orders', 'payments')}/charges`)).status).toBe(403);
+    expect((await fetch(`${m.gateway}/charges`)).status).toBe(200);
+  });
+});
+
+describe('mtls: permissive', () => {
+  it('accepts plaintext and TLS on the same port, and flags the plaintext call', async () => {
+    const payments = await server(echo('payments'));
+    const m = await mesh(twoServices().replace('certTTL: 1h', 'mtls: permissive'), {
+      P: String(payments.port),
+    });
+    const warnings: string[] = [];
+    m.mesh.bus.on('warning', (w) => warnings.push(w.message));
+    const port = inboundPort(m, 'payments');
+    const plain = await fetch(`http://127.0.0.1:${port}/direct`, {
+      headers: { 'x-meshdev-caller': 'orders' },
+    });
+    expect(plain.status).toBe(200);
+    expect(warnings).toContain(
+      'plaintext call to payments from orders accepted (mtls: permissive)',
+    );
+    const viaMesh = await fetch(`${m.outbound('orders', 'payments')}/tls`);
+    expect(viaMesh.status).toBe(200);
+    expect(m.calls.at(-1)!.security).toBe('mutual_tls');
+  });
+});
