@@ -13,6 +13,7 @@ import { registerSchema } from './commands/schema.js';
 import { registerValidate } from './commands/validate.js';
 import { registerUp } from './commands/up.js';
 import { registerEnv } from './commands/env.js';
+import { registerCerts } from './commands/certs.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerSchema(program);
   registerUp(program);
   registerEnv(program);
+  registerCerts(program);
   program.commands.forEach((command) => command.exitOverride());
   return program;
 }

@@ -68,14 +68,15 @@ export class Mesh {
     const runtime = new MeshRuntime(config, () => clock.now());
     const forwarder = new Forwarder();
     const mtls = config.mesh.mtls;
+    const gatewayTls = config.gateway?.tls ?? false;
     const pki =
-      mtls === 'off'
+      mtls === 'off' && gatewayTls === false
         ? undefined
         : await Pki.open(config.mesh, options.stateDir ?? projectPath(config));
     const identities = [...config.services.map((service) => service.name), 'gateway'];
     await pki?.issue(identities);
     const tlsFor = (caller: string, service: string): HopTls | undefined => {
-      if (!pki) return undefined;
+      if (!pki || mtls === 'off') return undefined;
       const own = pki.identity(principalOf(caller));
       return {
         ca: pki.ca.cert,
@@ -123,16 +124,24 @@ export class Mesh {
           version: instance.version,
           port: 0,
           target: appPort(),
-          security: pki ? (mtls === 'strict' ? 'mtls-strict' : 'mtls-permissive') : 'plain',
+          security:
+            pki && mtls !== 'off'
+              ? mtls === 'strict'
+                ? 'mtls-strict'
+                : 'mtls-permissive'
+              : 'plain',
         };
-        const tls: ListenerTls | undefined = pki && {
-          mode: mtls === 'strict' ? 'strict' : 'permissive',
-          context: () => {
-            const own = pki.identity(service.name);
-            return { key: own.key, cert: own.cert, ca: pki.ca.cert };
-          },
-          onRefused: (reason) => inbound.warn(reason),
-        };
+        const tls: ListenerTls | undefined =
+          !pki || mtls === 'off'
+            ? undefined
+            : {
+                mode: mtls === 'strict' ? 'strict' : 'permissive',
+                context: () => {
+                  const own = pki.identity(service.name);
+                  return { key: own.key, cert: own.cert, ca: pki.ca.cert };
+                },
+                onRefused: (reason) => inbound.warn(reason),
+              };
         listeners.push(
           new MeshListener(info, inboundHandler(inbound), inboundUpgrade(inbound), tls),
         );
@@ -165,13 +174,34 @@ export class Mesh {
       );
     }
     if (config.gateway) {
+      // HTTPS on the gateway presents the gateway's leaf (valid for localhost, 127.0.0.1).
+      const serverTls = (): ListenerTls => ({
+        mode: 'server',
+        context: () => ({
+          key: pki!.identity('gateway').key,
+          cert: pki!.identity('gateway').cert,
+        }),
+        onRefused: (reason) => bus.emit('warning', { listener: 'gateway', message: reason }),
+      });
+      const https = gatewayTls === true;
       listeners.push(
         new MeshListener(
-          { kind: 'gateway', port: port(config.gateway.port) },
-          gatewayHandler(config.gateway, deps, loadToken),
+          { kind: 'gateway', port: port(config.gateway.port), security: https ? 'tls' : 'plain' },
+          gatewayHandler(config.gateway, deps, loadToken, https ? 'https' : 'http'),
           gatewayUpgrade(config.gateway, tunnel('gateway')),
+          https ? serverTls() : undefined,
         ),
       );
+      if (typeof gatewayTls === 'number') {
+        listeners.push(
+          new MeshListener(
+            { kind: 'gateway', port: port(gatewayTls), security: 'tls' },
+            gatewayHandler(config.gateway, deps, loadToken, 'https'),
+            gatewayUpgrade(config.gateway, tunnel('gateway')),
+            serverTls(),
+          ),
+        );
+      }
     }
 
     try {
@@ -205,6 +235,11 @@ export class Mesh {
   /** The gateway's bound port. */
   gatewayPort(): number | undefined {
     return this.listeners.find((l) => l.info.kind === 'gateway')?.info.port;
+  }
+
+  /** The bound port of the extra HTTPS gateway listener (`gateway.tls: {port}`), if any. */
+  gatewayTlsPort(): number | undefined {
+    return this.listeners.filter((l) => l.info.kind === 'gateway')[1]?.info.port;
   }
 
   /** The bound port of `caller`'s outbound listener for `service`. */

@@ -48,7 +48,7 @@ export async function createCa(name: string, now = Date.now()): Promise<KeyPair>
       ],
     },
   );
-  return { cert: pems.cert, key: pems.private };
+  return { cert: pem(pems.cert), key: pem(pems.private) };
 }
 
 /** Options of one leaf certificate. */
@@ -84,7 +84,7 @@ export async function issueLeaf(ca: KeyPair, options: LeafOptions): Promise<KeyP
       },
     ],
   });
-  return { cert: pems.cert, key: pems.private };
+  return { cert: pem(pems.cert), key: pem(pems.private) };
 }
 
 /** Serial, validity and SANs of a PEM certificate. */
@@ -96,4 +96,9 @@ export function describeCert(pem: string): CertInfo {
     notAfter: new Date(x509.validTo),
     subjectAltName: x509.subjectAltName ?? '',
   };
+}
+
+/** PEM text with `\n` line ends and one final newline, so files and output compare equal. */
+function pem(text: string): string {
+  return `${text.replace(/\r\n/g, '\n').trimEnd()}\n`;
 }
