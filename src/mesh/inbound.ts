@@ -47,18 +47,27 @@ export interface InboundContext {
   warn(message: string): void;
 }
 
+// A connection's peer certificate never changes: parse it once per connection, not per
+// request (getPeerCertificate builds a fresh object and the hash is a sha256 each time).
+const verifiedCallers = new WeakMap<TLSSocket, Caller>();
+
 /** Establishes the caller of a request. */
 export function identify(mesh: MeshSettings, req: IncomingMessage): Caller {
   const socket = req.socket as TLSSocket;
   if (socket.encrypted && socket.authorized) {
-    const peer = socket.getPeerCertificate();
-    const id = spiffeUris(peer.subjectaltname)[0];
-    return {
-      principal: id ? serviceOf(mesh, id) : undefined,
-      spiffeId: id,
-      verified: true,
-      certHash: peer.raw ? createHash('sha256').update(peer.raw).digest('hex') : undefined,
-    };
+    let caller = verifiedCallers.get(socket);
+    if (!caller) {
+      const peer = socket.getPeerCertificate();
+      const id = spiffeUris(peer.subjectaltname)[0];
+      caller = {
+        principal: id ? serviceOf(mesh, id) : undefined,
+        spiffeId: id,
+        verified: true,
+        certHash: peer.raw ? createHash('sha256').update(peer.raw).digest('hex') : undefined,
+      };
+      verifiedCallers.set(socket, caller);
+    }
+    return caller;
   }
   const claimed = req.headers[CALLER_HEADER];
   return {
