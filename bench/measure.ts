@@ -12,25 +12,50 @@ import { Pool } from 'undici';
 const run = promisify(execFile);
 
 /** Requests per second at `connections` for `seconds`. */
-export async function throughput(url: string, connections: number, seconds: number, wrk?: string): Promise<{ rps: number; tool: string; errors: number }> {
+export async function throughput(
+  url: string,
+  connections: number,
+  seconds: number,
+  wrk?: string,
+): Promise<{ rps: number; tool: string; errors: number }> {
   if (wrk) {
     const threads = '2';
-    const { stdout } = await run(wrk, ['-t', threads, '-c', String(connections), '-d', `${seconds}s`, url], { timeout: (seconds + 30) * 1000 });
+    const { stdout } = await run(
+      wrk,
+      ['-t', threads, '-c', String(connections), '-d', `${seconds}s`, url],
+      { timeout: (seconds + 30) * 1000 },
+    );
     const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0);
     const errors = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0);
     return { rps, tool: 'wrk', errors };
   }
   const result = await autocannon({ url, connections, duration: seconds });
-  return { rps: result.requests.average, tool: 'autocannon', errors: result.non2xx + result.errors };
+  return {
+    rps: result.requests.average,
+    tool: 'autocannon',
+    errors: result.non2xx + result.errors,
+  };
 }
 
 /** Latency percentiles (ms) at a fixed open-loop `rate` for `seconds`. */
-export async function latencyAtRate(url: string, rate: number, seconds: number): Promise<{ p50: number; p99: number; sent: number; errors: number }> {
+export async function latencyAtRate(
+  url: string,
+  rate: number,
+  seconds: number,
+): Promise<{ p50: number; p99: number; sent: number; errors: number }> {
   const { origin, pathname } = new URL(url);
   const pool = new Pool(origin, { connections: 64 });
-  const histogram = build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+  const histogram = build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
   // Warm the connections so the first requests do not pay for connect.
-  await Promise.all(Array.from({ length: 16 }, () => pool.request({ path: pathname, method: 'GET' }).then((r) => r.body.dump())));
+  await Promise.all(
+    Array.from({ length: 16 }, () =>
+      pool.request({ path: pathname, method: 'GET' }).then((r) => r.body.dump()),
+    ),
+  );
   const total = rate * seconds;
   let sent = 0;
   let errors = 0;
@@ -60,5 +85,10 @@ export async function latencyAtRate(url: string, rate: number, seconds: number):
   });
   await Promise.all(pending);
   await pool.close();
-  return { p50: histogram.getValueAtPercentile(50) / 1000, p99: histogram.getValueAtPercentile(99) / 1000, sent, errors };
+  return {
+    p50: histogram.getValueAtPercentile(50) / 1000,
+    p99: histogram.getValueAtPercentile(99) / 1000,
+    sent,
+    errors,
+  };
 }

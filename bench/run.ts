@@ -17,7 +17,9 @@ const RATE = 1000;
 
 function which(binary: string): string | undefined {
   try {
-    return execFileSync('sh', ['-c', `command -v ${binary}`], { encoding: 'utf8' }).trim() || undefined;
+    return (
+      execFileSync('sh', ['-c', `command -v ${binary}`], { encoding: 'utf8' }).trim() || undefined
+    );
   } catch {
     return undefined;
   }
@@ -43,7 +45,14 @@ async function measure(scenario: string, hops: number, url: string): Promise<voi
   await throughput(url, CONNECTIONS, 1, wrk);
   const max = await throughput(url, CONNECTIONS, SECONDS, wrk);
   const latency = await latencyAtRate(url, RATE, LATENCY_SECONDS);
-  rows.push({ scenario, hops, rps: max.rps, p50: latency.p50, p99: latency.p99, errors: max.errors + latency.errors });
+  rows.push({
+    scenario,
+    hops,
+    rps: max.rps,
+    p50: latency.p50,
+    p99: latency.p99,
+    errors: max.errors + latency.errors,
+  });
 }
 
 try {
@@ -71,12 +80,22 @@ services:
   const proxy = await startHttpProxy3(target);
   children.push(proxy);
 
-  process.stderr.write(`meshdev bench (${quick ? 'quick' : 'full'}): ${CONNECTIONS} connections × ${SECONDS}s with ${wrk ? 'wrk' : 'autocannon'}; latency at ${RATE} req/s for ${LATENCY_SECONDS}s\n`);
+  process.stderr.write(
+    `meshdev bench (${quick ? 'quick' : 'full'}): ${CONNECTIONS} connections × ${SECONDS}s with ${wrk ? 'wrk' : 'autocannon'}; latency at ${RATE} req/s for ${LATENCY_SECONDS}s\n`,
+  );
   await measure('direct', 0, `http://127.0.0.1:${target}/`);
   await measure('http-proxy-3 hop', 1, `http://127.0.0.1:${proxy.ports.port}/`);
   await measure('meshdev gateway', 1, `http://127.0.0.1:${mesh.ports['gateway::']}/`);
-  await measure('meshdev sidecar, mtls off', 1, `http://127.0.0.1:${mesh.ports['outbound:api:client']}/`);
-  await measure('meshdev sidecar pair, mTLS', 2, `http://127.0.0.1:${pairMesh.ports['outbound:api:client']}/`);
+  await measure(
+    'meshdev sidecar, mtls off',
+    1,
+    `http://127.0.0.1:${mesh.ports['outbound:api:client']}/`,
+  );
+  await measure(
+    'meshdev sidecar pair, mTLS',
+    2,
+    `http://127.0.0.1:${pairMesh.ports['outbound:api:client']}/`,
+  );
   if (nginx) {
     const port = 20000 + Math.floor(Math.random() * 20000);
     const server = await startNginx(nginx, target, port);
@@ -97,7 +116,16 @@ const pair = find('meshdev sidecar pair, mTLS')!;
 const ratio = (a: number, b: number | undefined) => (b ? (a / b).toFixed(2) : '—');
 
 const table = [
-  ['scenario', 'req/s', '÷direct', '÷http-proxy-3', '÷nginx', `p50@${RATE}`, `p99@${RATE}`, 'errors'],
+  [
+    'scenario',
+    'req/s',
+    '÷direct',
+    '÷http-proxy-3',
+    '÷nginx',
+    `p50@${RATE}`,
+    `p99@${RATE}`,
+    'errors',
+  ],
   ...rows.map((row) => [
     row.scenario,
     Math.round(row.rps).toString(),
@@ -110,19 +138,51 @@ const table = [
   ]),
 ];
 const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
-console.log(table.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')).join('\n'));
+console.log(
+  table
+    .map((r) =>
+      r
+        .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+        .join('  '),
+    )
+    .join('\n'),
+);
 
 const addedP99PerHop = (gateway.p99 - direct.p99) / 1;
 const targets = [
-  { target: 'gateway hop ≥ 1.5× bare http-proxy-3 hop', value: gateway.rps / bare.rps, met: gateway.rps / bare.rps >= 1.5 },
-  { target: 'mTLS sidecar pair ≥ 0.5× one gateway hop', value: pair.rps / gateway.rps, met: pair.rps / gateway.rps >= 0.5 },
-  { target: 'mTLS sidecar pair ≥ 0.7× plaintext sidecar', value: pair.rps / plainPair.rps, met: pair.rps / plainPair.rps >= 0.7 },
-  { target: `added p99 per hop at ${RATE} req/s ≤ 1 ms`, value: addedP99PerHop, met: addedP99PerHop <= 1 },
-  { target: 'mTLS sidecar pair added p99 per hop ≤ 1 ms', value: (pair.p99 - direct.p99) / 2, met: (pair.p99 - direct.p99) / 2 <= 1 },
+  {
+    target: 'gateway hop ≥ 1.5× bare http-proxy-3 hop',
+    value: gateway.rps / bare.rps,
+    met: gateway.rps / bare.rps >= 1.5,
+  },
+  {
+    target: 'mTLS sidecar pair ≥ 0.5× one gateway hop',
+    value: pair.rps / gateway.rps,
+    met: pair.rps / gateway.rps >= 0.5,
+  },
+  {
+    target: 'mTLS sidecar pair ≥ 0.7× plaintext sidecar',
+    value: pair.rps / plainPair.rps,
+    met: pair.rps / plainPair.rps >= 0.7,
+  },
+  {
+    target: `added p99 per hop at ${RATE} req/s ≤ 1 ms`,
+    value: addedP99PerHop,
+    met: addedP99PerHop <= 1,
+  },
+  {
+    target: 'mTLS sidecar pair added p99 per hop ≤ 1 ms',
+    value: (pair.p99 - direct.p99) / 2,
+    met: (pair.p99 - direct.p99) / 2 <= 1,
+  },
 ];
 console.log('\ntargets:');
-for (const t of targets) console.log(`  ${t.met ? 'met ' : 'MISS'}  ${t.target}: ${t.value.toFixed(2)}`);
-if (!nginx) console.log('\n(nginx not on PATH: the nginx scenario was skipped — apt-get install nginx-light to add it)');
+for (const t of targets)
+  console.log(`  ${t.met ? 'met ' : 'MISS'}  ${t.target}: ${t.value.toFixed(2)}`);
+if (!nginx)
+  console.log(
+    '\n(nginx not on PATH: the nginx scenario was skipped — apt-get install nginx-light to add it)',
+  );
 
 const out = path.resolve(import.meta.dirname, 'results', 'latest.json');
 mkdirSync(path.dirname(out), { recursive: true });

@@ -24,10 +24,17 @@ export function spawnChild(
   options: { cwd?: string } = {},
 ): Promise<Child> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } });
+    const child = spawn(command, args, {
+      cwd: options.cwd ?? ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, CI: 'true' },
+    });
     let buffer = '';
     let errors = '';
-    const timer = setTimeout(() => reject(new Error(`${command} did not start: ${errors}`)), 15_000);
+    const timer = setTimeout(
+      () => reject(new Error(`${command} did not start: ${errors}`)),
+      15_000,
+    );
     child.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()));
     child.stdout!.on('data', (chunk: Buffer) => {
       buffer += chunk.toString();
@@ -107,7 +114,9 @@ http {
 }
 `,
   );
-  const child = spawn(nginx, ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
+  const child = spawn(nginx, ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-g', 'daemon off;'], {
+    stdio: 'ignore',
+  });
   await new Promise((resolve) => setTimeout(resolve, 500));
   return {
     process: child,
@@ -127,11 +136,28 @@ export function startMesh(yaml: string, extraArgs: string[] = []): Promise<Child
   writeFileSync(path.join(dir, 'mesh.config.yaml'), yaml);
   return spawnChild(
     process.execPath,
-    [path.join(ROOT, 'bin/meshdev.js'), 'up', '--json', '--quiet', '--summary-interval', '0', ...extraArgs],
+    [
+      path.join(ROOT, 'bin/meshdev.js'),
+      'up',
+      '--json',
+      '--quiet',
+      '--summary-interval',
+      '0',
+      ...extraArgs,
+    ],
     (line) => {
       if (!line.includes('"event":"ready"')) return undefined;
-      const ready = JSON.parse(line) as { listeners: Array<{ kind: string; service: string | null; caller: string | null; port: number }> };
-      return Object.fromEntries(ready.listeners.map((l) => [`${l.kind}:${l.service ?? ''}:${l.caller ?? ''}`, l.port]));
+      const ready = JSON.parse(line) as {
+        listeners: Array<{
+          kind: string;
+          service: string | null;
+          caller: string | null;
+          port: number;
+        }>;
+      };
+      return Object.fromEntries(
+        ready.listeners.map((l) => [`${l.kind}:${l.service ?? ''}:${l.caller ?? ''}`, l.port]),
+      );
     },
     { cwd: dir },
   );

@@ -29,7 +29,8 @@ const pool = new Pool(gateway, { connections: CONNECTIONS });
 const send = async () => (await pool.request({ method: 'GET', path: '/' })).body.dump();
 
 // Warm up, so the baseline includes JIT, pools and the stats window.
-for (let i = 0; i < 2000; i += CONNECTIONS) await Promise.all(Array.from({ length: CONNECTIONS }, send));
+for (let i = 0; i < 2000; i += CONNECTIONS)
+  await Promise.all(Array.from({ length: CONNECTIONS }, send));
 const before = rssMb(pid);
 const started = performance.now();
 let sent = 0;
@@ -51,5 +52,9 @@ const seconds = (performance.now() - started) / 1000;
 const after = rssMb(pid);
 await pool.close();
 await mesh.stop();
-console.log(`soak: ${TOTAL.toLocaleString()} requests through the demo mesh in ${seconds.toFixed(0)}s (${Math.round(TOTAL / seconds)} req/s), ${failed} failed`);
-console.log(`RSS before ${before.toFixed(1)} MB, after ${after.toFixed(1)} MB, growth ${(after - before).toFixed(1)} MB (target < 50 MB: ${after - before < 50 ? 'met' : 'MISS'})`);
+console.log(
+  `soak: ${TOTAL.toLocaleString()} requests through the demo mesh in ${seconds.toFixed(0)}s (${Math.round(TOTAL / seconds)} req/s), ${failed} failed`,
+);
+console.log(
+  `RSS before ${before.toFixed(1)} MB, after ${after.toFixed(1)} MB, growth ${(after - before).toFixed(1)} MB (target < 50 MB: ${after - before < 50 ? 'met' : 'MISS'})`,
+);

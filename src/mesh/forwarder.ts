@@ -84,7 +84,8 @@ export class Forwarder {
         body: response.body,
       };
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? '';
+      // `code` is a string for system errors but a number for DOMException aborts.
+      const code = String((error as { code?: unknown }).code ?? '');
       if (
         error instanceof IdentityMismatchError ||
         code.startsWith('ERR_TLS') ||

@@ -51,7 +51,7 @@ export function gatewayHandler(
       req.resume();
       return void respond(req, res, errorOutcome('gateway_no_route', { service: 'gateway', path }));
     }
-    void handleHop(
+    return handleHop(
       deps,
       {
         caller,

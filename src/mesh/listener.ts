@@ -71,6 +71,7 @@ export class MeshListener {
     onRequest: http.RequestListener,
     onUpgrade?: (req: http.IncomingMessage, socket: Socket, head: Buffer) => void,
     private readonly tls?: ListenerTls,
+    onError?: (error: unknown) => void,
   ) {
     const counted: http.RequestListener = (req, res) => {
       this.inFlight++;
@@ -78,7 +79,15 @@ export class MeshListener {
         this.inFlight--;
         if (this.inFlight === 0) this.idleWaiters.splice(0).forEach((wake) => wake());
       });
-      onRequest(req, res);
+      // A handler bug must cost one response, never the process.
+      const done = onRequest(req, res) as unknown;
+      if (done instanceof Promise) {
+        done.catch((error: unknown) => {
+          onError?.(error);
+          if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+          res.destroy();
+        });
+      }
     };
     const options = { noDelay: true, keepAliveTimeout: 5_000 };
     let plain: http.Server | undefined;

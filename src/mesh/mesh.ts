@@ -143,7 +143,9 @@ export class Mesh {
                 onRefused: (reason) => inbound.warn(reason),
               };
         listeners.push(
-          new MeshListener(info, inboundHandler(inbound), inboundUpgrade(inbound), tls),
+          new MeshListener(info, inboundHandler(inbound), inboundUpgrade(inbound), tls, (error) =>
+            inbound.warn(`internal error: ${String(error)}`),
+          ),
         );
       }
     }
@@ -163,7 +165,7 @@ export class Mesh {
         new MeshListener(
           { kind: 'outbound', caller: spec.caller, service: spec.service, port: port(spec.port) },
           (req, res) =>
-            void handleHop(
+            handleHop(
               deps,
               { caller: spec.caller, service: spec.service, path: req.url ?? '/', proto: 'http' },
               req,
