@@ -14,6 +14,7 @@ import { registerValidate } from './commands/validate.js';
 import { registerUp } from './commands/up.js';
 import { registerEnv } from './commands/env.js';
 import { registerCerts } from './commands/certs.js';
+import { registerRuntime } from './commands/runtime.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -36,7 +37,12 @@ export function buildProgram(): Command {
   registerUp(program);
   registerEnv(program);
   registerCerts(program);
-  program.commands.forEach((command) => command.exitOverride());
+  registerRuntime(program);
+  const everyCommand = (command: Command): Command[] => [
+    command,
+    ...command.commands.flatMap(everyCommand),
+  ];
+  everyCommand(program).forEach((command) => command.exitOverride());
   return program;
 }
 

@@ -74,8 +74,8 @@ describe('meshdev up (a real process)', () => {
     const dir = project(config(api.port));
     const cli = running(spawnCli(['up'], { cwd: dir }));
     const header = await cli.waitForLine(/— up/);
-    expect(header).toBe(
-      'mesh proc: 1 service, 1 instance, 1 route, 0 faults — up (mesh.config.yaml)',
+    expect(header).toMatch(
+      /^mesh proc: 1 service, 1 instance, 1 route, 0 faults — up \(mesh\.config\.yaml, admin 127\.0\.0\.1:\d+\)$/,
     );
     const gatewayLine = await cli.waitForLine(/^ {2}gateway/);
     const port = Number(/127\.0\.0\.1:(\d+)/.exec(gatewayLine)![1]);

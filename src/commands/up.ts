@@ -10,13 +10,14 @@ import { summarize } from '../config/summary.js';
 import { loadConfigFor, relative } from '../cli/config-option.js';
 import { UserError } from '../cli/user-error.js';
 import { ListenError, type ListenerInfo } from '../mesh/listener.js';
-import { Mesh, SHUTDOWN_GRACE_MS } from '../mesh/mesh.js';
+import { SHUTDOWN_GRACE_MS } from '../mesh/mesh.js';
+import { MeshController } from '../mesh/controller.js';
+import { formatIssues } from '../cli/format-issues.js';
 import { projectPath } from '../mesh/project-dir.js';
 import { formatCallJson, formatCallLine } from '../telemetry/access-log.js';
 import { renderEnv, serviceEnv } from './env-vars.js';
 import { parseDuration } from '../config/units.js';
 import { startLoad } from '../sim/load.js';
-import { MeshStats } from '../telemetry/stats.js';
 import { formatStatsJson, formatStatsTable } from '../telemetry/stats-table.js';
 
 interface UpOptions {
@@ -49,9 +50,19 @@ export function registerUp(program: Command): void {
 
 async function up(options: UpOptions): Promise<void> {
   const config = loadConfigFor(options.config, options.json);
-  let mesh: Mesh;
+  const interval = options.summaryInterval === '0' ? 0 : parseDuration(options.summaryInterval);
+  if (interval === undefined) {
+    throw new UserError(
+      `--summary-interval: "${options.summaryInterval}" is not a duration`,
+      'e.g. 10s, 1m, or 0 to turn it off',
+      2,
+    );
+  }
+  let controller: MeshController;
   try {
-    mesh = await Mesh.start(config);
+    controller = await MeshController.start(config, {
+      formatError: (error) => formatIssues(error.issues),
+    });
   } catch (error) {
     if (error instanceof ListenError) {
       throw new UserError(
@@ -63,39 +74,45 @@ async function up(options: UpOptions): Promise<void> {
     }
     throw error;
   }
+  const { bus } = controller;
   writeEnvFiles(config);
-  const listeners = mesh.listenerInfo();
   const out = process.stdout;
-  if (options.json) {
-    out.write(
-      `${JSON.stringify({ event: 'ready', mesh: config.mesh.name, listeners: listeners.map(publicInfo) })}\n`,
-    );
-  } else {
-    out.write(
-      `${summarize(config)} — up (${relative(config.file)})\n${listenerTable(listeners)}\n`,
-    );
-  }
+  const announce = () => {
+    const listeners = controller.mesh.listenerInfo();
+    if (options.json) {
+      out.write(
+        `${JSON.stringify({ event: 'ready', mesh: config.mesh.name, admin: controller.adminPort, listeners: listeners.map(publicInfo) })}\n`,
+      );
+    } else {
+      out.write(
+        `${summarize(controller.mesh.runtime.current)} — up (${relative(config.file)}, admin 127.0.0.1:${controller.adminPort})\n${listenerTable(listeners)}\n`,
+      );
+    }
+  };
+  announce();
   const color = Boolean(out.isTTY) && !process.env.NO_COLOR;
   if (!options.quiet) {
-    mesh.bus.on('call', (call) => {
+    bus.on('call', (call) => {
       out.write(`${options.json ? formatCallJson(call) : formatCallLine(call, { color })}\n`);
     });
   }
-  mesh.bus.on('warning', (warning) =>
+  bus.on('warning', (warning) =>
     process.stderr.write(`warning: ${warning.listener}: ${warning.message}\n`),
   );
+  bus.on('config', (status) => {
+    if (options.json) return void out.write(`${JSON.stringify({ event: 'config', ...status })}\n`);
+    const time = new Date(status.at).toTimeString().slice(0, 8);
+    if (status.status === 'invalid') {
+      process.stderr.write(
+        `${time} config invalid — still serving the previous one:\n${status.message}\n`,
+      );
+    } else {
+      out.write(`${time} config reloaded (${status.message})\n`);
+      if (status.message === 'listeners restarted') announce();
+    }
+  });
 
-  const stats = new MeshStats();
-  stats.attach(mesh.bus);
-  const interval = options.summaryInterval === '0' ? 0 : parseDuration(options.summaryInterval);
-  if (interval === undefined) {
-    await mesh.stop(0);
-    throw new UserError(
-      `--summary-interval: "${options.summaryInterval}" is not a duration`,
-      'e.g. 10s, 1m, or 0 to turn it off',
-      2,
-    );
-  }
+  const { stats } = controller;
   const summary =
     interval > 0
       ? setInterval(() => {
@@ -103,15 +120,19 @@ async function up(options: UpOptions): Promise<void> {
           out.write(`${options.json ? formatStatsJson(snapshot) : formatStatsTable(snapshot)}\n`);
         }, interval)
       : undefined;
-  const gateway = `http://127.0.0.1:${mesh.gatewayPort()}`;
   const loads =
     options.load && config.gateway
-      ? config.load.map((spec) => startLoad(spec, { target: gateway, token: mesh.loadToken }))
+      ? config.load.map((spec) =>
+          startLoad(spec, {
+            target: `http://127.0.0.1:${controller.mesh.gatewayPort()}`,
+            token: controller.mesh.loadToken,
+          }),
+        )
       : [];
   await untilSignal(async () => {
     clearInterval(summary);
     await Promise.all(loads.map((load) => load.stop()));
-    await mesh.stop();
+    await controller.stop();
   }, Boolean(options.json));
 }
 

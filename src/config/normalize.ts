@@ -161,7 +161,8 @@ function toLatency(value: number | { p50: number; p99: number }): Latency {
   return typeof value === 'number' ? { fixedMs: value } : { p50Ms: value.p50, p99Ms: value.p99 };
 }
 
-function toFault(fault: RawFault, id: string, service: string): FaultRule {
+/** Normalizes one fault (durations in ms, percents defaulted). */
+export function toFault(fault: RawFault, id: string, service: string): FaultRule {
   const fallback = fault.percent ?? 100;
   const { delay, abort, reset, bandwidth } = fault;
   return {

@@ -145,7 +145,8 @@ const bandwidthFault = z.union([
   }),
 ]);
 
-const fault = z.strictObject({
+/** One fault: optional match, then delay/abort/reset/bandwidth. Also the runtime API body. */
+export const faultSchema = z.strictObject({
   match: match.optional(),
   percent: percent.optional().meta({ description: 'Default percent for the actions below' }),
   delay: delayFault.optional(),
@@ -250,7 +251,7 @@ export const serviceSchema = z.strictObject({
   upstreams: z.array(z.string()).default([]),
   versions: z.record(z.string(), instance).optional(),
   routes: z.array(route).default([]),
-  faults: z.array(fault).default([]),
+  faults: z.array(faultSchema).default([]),
   timeout: duration.optional().meta({ description: 'Whole-call timeout, retries included' }),
   retries: retries.optional(),
   circuitBreaker: circuitBreaker.optional(),

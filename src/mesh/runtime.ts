@@ -52,6 +52,33 @@ export class MeshRuntime {
     for (const service of config.services) this.rebuild(service.name);
   }
 
+  /**
+   * Applies a new config of the same shape (same services, instances and listeners):
+   * routes, faults, policies and allow lists change for the next request; runtime
+   * overlays stay where they still make sense; breakers whose policy changed start fresh.
+   */
+  applyConfig(config: MeshConfig): void {
+    const before = new Map(this.config.services.map((service) => [service.name, service]));
+    this.config = config;
+    for (const service of config.services) {
+      const old = before.get(service.name);
+      const versions = service.instances.map((instance) => instance.version).join(',');
+      if (!old || old.instances.map((instance) => instance.version).join(',') !== versions) {
+        this.splits.delete(service.name);
+      }
+      if (JSON.stringify(old?.circuitBreaker) !== JSON.stringify(service.circuitBreaker)) {
+        for (const instance of service.instances)
+          this.breakers.delete(key(service.name, instance.version));
+      }
+      this.rebuild(service.name);
+    }
+  }
+
+  /** The config in force. */
+  get current(): MeshConfig {
+    return this.config;
+  }
+
   /** The current view of a service, or undefined when it does not exist. */
   view(name: string): ServiceView | undefined {
     this.expireFaults(name);

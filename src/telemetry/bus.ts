@@ -5,9 +5,17 @@
 import { EventEmitter } from 'node:events';
 import type { CallRecord } from './call-record.js';
 
+/** The state of the config file as the running mesh sees it. */
+export interface ConfigStatus {
+  status: 'ok' | 'reloaded' | 'invalid';
+  at: number;
+  message: string;
+}
+
 /** Every event the mesh emits, by name. */
 export interface MeshEventMap {
   call: [CallRecord];
+  config: [ConfigStatus];
   /** A connection or listener problem that did not become a call (e.g. refused TLS). */
   warning: [{ listener: string; message: string }];
 }

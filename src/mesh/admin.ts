@@ -1,0 +1,281 @@
+/**
+ * The admin API on 127.0.0.1 (`mesh.admin.port`): state, live calls (server-sent
+ * events), runtime faults and splits, reload, and Prometheus `/metrics`. Mutations need
+ * the bearer token in `.meshdev/admin-token` (0600); any request whose Host is not
+ * loopback or that carries a browser Origin is refused (DNS rebinding, CSRF).
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { z } from 'zod';
+import { toFault } from '../config/normalize.js';
+import { faultSchema } from '../config/schema.js';
+import { parseDuration } from '../config/units.js';
+import type { MeshBus } from '../telemetry/bus.js';
+import type { CallRecord } from '../telemetry/call-record.js';
+import type { MeshMetrics } from '../telemetry/metrics.js';
+import { ListenError } from './listener.js';
+import { RuntimeChangeError, type MeshRuntime } from './runtime.js';
+
+/** What `.meshdev/state.json` records so CLI commands find the running mesh. */
+export interface MeshStateFile {
+  pid: number;
+  adminPort: number;
+  config: string;
+  startedAt: string;
+}
+
+/** What the admin API reads from the running mesh. */
+export interface AdminHost {
+  runtime(): MeshRuntime;
+  bus: MeshBus;
+  metrics: MeshMetrics;
+  /** Extra state for GET /v1/state (listeners, health, config status). */
+  describe(): Record<string, unknown>;
+  /** The last calls, newest first. */
+  recentCalls(): CallRecord[];
+  /** Re-reads the config file; resolves with what happened. */
+  reload(): Promise<{ applied: boolean; message: string }>;
+}
+
+/** A started admin API. */
+export interface AdminServer {
+  port: number;
+  token: string;
+  close(): Promise<void>;
+}
+
+const runtimeFault = faultSchema.extend({
+  service: z.string(),
+  version: z.string().optional(),
+  for: z.string().optional(),
+});
+
+const splitBody = z.strictObject({ weights: z.record(z.string(), z.number()).nullable() });
+
+/** Starts the admin API and writes the token and state files under `stateDir`. */
+export async function startAdmin(
+  host: AdminHost,
+  options: { port: number; stateDir: string; configFile: string },
+): Promise<AdminServer> {
+  mkdirSync(options.stateDir, { recursive: true, mode: 0o700 });
+  const token = randomBytes(32).toString('hex');
+  const tokenFile = path.join(options.stateDir, 'admin-token');
+  const stateFile = path.join(options.stateDir, 'state.json');
+  const server = http.createServer((req, res) => {
+    void handle(host, token, req, res).catch((error: unknown) => {
+      if (!res.headersSent) json(res, 500, { error: 'internal', message: String(error) });
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(new ListenError('admin API', options.port, error.code ?? error.message)),
+    );
+    server.listen(options.port, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+  const state: MeshStateFile = {
+    pid: process.pid,
+    adminPort: port,
+    config: options.configFile,
+    startedAt: new Date().toISOString(),
+  };
+  writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`);
+  return {
+    port,
+    token,
+    close: async () => {
+      rmSync(stateFile, { force: true });
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+async function handle(
+  host: AdminHost,
+  token: string,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): Promise<void> {
+  const hostname = (req.headers.host ?? '').replace(/:\d+$/, '');
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(hostname)) {
+    return json(res, 403, {
+      error: 'forbidden',
+      message: `Host "${req.headers.host ?? ''}" is not loopback: the admin API answers 127.0.0.1 and localhost only`,
+    });
+  }
+  if (req.headers.origin !== undefined) {
+    return json(res, 403, {
+      error: 'forbidden',
+      message: 'requests from browsers (with an Origin header) are refused',
+    });
+  }
+  const url = new URL(req.url ?? '/', 'http://admin');
+  const method = req.method ?? 'GET';
+  if (method !== 'GET' && !authorized(req, token)) {
+    return json(res, 401, {
+      error: 'unauthorized',
+      message: 'send Authorization: Bearer <token from .meshdev/admin-token>',
+    });
+  }
+  const runtime = host.runtime();
+
+  if (method === 'GET' && url.pathname === '/metrics') {
+    res.writeHead(200, { 'content-type': host.metrics.registry.contentType });
+    return void res.end(await host.metrics.text());
+  }
+  if (method === 'GET' && url.pathname === '/v1/state') {
+    return json(res, 200, { ...host.describe(), services: runtime.state() });
+  }
+  if (method === 'GET' && url.pathname === '/v1/calls') return streamCalls(host.bus, url, req, res);
+  if (method === 'GET' && url.pathname === '/v1/calls/recent') {
+    const matches = callFilter(url);
+    return json(res, 200, { calls: host.recentCalls().filter(matches).slice(0, 100) });
+  }
+  if (method === 'POST' && url.pathname === '/v1/faults') {
+    const parsed = runtimeFault.safeParse(await readJson(req));
+    if (!parsed.success)
+      return json(res, 400, {
+        error: 'bad_request',
+        message: parsed.error.issues
+          .map((i) => `${i.path.join('.') || 'body'}: ${i.message}`)
+          .join('; '),
+      });
+    const { service, version, for: lifetime, ...rest } = parsed.data;
+    const ttl = lifetime === undefined ? undefined : parseDuration(lifetime);
+    if (lifetime !== undefined && ttl === undefined)
+      return json(res, 400, {
+        error: 'bad_request',
+        message: `for: "${lifetime}" is not a duration`,
+      });
+    const rule = toFault(rest, 'new', service);
+    if (!rule.delay && !rule.abort && !rule.reset && !rule.bandwidth) {
+      return json(res, 400, {
+        error: 'bad_request',
+        message: 'a fault needs one of delay, abort, reset or bandwidth',
+      });
+    }
+    return change(res, 201, () => {
+      const { id: _placeholder, ...fault } = rule;
+      return runtime.addFault({
+        ...fault,
+        version,
+        expiresAt: ttl === undefined ? undefined : Date.now() + ttl,
+      });
+    });
+  }
+  const faultMatch = /^\/v1\/faults\/([^/]+)$/.exec(url.pathname);
+  if (method === 'DELETE' && faultMatch) {
+    const id = decodeURIComponent(faultMatch[1]!);
+    if (!runtime.removeFault(id))
+      return json(res, 404, {
+        error: 'not_found',
+        message: `no runtime fault "${id}" (file faults change in the config)`,
+      });
+    return json(res, 200, { removed: id });
+  }
+  if (method === 'DELETE' && url.pathname === '/v1/faults') {
+    return json(res, 200, {
+      removed: runtime.clearFaults(url.searchParams.get('service') ?? undefined),
+    });
+  }
+  const splitMatch = /^\/v1\/services\/([^/]+)\/split$/.exec(url.pathname);
+  if (method === 'PUT' && splitMatch) {
+    const parsed = splitBody.safeParse(await readJson(req));
+    if (!parsed.success)
+      return json(res, 400, {
+        error: 'bad_request',
+        message: 'expected {"weights": {"v1": 90, "v2": 10}} or {"weights": null}',
+      });
+    const name = decodeURIComponent(splitMatch[1]!);
+    return change(res, 200, () => {
+      runtime.setSplit(name, parsed.data.weights);
+      return runtime.state().find((service) => service.name === name)!.split;
+    });
+  }
+  if (method === 'POST' && url.pathname === '/v1/reload') {
+    const result = await host.reload();
+    return json(res, result.applied ? 200 : 422, result);
+  }
+  json(res, 404, { error: 'not_found', message: `no ${method} ${url.pathname}` });
+}
+
+function change(res: http.ServerResponse, status: number, apply: () => unknown): void {
+  try {
+    json(res, status, apply());
+  } catch (error) {
+    if (error instanceof RuntimeChangeError)
+      return json(res, 400, { error: 'bad_request', message: error.message });
+    throw error;
+  }
+}
+
+function authorized(req: http.IncomingMessage, token: string): boolean {
+  const given = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** `GET /v1/calls?service=payments&status=5xx`: one SSE event per matching call. */
+function streamCalls(
+  bus: MeshBus,
+  url: URL,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): void {
+  const matches = callFilter(url);
+  res.writeHead(200, {
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+  });
+  res.write(': meshdev calls\n\n');
+  const off = bus.on('call', (call) => {
+    if (matches(call)) res.write(`event: call\ndata: ${JSON.stringify(call)}\n\n`);
+  });
+  req.on('close', off);
+}
+
+/** `?service=payments&status=5xx` (or `status=503`) as a predicate. */
+function callFilter(url: URL): (call: CallRecord) => boolean {
+  const service = url.searchParams.get('service');
+  const status = url.searchParams.get('status');
+  return (call) =>
+    (!service || call.service === service) &&
+    (!status ||
+      (/^\dxx$/.test(status)
+        ? Math.floor(call.status / 100) === Number(status[0])
+        : String(call.status) === status));
+}
+
+function json(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+function readJson(req: http.IncomingMessage): Promise<unknown> {
+  return new Promise((resolve) => {
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => {
+      if (text.length < 1_000_000) text += chunk;
+    });
+    req.on('end', () => {
+      try {
+        resolve(text ? JSON.parse(text) : {});
+      } catch {
+        resolve(undefined);
+      }
+    });
+  });
+}

@@ -1,0 +1,137 @@
+/**
+ * The control plane of a running mesh: the data plane (`Mesh`), the admin API, metrics,
+ * and hot reload. A new config of the same shape is applied in place (the next request
+ * sees it; calls in flight finish on the view they started with); a change of shape
+ * restarts the data plane; an invalid config changes nothing and is reported.
+ */
+import { ConfigError } from '../config/config-error.js';
+import { loadConfigFile } from '../config/load.js';
+import type { MeshConfig } from '../config/model.js';
+import { MeshBus } from '../telemetry/bus.js';
+import { MeshMetrics } from '../telemetry/metrics.js';
+import { MeshStats } from '../telemetry/stats.js';
+import { startAdmin, type AdminServer } from './admin.js';
+import { Mesh, type MeshOptions } from './mesh.js';
+import { projectPath } from './project-dir.js';
+import { shapeOf } from './shape.js';
+import { watchConfig } from './watch.js';
+
+export interface ControllerOptions extends MeshOptions {
+  /** Watch the config file and reload on save (default true). */
+  watch?: boolean;
+  /** Formats config errors for the reload message. */
+  formatError?: (error: ConfigError) => string;
+}
+
+export class MeshController {
+  readonly bus: MeshBus;
+  readonly metrics: MeshMetrics;
+  /** Rolling statistics and the ring of recent calls. */
+  readonly stats = new MeshStats();
+  private admin: AdminServer | undefined;
+  private watcher: { close(): Promise<void> } | undefined;
+  private reloading: Promise<unknown> = Promise.resolve();
+  private configStatus: { status: string; at: number; message: string };
+
+  private constructor(
+    private current: Mesh,
+    private readonly options: ControllerOptions,
+  ) {
+    this.bus = current.bus;
+    this.metrics = new MeshMetrics(this.bus, () => this.current.runtime);
+    this.stats.attach(this.bus);
+    this.configStatus = { status: 'ok', at: Date.now(), message: 'loaded' };
+    this.bus.on('config', (status) => (this.configStatus = status));
+  }
+
+  /** Starts the data plane, the admin API and (unless disabled) the config watcher. */
+  static async start(config: MeshConfig, options: ControllerOptions = {}): Promise<MeshController> {
+    const bus = options.bus ?? new MeshBus();
+    const mesh = await Mesh.start(config, { ...options, bus });
+    const controller = new MeshController(mesh, { ...options, bus });
+    try {
+      const stateDir = options.stateDir ?? projectPath(config);
+      controller.admin = await startAdmin(
+        {
+          runtime: () => controller.current.runtime,
+          bus,
+          metrics: controller.metrics,
+          describe: () => controller.describe(),
+          recentCalls: () => controller.stats.recent(),
+          reload: () => controller.reload(),
+        },
+        {
+          port: options.ephemeralPorts ? 0 : config.mesh.adminPort,
+          stateDir,
+          configFile: config.file,
+        },
+      );
+      if (options.watch !== false)
+        controller.watcher = await watchConfig(config.file, () => void controller.reload());
+    } catch (error) {
+      await controller.stop(0);
+      throw error;
+    }
+    return controller;
+  }
+
+  /** The running data plane (replaced when the config's shape changes). */
+  get mesh(): Mesh {
+    return this.current;
+  }
+
+  /** The admin API's port. */
+  get adminPort(): number {
+    return this.admin!.port;
+  }
+
+  /** Re-reads the config file and applies it; never throws. Reloads run one at a time. */
+  reload(): Promise<{ applied: boolean; message: string }> {
+    const next = this.reloading.then(() => this.reloadNow());
+    this.reloading = next.catch(() => {});
+    return next;
+  }
+
+  private async reloadNow(): Promise<{ applied: boolean; message: string }> {
+    const running = this.current.runtime.current;
+    let config: MeshConfig;
+    try {
+      config = loadConfigFile(running.file);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      const message = this.options.formatError?.(error) ?? error.message;
+      this.bus.emit('config', { status: 'invalid', at: Date.now(), message });
+      return { applied: false, message };
+    }
+    if (config.hash === running.hash) return { applied: false, message: 'unchanged' };
+    if (shapeOf(config) === shapeOf(running)) {
+      this.current.runtime.applyConfig(config);
+      this.bus.emit('config', { status: 'reloaded', at: Date.now(), message: 'applied in place' });
+      return { applied: true, message: 'applied in place' };
+    }
+    // New listeners or instances: restart the data plane on the same ports.
+    await this.current.stop();
+    this.current = await Mesh.start(config, { ...this.options, bus: this.bus });
+    this.bus.emit('config', { status: 'reloaded', at: Date.now(), message: 'listeners restarted' });
+    return { applied: true, message: 'listeners restarted' };
+  }
+
+  /** What GET /v1/state adds to the services. */
+  describe(): Record<string, unknown> {
+    const config = this.current.runtime.current;
+    return {
+      mesh: config.mesh.name,
+      pid: process.pid,
+      config: { file: config.file, ...this.configStatus },
+      mtls: config.mesh.mtls,
+      listeners: this.current.listenerInfo(),
+    };
+  }
+
+  /** Stops watching, the admin API and the data plane (graceful within `graceMs`). */
+  async stop(graceMs?: number): Promise<void> {
+    await this.watcher?.close();
+    await this.admin?.close();
+    await this.current.stop(graceMs);
+  }
+}

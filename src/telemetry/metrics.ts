@@ -1,0 +1,111 @@
+/**
+ * Prometheus metrics (prom-client) with Istio's label names, so existing dashboards
+ * adapt: requests, durations, bytes, faults in force and breaker state.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { MeshRuntime } from '../mesh/runtime.js';
+import type { MeshBus } from './bus.js';
+import type { CallRecord } from './call-record.js';
+
+const LABELS = [
+  'source_workload',
+  'destination_service_name',
+  'destination_version',
+  'response_code',
+  'response_flags',
+  'connection_security_policy',
+] as const;
+
+/** A registry of the mesh's metrics, fed by the bus and (on scrape) by the runtime. */
+export class MeshMetrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<(typeof LABELS)[number]>;
+  private readonly duration: Histogram<(typeof LABELS)[number]>;
+  private readonly requestBytes: Counter<(typeof LABELS)[number]>;
+  private readonly responseBytes: Counter<(typeof LABELS)[number]>;
+
+  constructor(bus: MeshBus, runtime: () => MeshRuntime) {
+    const registers = [this.registry];
+    this.requests = new Counter({
+      name: 'meshdev_requests_total',
+      help: 'Calls per hop',
+      labelNames: LABELS,
+      registers,
+    });
+    this.duration = new Histogram({
+      name: 'meshdev_request_duration_milliseconds',
+      help: 'Call duration per hop, retries included (ms)',
+      labelNames: LABELS,
+      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
+      registers,
+    });
+    this.requestBytes = new Counter({
+      name: 'meshdev_request_bytes_total',
+      help: 'Request body bytes',
+      labelNames: LABELS,
+      registers,
+    });
+    this.responseBytes = new Counter({
+      name: 'meshdev_response_bytes_total',
+      help: 'Response body bytes',
+      labelNames: LABELS,
+      registers,
+    });
+    new Gauge({
+      name: 'meshdev_faults_active',
+      help: 'Faults in force per service and source (file or runtime)',
+      labelNames: ['destination_service_name', 'source'],
+      registers,
+      collect() {
+        this.reset();
+        for (const service of runtime().state()) {
+          for (const source of ['file', 'runtime'] as const) {
+            this.set(
+              { destination_service_name: service.name, source },
+              service.faults.filter((f) => f.source === source).length,
+            );
+          }
+        }
+      },
+    });
+    new Gauge({
+      name: 'meshdev_circuit_breaker_open',
+      help: '1 while the breaker of an instance is open (0.5 half-open), else 0',
+      labelNames: ['destination_service_name', 'destination_version'],
+      registers,
+      collect() {
+        this.reset();
+        for (const service of runtime().state()) {
+          for (const [version, state] of Object.entries(service.breakers)) {
+            this.set(
+              { destination_service_name: service.name, destination_version: version },
+              state === 'open' ? 1 : state === 'half-open' ? 0.5 : 0,
+            );
+          }
+        }
+      },
+    });
+    bus.on('call', (call) => this.record(call));
+  }
+
+  /** Counts one call. */
+  record(call: CallRecord): void {
+    const labels = {
+      source_workload: call.caller,
+      destination_service_name: call.service,
+      destination_version: call.version || 'unknown',
+      response_code: String(call.status),
+      response_flags: call.flags.length > 0 ? call.flags.join(',') : '-',
+      connection_security_policy: call.security,
+    };
+    this.requests.inc(labels);
+    this.duration.observe(labels, call.durationMs);
+    this.requestBytes.inc(labels, call.bytesIn);
+    this.responseBytes.inc(labels, call.bytesOut);
+  }
+
+  /** The Prometheus text exposition. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
