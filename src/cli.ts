@@ -15,6 +15,7 @@ import { registerUp } from './commands/up.js';
 import { registerEnv } from './commands/env.js';
 import { registerCerts } from './commands/certs.js';
 import { registerRuntime } from './commands/runtime.js';
+import { registerLogs } from './commands/logs.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerEnv(program);
   registerCerts(program);
   registerRuntime(program);
+  registerLogs(program);
   const everyCommand = (command: Command): Command[] => [
     command,
     ...command.commands.flatMap(everyCommand),

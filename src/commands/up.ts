@@ -27,6 +27,7 @@ interface UpOptions {
   quiet?: boolean;
   load: boolean;
   summaryInterval: string;
+  only?: string;
 }
 
 /** Registers `up` on the program. */
@@ -60,7 +61,21 @@ async function up(options: UpOptions): Promise<void> {
   }
   let controller: MeshController;
   try {
+    const only = options.only
+      ?.split(',')
+      .map((name) => name.trim())
+      .filter(Boolean);
+    for (const name of only ?? []) {
+      if (!config.services.some((service) => service.name === name)) {
+        throw new UserError(
+          `--only: no service "${name}"`,
+          `services: ${config.services.map((service) => service.name).join(', ')}`,
+          2,
+        );
+      }
+    }
     controller = await MeshController.start(config, {
+      only,
       formatError: (error) => formatIssues(error.issues),
     });
   } catch (error) {
@@ -99,6 +114,11 @@ async function up(options: UpOptions): Promise<void> {
   bus.on('warning', (warning) =>
     process.stderr.write(`warning: ${warning.listener}: ${warning.message}\n`),
   );
+  bus.on('process', (event) => {
+    if (options.json) return void out.write(`${JSON.stringify({ event: 'process', ...event })}\n`);
+    const line = `${new Date().toTimeString().slice(0, 8)} ${event.instance} ${event.state}: ${event.message}\n`;
+    (event.state === 'crashed' || event.state === 'crash-loop' ? process.stderr : out).write(line);
+  });
   bus.on('config', (status) => {
     if (options.json) return void out.write(`${JSON.stringify({ event: 'config', ...status })}\n`);
     const time = new Date(status.at).toTimeString().slice(0, 8);

@@ -6,7 +6,8 @@
  */
 import { ConfigError } from '../config/config-error.js';
 import { loadConfigFile } from '../config/load.js';
-import type { MeshConfig } from '../config/model.js';
+import { DEFAULT_VERSION, type InstanceConfig, type MeshConfig } from '../config/model.js';
+import { Supervisor, type SupervisorOptions } from './supervisor.js';
 import { MeshBus } from '../telemetry/bus.js';
 import { MeshMetrics } from '../telemetry/metrics.js';
 import { MeshStats } from '../telemetry/stats.js';
@@ -17,6 +18,10 @@ import { shapeOf } from './shape.js';
 import { watchConfig } from './watch.js';
 
 export interface ControllerOptions extends MeshOptions {
+  /** Start only these services' commands; the others are still routed (`up --only`). */
+  only?: readonly string[];
+  /** Supervisor timings (tests shorten them). */
+  supervisor?: Partial<SupervisorOptions>;
   /** Watch the config file and reload on save (default true). */
   watch?: boolean;
   /** Formats config errors for the reload message. */
@@ -29,6 +34,7 @@ export class MeshController {
   /** Rolling statistics and the ring of recent calls. */
   readonly stats = new MeshStats();
   private admin: AdminServer | undefined;
+  private supervisor: Supervisor | undefined;
   private watcher: { close(): Promise<void> } | undefined;
   private reloading: Promise<unknown> = Promise.resolve();
   private configStatus: { status: string; at: number; message: string };
@@ -66,6 +72,7 @@ export class MeshController {
           configFile: config.file,
         },
       );
+      controller.supervise(config, stateDir);
       if (options.watch !== false)
         controller.watcher = await watchConfig(config.file, () => void controller.reload());
     } catch (error) {
@@ -73,6 +80,40 @@ export class MeshController {
       throw error;
     }
     return controller;
+  }
+
+  /** Starts the commands of `config` (all, or those of `--only`) with their env. */
+  private supervise(config: MeshConfig, stateDir: string): void {
+    const wanted = config.services.flatMap((service) =>
+      service.instances.filter(
+        (instance) =>
+          instance.command && (!this.options.only || this.options.only.includes(service.name)),
+      ),
+    );
+    if (wanted.length === 0) return;
+    this.supervisor = new Supervisor({
+      stateDir,
+      ...this.options.supervisor,
+      onState: (instance, state, message) => this.bus.emit('process', { instance, state, message }),
+    });
+    const supervisor = this.supervisor;
+    for (const instance of wanted) supervisor.start(instance, this.envOf(config, instance));
+    this.current.runtime.healthOf = (service, version) => supervisor.state({ service, version });
+  }
+
+  /** PORT, MESH_SERVICE, MESH_VERSION, every upstream URL, and the instance's own env. */
+  private envOf(config: MeshConfig, instance: InstanceConfig): Record<string, string> {
+    const env: Record<string, string> = {
+      PORT: String(instance.port),
+      MESH_SERVICE: instance.service,
+    };
+    if (instance.version !== DEFAULT_VERSION) env.MESH_VERSION = instance.version;
+    for (const outbound of config.outbound) {
+      if (outbound.caller !== instance.service) continue;
+      env[outbound.envVar] =
+        `http://127.0.0.1:${this.current.outboundPort(outbound.caller, outbound.service) ?? outbound.port}`;
+    }
+    return { ...env, ...instance.env };
   }
 
   /** The running data plane (replaced when the config's shape changes). */
@@ -111,7 +152,9 @@ export class MeshController {
     }
     // New listeners or instances: restart the data plane on the same ports.
     await this.current.stop();
+    await this.supervisor?.stop();
     this.current = await Mesh.start(config, { ...this.options, bus: this.bus });
+    this.supervise(config, this.options.stateDir ?? projectPath(config));
     this.bus.emit('config', { status: 'reloaded', at: Date.now(), message: 'listeners restarted' });
     return { applied: true, message: 'listeners restarted' };
   }
@@ -125,6 +168,7 @@ export class MeshController {
       config: { file: config.file, ...this.configStatus },
       mtls: config.mesh.mtls,
       listeners: this.current.listenerInfo(),
+      processes: this.supervisor?.describe() ?? [],
     };
   }
 
@@ -133,5 +177,6 @@ export class MeshController {
     await this.watcher?.close();
     await this.admin?.close();
     await this.current.stop(graceMs);
+    await this.supervisor?.stop();
   }
 }

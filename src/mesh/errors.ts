@@ -54,6 +54,11 @@ export const MESH_ERRORS = {
     flag: 'UO',
     message: (c) => `${label(c)} is at its maxConcurrent limit${c.detail ? ` (${c.detail})` : ''}`,
   },
+  unhealthy: {
+    status: 503,
+    flag: 'UH',
+    message: (c) => `${label(c)} is ${c.detail ?? 'not up'} — see \`meshdev logs ${c.service}\``,
+  },
   fault_abort: {
     status: 503,
     flag: 'FI',

@@ -44,6 +44,8 @@ export class MeshRuntime {
   private readonly breakers = new Map<string, CircuitBreaker>();
   private readonly targets = new Map<string, InstanceTarget>();
   private nextFaultId = 1;
+  /** Where instance health comes from (the supervisor), when meshdev runs commands. */
+  healthOf: (service: string, version: string) => string | undefined = () => undefined;
 
   constructor(
     private config: MeshConfig,
@@ -258,6 +260,7 @@ export class MeshRuntime {
         return breaker;
       },
       target: (version) => targets.get(key(name, version)),
+      health: (version) => this.healthOf(name, version),
     };
     this.views.set(name, view);
   }

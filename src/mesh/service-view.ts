@@ -39,6 +39,8 @@ export interface ServiceView {
   readonly splitOverride?: ReadonlyArray<{ version: string; weight: number }>;
   breaker(version: string): CircuitBreaker | undefined;
   target(version: string): InstanceTarget | undefined;
+  /** The state of a supervised instance (`up`, `starting`…), undefined when not supervised. */
+  health(version: string): string | undefined;
 }
 
 /** Compiles routes, replacing every split by the runtime overlay when there is one. */

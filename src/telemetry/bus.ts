@@ -16,6 +16,8 @@ export interface ConfigStatus {
 export interface MeshEventMap {
   call: [CallRecord];
   config: [ConfigStatus];
+  /** A supervised process changed state (starting, up, crashed…). */
+  process: [{ instance: string; state: string; message: string }];
   /** A connection or listener problem that did not become a call (e.g. refused TLS). */
   warning: [{ listener: string; message: string }];
 }

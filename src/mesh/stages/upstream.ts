@@ -42,6 +42,15 @@ export function upstreamStage(
           { cause: 'connect-failure' },
         );
       }
+      const health = ctx.service.health(ctx.version!);
+      if (health !== undefined && health !== 'up') {
+        ctx.flags.add('UH');
+        return errorOutcome(
+          'unhealthy',
+          { ...context, detail: health },
+          { cause: 'connect-failure' },
+        );
+      }
       if (target.direct) {
         const decision = authorize(ctx.service.config, context.caller, ctx.method, ctx.pathname);
         if (!decision.allowed) {

@@ -1,0 +1,262 @@
+/**
+ * Starts and watches the dev services that have a `command`: env with their upstream
+ * URLs, output captured (bounded ring + `.meshdev/logs/<service>[@version].log`), health
+ * checks (HTTP path or TCP connect) gating "up", restarts with exponential backoff
+ * (1 s → 30 s) and a crash-loop state, and a clean stop: SIGTERM to the process group,
+ * SIGKILL after 5 s.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import type { InstanceConfig } from '../config/model.js';
+
+/** What a supervised process is doing. */
+export type ProcessState = 'starting' | 'up' | 'unhealthy' | 'crashed' | 'crash-loop' | 'stopped';
+
+export interface SupervisorOptions {
+  /** Where `logs/` goes (`.meshdev/`). */
+  stateDir: string;
+  /** Backoff of the first restart, ms (doubles up to `maxBackoffMs`). */
+  baseBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Crashes within `crashWindowMs` that make a crash loop. */
+  crashLoopAfter?: number;
+  crashWindowMs?: number;
+  /** SIGKILL this long after SIGTERM, ms. */
+  killAfterMs?: number;
+  /** Told about every state change. */
+  onState?: (key: string, state: ProcessState, message: string) => void;
+}
+
+// Beside this file when built; from the build when this runs as TypeScript (tests).
+const SHIM = [
+  new URL('./child-shim.js', import.meta.url),
+  new URL('../../dist/mesh/child-shim.js', import.meta.url),
+]
+  .map((url) => fileURLToPath(url))
+  .find((candidate) => existsSync(candidate))!;
+const RING_LINES = 1000;
+
+/** `service` or `service@version`, as logs and states are keyed. */
+export function instanceKey(instance: Pick<InstanceConfig, 'service' | 'version'>): string {
+  return instance.version === 'default'
+    ? instance.service
+    : `${instance.service}@${instance.version}`;
+}
+
+/** One supervised command. */
+class Managed {
+  state: ProcessState = 'starting';
+  pid: number | undefined;
+  restarts = 0;
+  readonly lines: string[] = [];
+  private child: ChildProcessWithoutNullStreams | undefined;
+  private crashes: number[] = [];
+  private healthTimer: NodeJS.Timeout | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private log: WriteStream;
+  private stopped = false;
+
+  constructor(
+    readonly instance: InstanceConfig,
+    private readonly env: Record<string, string>,
+    private readonly options: Required<Omit<SupervisorOptions, 'onState'>> &
+      Pick<SupervisorOptions, 'onState'>,
+  ) {
+    const dir = path.join(options.stateDir, 'logs');
+    mkdirSync(dir, { recursive: true });
+    this.log = createWriteStream(path.join(dir, `${instanceKey(instance)}.log`), { flags: 'a' });
+    this.start();
+  }
+
+  private set(state: ProcessState, message: string): void {
+    if (this.state === state && state !== 'crashed') return;
+    this.state = state;
+    this.options.onState?.(instanceKey(this.instance), state, message);
+  }
+
+  private start(): void {
+    const child = spawn(process.execPath, [SHIM, this.instance.command!], {
+      cwd: this.instance.cwd,
+      env: { ...process.env, ...this.env },
+      detached: true,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    this.pid = child.pid;
+    this.set('starting', `started (pid ${child.pid})`);
+    const capture = (stream: NodeJS.ReadableStream) => {
+      let partial = '';
+      stream.on('data', (chunk: Buffer) => {
+        this.log.write(chunk);
+        partial += chunk.toString();
+        const parts = partial.split('\n');
+        partial = parts.pop()!;
+        for (const line of parts) {
+          this.lines.push(line);
+          if (this.lines.length > RING_LINES) this.lines.shift();
+        }
+      });
+    };
+    capture(child.stdout);
+    capture(child.stderr);
+    child.on('error', (error) => this.lines.push(`meshdev: cannot start: ${error.message}`));
+    child.on('exit', (code, signal) => {
+      clearTimeout(this.healthTimer);
+      this.child = undefined;
+      if (this.stopped) return this.set('stopped', 'stopped');
+      const now = Date.now();
+      this.crashes = [...this.crashes.filter((at) => now - at < this.options.crashWindowMs), now];
+      const loop = this.crashes.length >= this.options.crashLoopAfter;
+      const backoff = Math.min(
+        this.options.maxBackoffMs,
+        this.options.baseBackoffMs * 2 ** (this.crashes.length - 1),
+      );
+      const last = this.lines.slice(-5).join(' | ');
+      this.set(
+        loop ? 'crash-loop' : 'crashed',
+        `exited ${signal ?? `with code ${code}`}; restarting in ${backoff}ms${last ? ` — last output: ${last}` : ''}`,
+      );
+      this.restartTimer = setTimeout(() => {
+        this.restarts++;
+        this.start();
+      }, backoff);
+    });
+    this.checkHealth();
+  }
+
+  private checkHealth(): void {
+    const interval = this.instance.health?.intervalMs ?? 500;
+    this.healthTimer = setTimeout(
+      async () => {
+        if (!this.child) return;
+        const healthy = await probe(this.instance);
+        if (!this.child) return;
+        if (healthy) this.set('up', 'healthy');
+        else if (this.state === 'up') this.set('unhealthy', 'health check failed');
+        this.checkHealth();
+      },
+      this.state === 'starting' ? Math.min(interval, 250) : interval,
+    );
+  }
+
+  /** SIGTERM to the group, SIGKILL after the grace period; resolves when it is gone. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.restartTimer);
+    clearTimeout(this.healthTimer);
+    const child = this.child;
+    if (child && child.exitCode === null && child.pid) {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      signalGroup(child.pid, 'SIGTERM');
+      const timer = setTimeout(() => signalGroup(child.pid!, 'SIGKILL'), this.options.killAfterMs);
+      await exited;
+      clearTimeout(timer);
+      // The shim is gone; make sure nothing of its group outlives it.
+      signalGroup(child.pid, 'SIGKILL');
+    }
+    this.set('stopped', 'stopped');
+    await new Promise<void>((resolve) => this.log.end(() => resolve()));
+  }
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** HTTP GET of the health path (2xx/3xx), or a TCP connect to the port. */
+async function probe(instance: InstanceConfig): Promise<boolean> {
+  const port = instance.port!;
+  const timeout = instance.health?.timeoutMs ?? 1000;
+  if (instance.health?.path) {
+    try {
+      const response = await request(`http://127.0.0.1:${port}${instance.health.path}`, {
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+      });
+      await response.body.dump();
+      return response.statusCode < 400;
+    } catch {
+      return false;
+    }
+  }
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port, timeout });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+/** The supervised processes of a mesh. */
+export class Supervisor {
+  private readonly managed = new Map<string, Managed>();
+  private readonly options: Required<Omit<SupervisorOptions, 'onState'>> &
+    Pick<SupervisorOptions, 'onState'>;
+
+  constructor(options: SupervisorOptions) {
+    this.options = {
+      baseBackoffMs: 1000,
+      maxBackoffMs: 30_000,
+      crashLoopAfter: 5,
+      crashWindowMs: 60_000,
+      killAfterMs: 5000,
+      ...options,
+    };
+  }
+
+  /** Starts `instance` (which must have a command) with `env`. */
+  start(instance: InstanceConfig, env: Record<string, string>): void {
+    this.managed.set(instanceKey(instance), new Managed(instance, env, this.options));
+  }
+
+  /** The state of a supervised instance, or undefined when meshdev does not run it. */
+  state(instance: Pick<InstanceConfig, 'service' | 'version'>): ProcessState | undefined {
+    return this.managed.get(instanceKey(instance))?.state;
+  }
+
+  /** Every supervised instance with its state, pid, restarts and last output. */
+  describe(): Array<{
+    instance: string;
+    state: ProcessState;
+    pid: number | undefined;
+    restarts: number;
+    lastLines: string[];
+  }> {
+    return [...this.managed].map(([key, managed]) => ({
+      instance: key,
+      state: managed.state,
+      pid: managed.pid,
+      restarts: managed.restarts,
+      lastLines: managed.lines.slice(-10),
+    }));
+  }
+
+  /** The captured output of an instance (at most the last 1,000 lines). */
+  lines(key: string): string[] {
+    return this.managed.get(key)?.lines ?? [];
+  }
+
+  /** Stops one instance (by key), or all. */
+  async stop(key?: string): Promise<void> {
+    const targets = key ? [[key, this.managed.get(key)] as const] : [...this.managed];
+    await Promise.all(
+      targets.map(
+        ([name, managed]) => managed && managed.stop().then(() => this.managed.delete(name)),
+      ),
+    );
+  }
+}

@@ -1,0 +1,155 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { deadPort, echo, startServer } from '../fixtures/servers/upstreams.js';
+import { loadConfigFile } from '../src/config/load.js';
+import { MeshController } from '../src/mesh/controller.js';
+import { spawnCli } from './helpers/process.js';
+
+const APP = path.resolve('fixtures/servers/app.mjs');
+let cleanup: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  await Promise.all(cleanup.map((stop) => stop()));
+  cleanup = [];
+});
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function project(yaml: string): { dir: string; file: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-sup-'));
+  const file = path.join(dir, 'mesh.config.yaml');
+  writeFileSync(file, yaml);
+  return { dir, file };
+}
+
+async function start(yaml: string) {
+  const { dir, file } = project(yaml);
+  const controller = await MeshController.start(loadConfigFile(file), {
+    ephemeralPorts: true,
+    watch: false,
+    supervisor: { baseBackoffMs: 50, maxBackoffMs: 200, crashLoopAfter: 3, killAfterMs: 2000 },
+  });
+  cleanup.push(() => controller.stop(500));
+  const states: string[] = [];
+  controller.bus.on('process', (event) => states.push(`${event.instance}:${event.state}`));
+  return {
+    dir,
+    controller,
+    states,
+    gateway: () => `http://127.0.0.1:${controller.mesh.gatewayPort()}`,
+  };
+}
+
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 8000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(50);
+  }
+}
+
+/** Processes whose command line contains `marker`. */
+function processesWith(marker: string): string[] {
+  const out = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
+  return out.split('\n').filter((line) => line.includes(marker) && !line.includes('ps -eo'));
+}
+
+describe('supervised services', () => {
+  it('start with their env, have their output captured, and get 503 UH until healthy', async () => {
+    const other = await startServer(echo('other'));
+    cleanup.push(() => other.close());
+    const port = await deadPort();
+    const m = await start(`version: 1
+mesh: { name: sup, mtls: off, ports: { from: 0 }, admin: { port: 0 } }
+gateway: { port: 0, routes: [{ path: /, service: api }] }
+services:
+  api:
+    command: node ${APP}
+    port: ${port}
+    env: { EXTRA: yes }
+    health: { path: /health, interval: 100ms }
+    upstreams: [my-other]
+  my-other: { port: ${other.port} }
+`);
+    const early = await fetch(`${m.gateway()}/env`);
+    if (early.status === 503)
+      expect(await early.json()).toMatchObject({ error: 'unhealthy', flags: ['UH'] });
+    await until(() => m.states.includes('api:up'));
+    const env = (await (await fetch(`${m.gateway()}/env`)).json()) as Record<string, string>;
+    expect(env).toMatchObject({ PORT: String(port), MESH_SERVICE: 'api', EXTRA: 'yes' });
+    expect(env.MY_OTHER_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(env.MESH_VERSION).toBeUndefined();
+    const log = readFileSync(path.join(m.dir, '.meshdev/logs/api.log'), 'utf8');
+    expect(log).toContain(`app api listening on ${port}`);
+  });
+
+  it('restarts a service killed with SIGKILL', async () => {
+    const port = await deadPort();
+    const m = await start(`version: 1
+mesh: { name: sup, mtls: off, ports: { from: 0 }, admin: { port: 0 } }
+gateway: { port: 0, routes: [{ path: /, service: api }] }
+services:
+  api: { command: node ${APP}, port: ${port}, health: { interval: 100ms } }
+`);
+    await until(() => m.states.includes('api:up'));
+    const pid = Number(await (await fetch(`${m.gateway()}/pid`)).text());
+    process.kill(pid, 'SIGKILL');
+    await until(() => m.states.includes('api:crashed'));
+    await until(() => m.states.filter((s) => s === 'api:up').length === 2);
+    const again = Number(await (await fetch(`${m.gateway()}/pid`)).text());
+    expect(again).not.toBe(pid);
+  });
+
+  it('a command that keeps crashing ends in crash-loop with its last output, and calls get 503 UH', async () => {
+    const port = await deadPort();
+    const m = await start(`version: 1
+mesh: { name: sup, mtls: off, ports: { from: 0 }, admin: { port: 0 } }
+gateway: { port: 0, routes: [{ path: /, service: api }] }
+services:
+  api: { command: "echo boom-before-exit; exit 3", port: ${port} }
+`);
+    const messages: string[] = [];
+    m.controller.bus.on('process', (event) => messages.push(event.message));
+    await until(() => m.states.includes('api:crash-loop'));
+    expect(
+      messages.some(
+        (message) => message.includes('exited with code 3') && message.includes('boom-before-exit'),
+      ),
+    ).toBe(true);
+    const response = await fetch(`${m.gateway()}/`);
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({ error: 'unhealthy', flags: ['UH'] });
+  });
+});
+
+describe('no orphans', () => {
+  const config = (port: number, marker: string) => `version: 1
+mesh: { name: orphans, mtls: off, ports: { from: 0 }, admin: { port: 0 } }
+services:
+  api: { command: "CHILD=1 MARKER=${marker} node ${APP}", port: ${port}, health: { interval: 100ms } }
+`;
+
+  it('nothing meshdev started survives `up` ending by SIGINT', async () => {
+    const marker = `marker-int-${process.pid}-${Date.now()}`;
+    const { dir } = project(config(await deadPort(), marker));
+    const cli = spawnCli(['up', '--json'], { cwd: dir });
+    cleanup.push(async () => cli.child.exitCode === null && cli.child.kill('SIGKILL'));
+    await cli.waitForLine(/"state":"up"/);
+    expect(processesWith(marker).length).toBeGreaterThanOrEqual(2); // the app and its child
+    cli.child.kill('SIGINT');
+    expect(await cli.exit).toBe(0);
+    await until(() => processesWith(marker).length === 0, 3000);
+  });
+
+  it('nothing survives meshdev itself being killed with SIGKILL', async () => {
+    const marker = `marker-kill-${process.pid}-${Date.now()}`;
+    const { dir } = project(config(await deadPort(), marker));
+    const cli = spawnCli(['up', '--json'], { cwd: dir });
+    await cli.waitForLine(/"state":"up"/);
+    expect(processesWith(marker).length).toBeGreaterThanOrEqual(2);
+    cli.child.kill('SIGKILL');
+    await cli.exit;
+    await until(() => processesWith(marker).length === 0, 7000);
+  });
+});
