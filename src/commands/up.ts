@@ -13,6 +13,10 @@ import { ListenError, type ListenerInfo } from '../mesh/listener.js';
 import { SHUTDOWN_GRACE_MS } from '../mesh/mesh.js';
 import { MeshController } from '../mesh/controller.js';
 import { formatIssues } from '../cli/format-issues.js';
+import { createElement } from 'react';
+import { render } from 'ink';
+import { Dashboard } from '../ui/Dashboard.js';
+import { controllerSource } from '../ui/controller-source.js';
 import { projectPath } from '../mesh/project-dir.js';
 import { formatCallJson, formatCallLine } from '../telemetry/access-log.js';
 import { renderEnv, serviceEnv } from './env-vars.js';
@@ -90,6 +94,8 @@ async function up(options: UpOptions): Promise<void> {
     throw error;
   }
   const { bus } = controller;
+  const dashboard =
+    options.ui && Boolean(process.stdout.isTTY) && process.env.CI !== 'true' && !options.json;
   writeEnvFiles(config);
   const out = process.stdout;
   const announce = () => {
@@ -104,13 +110,57 @@ async function up(options: UpOptions): Promise<void> {
       );
     }
   };
-  announce();
+  if (!dashboard) announce();
   const color = Boolean(out.isTTY) && !process.env.NO_COLOR;
-  if (!options.quiet) {
+  if (!options.quiet && !dashboard) {
     bus.on('call', (call) => {
       out.write(`${options.json ? formatCallJson(call) : formatCallLine(call, { color })}\n`);
     });
   }
+  if (!dashboard) attachLog(bus, options, announce);
+  const { stats } = controller;
+  const summary =
+    interval > 0 && !dashboard
+      ? setInterval(() => {
+          const snapshot = stats.snapshot();
+          out.write(`${options.json ? formatStatsJson(snapshot) : formatStatsTable(snapshot)}\n`);
+        }, interval)
+      : undefined;
+  const loads =
+    options.load && config.gateway
+      ? config.load.map((spec) =>
+          startLoad(spec, {
+            target: `http://127.0.0.1:${controller.mesh.gatewayPort()}`,
+            token: controller.mesh.loadToken,
+          }),
+        )
+      : [];
+  const stopAll = async () => {
+    clearInterval(summary);
+    await Promise.all(loads.map((load) => load.stop()));
+    await controller.stop();
+  };
+  if (dashboard) {
+    const stopping = untilSignal(stopAll, true);
+    const app = render(
+      createElement(Dashboard, {
+        source: controllerSource(controller),
+        onQuit: () => process.kill(process.pid, 'SIGTERM'),
+      }),
+      {
+        exitOnCtrlC: false,
+      },
+    );
+    await stopping;
+    app.unmount();
+    return;
+  }
+  await untilSignal(stopAll, Boolean(options.json));
+}
+
+/** The headless log: warnings, config reloads and process states. */
+function attachLog(bus: MeshController['bus'], options: UpOptions, announce: () => void): void {
+  const out = process.stdout;
   bus.on('warning', (warning) =>
     process.stderr.write(`warning: ${warning.listener}: ${warning.message}\n`),
   );
@@ -131,29 +181,6 @@ async function up(options: UpOptions): Promise<void> {
       if (status.message === 'listeners restarted') announce();
     }
   });
-
-  const { stats } = controller;
-  const summary =
-    interval > 0
-      ? setInterval(() => {
-          const snapshot = stats.snapshot();
-          out.write(`${options.json ? formatStatsJson(snapshot) : formatStatsTable(snapshot)}\n`);
-        }, interval)
-      : undefined;
-  const loads =
-    options.load && config.gateway
-      ? config.load.map((spec) =>
-          startLoad(spec, {
-            target: `http://127.0.0.1:${controller.mesh.gatewayPort()}`,
-            token: controller.mesh.loadToken,
-          }),
-        )
-      : [];
-  await untilSignal(async () => {
-    clearInterval(summary);
-    await Promise.all(loads.map((load) => load.stop()));
-    await controller.stop();
-  }, Boolean(options.json));
 }
 
 /** Waits for SIGINT/SIGTERM, then stops gracefully; a second signal exits at once. */

@@ -116,6 +116,16 @@ export class MeshController {
     return { ...env, ...instance.env };
   }
 
+  /** Supervised processes and their states (empty when meshdev runs no command). */
+  processes(): Array<{ instance: string; state: string }> {
+    return this.supervisor?.describe() ?? [];
+  }
+
+  /** The captured output of a supervised instance. */
+  logs(instance: string): string[] {
+    return this.supervisor?.lines(instance) ?? [];
+  }
+
   /** The running data plane (replaced when the config's shape changes). */
   get mesh(): Mesh {
     return this.current;

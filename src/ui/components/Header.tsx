@@ -1,0 +1,47 @@
+/** The top two lines: mesh, uptime, req/s, error %, mTLS mode and config status. */
+import { Box, Text } from 'ink';
+import type { DashboardFrame } from '../source.js';
+import { color, fit, pct } from '../format.js';
+
+export function Header({
+  frame,
+  note,
+  width,
+}: {
+  frame: DashboardFrame;
+  note?: string;
+  width: number;
+}) {
+  const seconds = Math.floor((frame.stats.at - frame.startedAt) / 1000);
+  const uptime =
+    seconds >= 3600
+      ? `${Math.floor(seconds / 3600)}h${Math.floor((seconds % 3600) / 60)}m`
+      : `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
+  const { total } = frame.stats;
+  const config =
+    frame.config.status === 'invalid'
+      ? `config INVALID: ${frame.config.message.split('\n')[0]}`
+      : frame.config.status === 'reloaded'
+        ? `config reloaded at ${new Date(frame.config.at).toTimeString().slice(0, 8)}`
+        : 'config ok';
+  const line = `meshdev · ${frame.mesh} · up ${uptime} · ${total.rps.toFixed(1)} req/s · err ${pct(total.errorPct)} · mTLS ${frame.mtls} · ${config}`;
+  return (
+    <Box flexDirection="column">
+      <Text
+        bold
+        color={frame.config.status === 'invalid' ? color('red') : color('cyan')}
+        wrap="truncate-end"
+      >
+        {fit(line, width)}
+      </Text>
+      <Text color={color('gray')} wrap="truncate-end">
+        {fit(
+          note
+            ? `✎ ${note}`
+            : '↑↓ select · enter details · f faults · s split · / filter · p pause · t topology · l logs · ? help · q quit',
+          width,
+        )}
+      </Text>
+    </Box>
+  );
+}

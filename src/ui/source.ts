@@ -1,0 +1,42 @@
+/**
+ * What the dashboard reads and changes: snapshots of the running mesh and the runtime
+ * API. The dashboard never touches the data plane directly and never renders per call.
+ */
+import type { ServiceState } from '../mesh/runtime.js';
+import type { CallRecord } from '../telemetry/call-record.js';
+import type { StatsSnapshot } from '../telemetry/stats.js';
+
+/** One instance as the dashboard lists it. */
+export interface InstanceInfo {
+  service: string;
+  version: string;
+  /** up / starting / unhealthy / crashed / crash-loop for commands; `sim` or `external` otherwise. */
+  state: string;
+  port?: number;
+  inboundPort?: number;
+}
+
+/** Everything one frame needs, taken at once. */
+export interface DashboardFrame {
+  mesh: string;
+  mtls: string;
+  startedAt: number;
+  config: { status: string; at: number; message: string };
+  stats: StatsSnapshot;
+  services: ServiceState[];
+  instances: InstanceInfo[];
+  calls: CallRecord[];
+  spiffe: (service: string) => string;
+}
+
+/** A runtime fault the dashboard can add. */
+export type FaultKind = 'abort' | 'delay' | 'reset' | 'bandwidth';
+
+export interface DashboardSource {
+  frame(): DashboardFrame;
+  /** Last output lines of a supervised instance (`service` or `service@version`). */
+  logs(instance: string): string[];
+  addFault(service: string, kind: FaultKind, percent: number): void;
+  removeFault(id: string): void;
+  setSplit(service: string, weights: Record<string, number> | null): void;
+}
