@@ -149,6 +149,16 @@ describe('Dashboard', () => {
     expect(app.lastFrame()).toContain('added 50% abort on payments');
   });
 
+  it('takes keys that arrive together one by one', async () => {
+    const { app, src } = mount();
+    await tick();
+    app.stdin.write('\u001B[B');
+    await tick();
+    app.stdin.write('fa3\r');
+    await tick(60);
+    expect(src.added).toEqual([{ service: 'payments', kind: 'abort', percent: 30 }]);
+  });
+
   it('the split editor applies weights that sum to 100', async () => {
     const { app, src } = mount();
     await tick();

@@ -20,7 +20,13 @@ import { instanceLabel } from './format.js';
 import { useFrame } from './hooks/use-frame.js';
 import { useTerminalSize } from './hooks/use-terminal-size.js';
 import type { DashboardFrame, DashboardSource } from './source.js';
-import { initialUiState, reduce, type Effect, type UiContext } from './view-model.js';
+import {
+  initialUiState,
+  reduce,
+  type Effect,
+  type KeyPress,
+  type UiContext,
+} from './view-model.js';
 
 /** Below this size the calls and usage panes are hidden rather than wrapped. */
 export const MIN_COLUMNS = 80;
@@ -47,12 +53,22 @@ export function Dashboard({ source, onQuit, intervalMs }: DashboardProps) {
   latest.current.frame = frame;
 
   useInput((input, key) => {
-    const current = latest.current;
-    const [next, effects] = reduce(current.ui, { input, ...key }, current.context);
-    if (next.paused !== current.ui.paused) setFrozen(next.paused ? current.frame.calls : undefined);
-    current.ui = next;
-    setUi(next);
-    for (const effect of effects) apply(effect);
+    // Keys typed faster than stdin is read arrive together ("a5\r"): take them one by one.
+    const presses: KeyPress[] =
+      input.length > 1 && !key.ctrl && !key.meta
+        ? [...input].map((char) =>
+            char === '\r' || char === '\n' ? { input: '', return: true } : { input: char },
+          )
+        : [{ input, ...key }];
+    for (const press of presses) {
+      const current = latest.current;
+      const [next, effects] = reduce(current.ui, press, current.context);
+      if (next.paused !== current.ui.paused)
+        setFrozen(next.paused ? current.frame.calls : undefined);
+      current.ui = next;
+      setUi(next);
+      for (const effect of effects) apply(effect);
+    }
   });
 
   const apply = (effect: Effect) => {

@@ -1,0 +1,100 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BIN } from './helpers/cli.js';
+
+const hasTmux = (() => {
+  try {
+    execFileSync('sh', ['-c', 'command -v tmux']);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const socket = `meshdev-test-${process.pid}`;
+const tmux = (...args: string[]) =>
+  execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+afterEach(() => {
+  try {
+    tmux('kill-server');
+  } catch {
+    // already gone
+  }
+});
+
+async function screenMatching(pattern: RegExp, timeoutMs = 10_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let screen = '';
+  while (Date.now() < deadline) {
+    screen = tmux('capture-pane', '-p', '-t', 'mesh');
+    if (pattern.test(screen)) return screen;
+    await sleep(200);
+  }
+  throw new Error(`screen never matched ${pattern}:\n${screen}`);
+}
+
+describe.skipIf(!hasTmux)('the dashboard in a real terminal (tmux)', () => {
+  it('shows the demo mesh live, adds a fault with four keys, and quits cleanly with q', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-tty-'));
+    const demo = readFileSync('mesh.config.yaml', 'utf8')
+      .replace('port: 8080', 'port: 0')
+      .replace('admin: { port: 15000 }', 'admin: { port: 0 }')
+      .replace('ports: { from: 15100 }', 'ports: { from: 0 }');
+    writeFileSync(path.join(dir, 'mesh.config.yaml'), demo);
+    // CI=true turns the dashboard off, as it should: this test wants it on.
+    tmux(
+      'new-session',
+      '-d',
+      '-s',
+      'mesh',
+      '-x',
+      '120',
+      '-y',
+      '36',
+      `cd ${dir} && env -u CI NO_COLOR=1 ${process.execPath} ${BIN} up; echo "EXIT=$?"; sleep 30`,
+    );
+
+    const screen = await screenMatching(/load→frontend GET \/\s+200/);
+    expect(screen).toMatch(
+      /meshdev · shop · up \dm\d\ds · [\d.]+ req\/s · err [\d.]+%? · mTLS strict · config ok/,
+    );
+    expect(screen).toContain('live calls');
+    expect(screen).toContain('API usage');
+    expect(screen).toMatch(/payments\s+v1,v2\s+sim\s+[\d.]+/);
+    for (const line of screen.split('\n')) expect([...line].length).toBeLessThanOrEqual(120);
+
+    tmux('send-keys', '-t', 'mesh', 'Down', 'Down');
+    await sleep(300);
+    tmux('send-keys', '-t', 'mesh', 'f', 'a', '5', 'Enter');
+    await screenMatching(/✎ added 50% abort on payments/);
+    await screenMatching(/payments\s+v1,v2\s+sim\s+.*\s1\s+closed/);
+
+    tmux('send-keys', '-t', 'mesh', 'q');
+    const done = await screenMatching(/EXIT=\d+/, 10_000);
+    expect(done).toContain('EXIT=0');
+    // Only `sleep` is left in the pane: meshdev and everything it started are gone.
+    const pane = Number(tmux('display', '-p', '-t', 'mesh', '#{pane_pid}').trim());
+    const table = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map((line) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line)!)
+      .map(([, pid, ppid, args]) => ({ pid: Number(pid), ppid: Number(ppid), args: args! }));
+    const tree = new Set([pane]);
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const row of table)
+        if (tree.has(row.ppid) && !tree.has(row.pid)) grew = Boolean(tree.add(row.pid));
+    }
+    const alive = table.filter((row) => tree.has(row.pid)).map((row) => row.args);
+    expect(
+      alive.every(
+        (args) => /^(sh -c .*|sleep 30)$/.test(args) && !args.startsWith(process.execPath),
+      ),
+    ).toBe(true);
+    expect(alive).toContain('sleep 30');
+  }, 40_000);
+});
