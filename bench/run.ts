@@ -7,7 +7,15 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { latencyAtRate, throughput } from './measure.js';
-import { startHttpProxy3, startMesh, startNginx, startUpstream, type Child } from './servers.js';
+import {
+  freePort,
+  startHttpProxy3,
+  startMesh,
+  startMeshWithDashboard,
+  startNginx,
+  startUpstream,
+  type Child,
+} from './servers.js';
 
 const quick = process.argv.includes('--quick');
 const SECONDS = quick ? 3 : 10;
@@ -96,6 +104,22 @@ services:
     2,
     `http://127.0.0.1:${pairMesh.ports['outbound:api:client']}/`,
   );
+  // The same gateway, with the dashboard rendering into a pseudo-terminal while traffic flows.
+  if (which('script')) {
+    const port = await freePort();
+    const withUi = await startMeshWithDashboard(
+      `version: 1
+mesh: { name: bench-ui, mtls: off, ports: { from: 0 }, admin: { port: 0 } }
+gateway: { port: ${port}, routes: [{ path: /, service: api }] }
+services:
+  api: { port: ${target} }
+`,
+      port,
+    );
+    children.push(withUi);
+    await measure('meshdev gateway + dashboard', 1, `http://127.0.0.1:${port}/`);
+    await withUi.stop();
+  }
   if (nginx) {
     const port = 20000 + Math.floor(Math.random() * 20000);
     const server = await startNginx(nginx, target, port);
@@ -149,6 +173,7 @@ console.log(
 );
 
 const addedP99PerHop = (gateway.p99 - direct.p99) / 1;
+const withDashboard = find('meshdev gateway + dashboard');
 const targets = [
   {
     target: 'gateway hop ≥ 1.5× bare http-proxy-3 hop',
@@ -175,6 +200,15 @@ const targets = [
     value: (pair.p99 - direct.p99) / 2,
     met: (pair.p99 - direct.p99) / 2 <= 1,
   },
+  ...(withDashboard
+    ? [
+        {
+          target: 'gateway with the dashboard ≥ 0.85× without',
+          value: withDashboard.rps / gateway.rps,
+          met: withDashboard.rps / gateway.rps >= 0.85,
+        },
+      ]
+    : []),
 ];
 console.log('\ntargets:');
 for (const t of targets)

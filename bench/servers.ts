@@ -162,3 +162,54 @@ export function startMesh(yaml: string, extraArgs: string[] = []): Promise<Child
     { cwd: dir },
   );
 }
+
+/** A free loopback port (bound, then released). */
+export async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * `meshdev up` with its dashboard rendering into a pseudo-terminal (util-linux `script`),
+ * 120×40, the output drained. Resolves once the gateway on `gatewayPort` answers.
+ */
+export async function startMeshWithDashboard(yaml: string, gatewayPort: number): Promise<Child> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-bench-ui-'));
+  writeFileSync(path.join(dir, 'mesh.config.yaml'), yaml);
+  const env = { ...process.env };
+  delete env.CI;
+  const command = `stty cols 120 rows 40; exec ${process.execPath} ${path.join(ROOT, 'bin/meshdev.js')} up --no-load`;
+  const child = spawn('script', ['-qfec', command, '/dev/null'], {
+    cwd: dir,
+    env,
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
+  child.stdout!.resume();
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      await fetch(`http://127.0.0.1:${gatewayPort}/`);
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error('the mesh with the dashboard did not start');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  return {
+    process: child,
+    ports: { gateway: gatewayPort },
+    stop: () =>
+      new Promise((done) => {
+        if (child.exitCode !== null) return done();
+        child.once('exit', () => done());
+        child.stdin!.write('q');
+        setTimeout(() => child.kill('SIGKILL'), 7000).unref();
+      }),
+  };
+}
