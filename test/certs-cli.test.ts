@@ -1,33 +1,19 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Agent } from 'undici';
 import { echo, startServer } from '../fixtures/servers/upstreams.js';
 import { runCli } from './helpers/cli.js';
-import { spawnCli, type RunningCli } from './helpers/process.js';
+import { spawnCli } from './helpers/process.js';
+import { testScope } from './helpers/scope.js';
 
 const run = promisify(execFile);
-let cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  await Promise.all(cleanup.map((stop) => stop()));
-  cleanup = [];
-});
+const scope = testScope();
 
-function project(yaml: string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-certs-'));
-  writeFileSync(path.join(dir, 'mesh.config.yaml'), yaml);
-  return dir;
-}
-function running(cli: RunningCli): RunningCli {
-  cleanup.push(async () => {
-    if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
-    await cli.exit;
-  });
-  return cli;
-}
+const project = (yaml: string) => scope.project(yaml, 'meshdev-certs-');
+const running = scope.running;
 /** The serial number the listener on `port` presents. */
 async function servedSerial(port: number, dir: string): Promise<string> {
   const certs = path.join(dir, '.meshdev/certs');
@@ -41,7 +27,7 @@ async function servedSerial(port: number, dir: string): Promise<string> {
 describe('meshdev certs', () => {
   it('lists identities; `certs rotate` issues new leaves that the running mesh serves', async () => {
     const api = await startServer(echo('api'));
-    cleanup.push(() => api.close());
+    scope.defer(() => api.close());
     const dir = project(`version: 1
 mesh: { name: certs, ports: { from: 0 }, admin: { port: 0 } }
 services:
@@ -93,7 +79,7 @@ services:
 
   it('serves the gateway over HTTPS with a certificate the mesh CA vouches for', async () => {
     const api = await startServer(echo('api'));
-    cleanup.push(() => api.close());
+    scope.defer(() => api.close());
     const dir = project(`version: 1
 mesh: { name: edge, ports: { from: 0 }, admin: { port: 0 } }
 gateway: { port: 0, tls: true, routes: [{ path: /, service: api }] }

@@ -3,22 +3,15 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { echo, startServer, type TestServer } from '../fixtures/servers/upstreams.js';
+import { echo } from '../fixtures/servers/upstreams.js';
 import { loadConfigFile } from '../src/config/load.js';
 import { MeshController } from '../src/mesh/controller.js';
 import { runCli } from './helpers/cli.js';
 import { spawnCli, type RunningCli } from './helpers/process.js';
+import { testScope } from './helpers/scope.js';
 
-let cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  await Promise.all(cleanup.map((stop) => stop()));
-  cleanup = [];
-});
-async function server(handler: Parameters<typeof startServer>[0]): Promise<TestServer> {
-  const started = await startServer(handler);
-  cleanup.push(() => started.close());
-  return started;
-}
+const scope = testScope();
+const server = scope.server;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const yaml = (v1: number, v2: number, split = 'v1: 100, v2: 0') => `version: 1
@@ -36,7 +29,7 @@ async function controller(text: string) {
   const file = path.join(dir, 'mesh.config.yaml');
   writeFileSync(file, text);
   const started = await MeshController.start(loadConfigFile(file), { ephemeralPorts: true });
-  cleanup.push(() => started.stop(500));
+  scope.defer(() => started.stop(500));
   const token = readFileSync(path.join(dir, '.meshdev/admin-token'), 'utf8').trim();
   const admin = `http://127.0.0.1:${started.adminPort}`;
   const gateway = () => `http://127.0.0.1:${started.mesh.gatewayPort()}`;

@@ -1,26 +1,16 @@
 import { request } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Pool } from 'undici';
-import { deadPort, echo, startServer, type TestServer } from '../fixtures/servers/upstreams.js';
-import { startMesh, type TestMesh } from './helpers/mesh.js';
+import { deadPort, echo } from '../fixtures/servers/upstreams.js';
+import { type TestMesh } from './helpers/mesh.js';
+import { testScope } from './helpers/scope.js';
 
 const MESH = 'version: 1\nmesh: { name: t, seed: 7, ports: { from: 0 }, admin: { port: 0 } }\n';
-let cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  await Promise.all(cleanup.map((stop) => stop()));
-  cleanup = [];
-});
+const scope = testScope();
 
-async function server(handler: Parameters<typeof startServer>[0]): Promise<TestServer> {
-  const started = await startServer(handler);
-  cleanup.push(() => started.close());
-  return started;
-}
-async function mesh(yaml: string, env: Record<string, string>): Promise<TestMesh> {
-  const started = await startMesh(MESH + yaml, env);
-  cleanup.push(() => started.stop());
-  return started;
-}
+const server = scope.server;
+const mesh = (yaml: string, env: Record<string, string>): Promise<TestMesh> =>
+  scope.mesh(MESH + yaml, env);
 
 /** Sends `count` GETs with `concurrency` in flight; returns the responses' status and server. */
 async function burst(url: string, count: number, concurrency = 16) {
@@ -166,7 +156,7 @@ services:
 describe('mtls: off', () => {
   it('calls the instance directly, without the loopback hop through its inbound listener', async () => {
     const api = await server(echo('api'));
-    const started = await startMesh(
+    const started = await scope.mesh(
       `version: 1
 mesh: { name: t, mtls: off, ports: { from: 0 }, admin: { port: 0 } }
 gateway: { port: 0, routes: [{ path: /, service: api }] }
@@ -175,7 +165,6 @@ services:
 `,
       { P: String(api.port) },
     );
-    cleanup.push(() => started.stop());
     expect(started.mesh.runtime.state()[0]!.targets).toEqual({ default: api.port });
     const body = (await (await fetch(`${started.gateway}/x`)).json()) as {
       headers: Record<string, string>;

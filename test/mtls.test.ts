@@ -3,28 +3,17 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Pool } from 'undici';
-import { echo, startServer, type TestServer } from '../fixtures/servers/upstreams.js';
+import { echo } from '../fixtures/servers/upstreams.js';
 import { createCa, issueLeaf } from '../src/mesh/pki/certificates.js';
-import { startMesh, type TestMesh } from './helpers/mesh.js';
+import { type TestMesh } from './helpers/mesh.js';
+import { testScope } from './helpers/scope.js';
 
 const run = promisify(execFile);
-let cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  await Promise.all(cleanup.map((stop) => stop()));
-  cleanup = [];
-});
-async function server(handler: Parameters<typeof startServer>[0]): Promise<TestServer> {
-  const started = await startServer(handler);
-  cleanup.push(() => started.close());
-  return started;
-}
-async function mesh(yaml: string, env: Record<string, string> = {}): Promise<TestMesh> {
-  const started = await startMesh(yaml, env);
-  cleanup.push(() => started.stop());
-  return started;
-}
+const scope = testScope();
+const server = scope.server;
+const mesh = scope.mesh;
 const inboundPort = (m: TestMesh, service: string) =>
   m.mesh.listenerInfo().find((l) => l.kind === 'inbound' && l.service === service)!.port;
 

@@ -1,24 +1,17 @@
 import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../src/config/load.js';
 import { startServer } from '../fixtures/servers/upstreams.js';
 import { startLoad, dueCount } from '../src/sim/load.js';
-import { startMesh, type TestMesh } from './helpers/mesh.js';
+import { type TestMesh } from './helpers/mesh.js';
+import { testScope } from './helpers/scope.js';
 import { spawnCli } from './helpers/process.js';
 
 const MESH = 'version: 1\nmesh: { name: sim, seed: 3, ports: { from: 0 }, admin: { port: 0 } }\n';
-let cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  await Promise.all(cleanup.map((stop) => stop()));
-  cleanup = [];
-});
-async function mesh(yaml: string): Promise<TestMesh> {
-  const started = await startMesh(MESH + yaml);
-  cleanup.push(() => started.stop());
-  return started;
-}
+const scope = testScope();
+const mesh = (yaml: string): Promise<TestMesh> => scope.mesh(MESH + yaml);
 
 describe('simulated services', () => {
   it('answer templated bodies by method and path template, and 404 JSON otherwise', async () => {
@@ -114,7 +107,7 @@ describe('load generator', () => {
 
   it('holds its rate within 5% over 5 s', async () => {
     const target = await startServer((_req, res) => res.end('ok'));
-    cleanup.push(() => target.close());
+    scope.defer(() => target.close());
     const load = startLoad(
       { name: 'steady', method: 'GET', path: '/', rps: 100, durationMs: 5000 },
       { target: `http://127.0.0.1:${target.port}`, token: 't' },
@@ -166,7 +159,7 @@ describe('the bundled demo', () => {
       .replace('./schema/', path.resolve('schema') + '/');
     writeFileSync(path.join(dir, 'mesh.config.yaml'), demo);
     const cli = spawnCli(['up', '--no-ui', '--json'], { cwd: dir });
-    cleanup.push(async () => {
+    scope.defer(async () => {
       if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
       await cli.exit;
     });

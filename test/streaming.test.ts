@@ -1,28 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { Readable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { startServer, type TestServer } from '../fixtures/servers/upstreams.js';
-import { startMesh, type TestMesh } from './helpers/mesh.js';
+import { type TestMesh } from './helpers/mesh.js';
+import { testScope } from './helpers/scope.js';
 
 const MESH = 'version: 1\nmesh: { name: t, ports: { from: 0 }, admin: { port: 0 } }\n';
-let cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  await Promise.all(cleanup.map((stop) => stop()));
-  cleanup = [];
-});
+const scope = testScope();
 
-async function server(handler: Parameters<typeof startServer>[0]): Promise<TestServer> {
-  const started = await startServer(handler);
-  cleanup.push(() => started.close());
-  return started;
-}
-async function mesh(yaml: string, env: Record<string, string>): Promise<TestMesh> {
-  const started = await startMesh(MESH + yaml, env);
-  cleanup.push(() => started.stop());
-  return started;
-}
+const server = scope.server;
+const mesh = (yaml: string, env: Record<string, string>): Promise<TestMesh> =>
+  scope.mesh(MESH + yaml, env);
 
 /** A config where `caller` reaches `api` through its outbound listener; the gateway fronts caller. */
 const twoHops = `gateway: { port: 0, routes: [{ path: /, service: api }] }
@@ -112,7 +101,7 @@ describe('streaming', () => {
     wss.on('connection', (socket) =>
       socket.on('message', (data) => socket.send(`echo:${String(data)}`)),
     );
-    cleanup.push(() => new Promise((resolve) => wss.close(() => resolve())));
+    scope.defer(() => new Promise<void>((resolve) => wss.close(() => resolve())));
     const m = await mesh(twoHops, { P: String(api.port) });
     for (const base of [m.gateway, m.outbound('caller', 'api')]) {
       const socket = new WebSocket(base.replace('http', 'ws') + '/ws');

@@ -2,18 +2,15 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { deadPort, echo, startServer } from '../fixtures/servers/upstreams.js';
 import { loadConfigFile } from '../src/config/load.js';
 import { MeshController } from '../src/mesh/controller.js';
 import { spawnCli } from './helpers/process.js';
+import { testScope } from './helpers/scope.js';
 
 const APP = path.resolve('fixtures/servers/app.mjs');
-let cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  await Promise.all(cleanup.map((stop) => stop()));
-  cleanup = [];
-});
+const scope = testScope();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function project(yaml: string): { dir: string; file: string } {
@@ -30,7 +27,7 @@ async function start(yaml: string) {
     watch: false,
     supervisor: { baseBackoffMs: 50, maxBackoffMs: 200, crashLoopAfter: 3, killAfterMs: 2000 },
   });
-  cleanup.push(() => controller.stop(500));
+  scope.defer(() => controller.stop(500));
   const states: string[] = [];
   controller.bus.on('process', (event) => states.push(`${event.instance}:${event.state}`));
   return {
@@ -58,7 +55,7 @@ function processesWith(marker: string): string[] {
 describe('supervised services', () => {
   it('start with their env, have their output captured, and get 503 UH until healthy', async () => {
     const other = await startServer(echo('other'));
-    cleanup.push(() => other.close());
+    scope.defer(() => other.close());
     const port = await deadPort();
     const m = await start(`version: 1
 mesh: { name: sup, mtls: off, ports: { from: 0 }, admin: { port: 0 } }
@@ -134,7 +131,7 @@ services:
     const marker = `marker-int-${process.pid}-${Date.now()}`;
     const { dir } = project(config(await deadPort(), marker));
     const cli = spawnCli(['up', '--json'], { cwd: dir });
-    cleanup.push(async () => cli.child.exitCode === null && cli.child.kill('SIGKILL'));
+    scope.defer(async () => cli.child.exitCode === null && cli.child.kill('SIGKILL'));
     await cli.waitForLine(/"state":"up"/);
     expect(processesWith(marker).length).toBeGreaterThanOrEqual(2); // the app and its child
     cli.child.kill('SIGINT');

@@ -1,34 +1,16 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { echo, startServer, type TestServer } from '../fixtures/servers/upstreams.js';
+import { describe, expect, it } from 'vitest';
+import { echo } from '../fixtures/servers/upstreams.js';
 import { runCli } from './helpers/cli.js';
-import { spawnCli, type RunningCli } from './helpers/process.js';
+import { spawnCli } from './helpers/process.js';
+import { testScope } from './helpers/scope.js';
 
-let cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  await Promise.all(cleanup.map((stop) => stop()));
-  cleanup = [];
-});
+const scope = testScope();
 
-function project(yaml: string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-up-'));
-  writeFileSync(path.join(dir, 'mesh.config.yaml'), yaml);
-  return dir;
-}
-function running(cli: RunningCli): RunningCli {
-  cleanup.push(async () => {
-    if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
-    await cli.exit;
-  });
-  return cli;
-}
-async function server(handler: Parameters<typeof startServer>[0]): Promise<TestServer> {
-  const started = await startServer(handler);
-  cleanup.push(() => started.close());
-  return started;
-}
+const project = (yaml: string) => scope.project(yaml, 'meshdev-up-');
+const running = scope.running;
+const server = scope.server;
 
 const config = (apiPort: number, seconds = 0) => `version: 1
 mesh: { name: proc, ports: { from: 0 }, admin: { port: 0 } }

@@ -103,25 +103,23 @@ export class Forwarder {
   }
 
   /** Closes every pool (in-flight requests finish first). */
-  async close(): Promise<void> {
-    const pools = [
-      ...this.pools.values(),
-      ...[...this.tlsPools.values()].map((entry) => entry.pool),
-    ];
-    this.pools.clear();
-    this.tlsPools.clear();
-    await Promise.allSettled(pools.map((pool) => pool.close()));
+  close(): Promise<void> {
+    return this.shutdown((pool) => pool.close());
   }
 
   /** Destroys every pool at once. */
-  async destroy(): Promise<void> {
+  destroy(): Promise<void> {
+    return this.shutdown((pool) => pool.destroy());
+  }
+
+  private async shutdown(end: (pool: Pool) => Promise<void>): Promise<void> {
     const pools = [
       ...this.pools.values(),
       ...[...this.tlsPools.values()].map((entry) => entry.pool),
     ];
     this.pools.clear();
     this.tlsPools.clear();
-    await Promise.allSettled(pools.map((pool) => pool.destroy()));
+    await Promise.allSettled(pools.map(end));
   }
 
   /**
