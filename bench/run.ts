@@ -50,7 +50,7 @@ const rows: Row[] = [];
 async function measure(scenario: string, hops: number, url: string): Promise<void> {
   process.stderr.write(`  ${scenario} …\n`);
   // Warm up first: JIT, connection pools and TLS sessions, so no scenario pays for them.
-  await throughput(url, CONNECTIONS, 1, wrk);
+  await throughput(url, CONNECTIONS, 2, wrk);
   const max = await throughput(url, CONNECTIONS, SECONDS, wrk);
   const latency = await latencyAtRate(url, RATE, LATENCY_SECONDS);
   rows.push({

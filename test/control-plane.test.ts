@@ -173,6 +173,19 @@ describe('hot reload', () => {
     expect((await fetch(`${m.gateway()}/x`)).headers.get('x-served-by')).toBe('v2');
   });
 
+  it('an allow change applies to the next call without a restart', async () => {
+    const v1 = await server(echo('v1'));
+    const v2 = await server(echo('v2'));
+    const m = await controller(yaml(v1.port, v2.port));
+    expect((await fetch(`${m.gateway()}/x`)).status).toBe(200);
+    writeFileSync(
+      m.file,
+      `${yaml(v1.port, v2.port)}    allow: [{ from: gateway, methods: [POST] }]\n`,
+    );
+    await waitFor(async () => (await fetch(`${m.gateway()}/x`)).status === 403);
+    expect((await fetch(`${m.gateway()}/x`, { method: 'POST' })).status).toBe(200);
+  });
+
   it('ten saves within 100 ms make one reload, and a rename-style save is seen', async () => {
     const v1 = await server(echo('v1'));
     const v2 = await server(echo('v2'));
@@ -211,9 +224,12 @@ describe('hot reload', () => {
   });
 });
 
-async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await sleep(25);
   }

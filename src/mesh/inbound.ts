@@ -39,7 +39,8 @@ export interface Caller {
 /** Everything an inbound listener needs. */
 export interface InboundContext {
   mesh: MeshSettings;
-  service: ServiceConfig;
+  /** The service's config in force now (hot reload changes `allow` in place). */
+  service: () => ServiceConfig;
   instance: InstanceConfig;
   appPort: InstancePort;
   forwarder: Forwarder;
@@ -78,9 +79,10 @@ export function identify(mesh: MeshSettings, req: IncomingMessage): Caller {
 
 /** Builds the request handler of an inbound listener. */
 export function inboundHandler(context: InboundContext) {
-  const { mesh, service, instance, appPort, forwarder } = context;
+  const { mesh, instance, appPort, forwarder } = context;
   return async (req: IncomingMessage, res: ServerResponse) => {
     const caller = identify(mesh, req);
+    const service = context.service();
     const errorContext = {
       service: instance.service,
       version: instance.version,
@@ -155,7 +157,7 @@ export function inboundUpgrade(context: InboundContext) {
   return (req: IncomingMessage, socket: Socket, head: Buffer) => {
     const caller = identify(context.mesh, req);
     const pathname = (req.url ?? '/').split('?')[0]!;
-    if (!authorize(context.service, caller.principal, req.method ?? 'GET', pathname).allowed)
+    if (!authorize(context.service(), caller.principal, req.method ?? 'GET', pathname).allowed)
       return socket.destroy();
     const port = context.appPort();
     if (port === undefined) return socket.destroy();

@@ -112,7 +112,7 @@ export class Mesh {
           instance.port ?? simPorts.get(`${instance.service}@${instance.version}`);
         const inbound: InboundContext = {
           mesh: config.mesh,
-          service,
+          service: () => runtime.view(service.name)?.config ?? service,
           instance,
           appPort,
           forwarder,
