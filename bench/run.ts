@@ -50,7 +50,7 @@ const rows: Row[] = [];
 async function measure(scenario: string, hops: number, url: string): Promise<void> {
   process.stderr.write(`  ${scenario} …\n`);
   // Warm up first: JIT, connection pools and TLS sessions, so no scenario pays for them.
-  await throughput(url, CONNECTIONS, 2, wrk);
+  await throughput(url, CONNECTIONS, quick ? 1 : 3, wrk);
   const max = await throughput(url, CONNECTIONS, SECONDS, wrk);
   const latency = await latencyAtRate(url, RATE, LATENCY_SECONDS);
   rows.push({
@@ -104,24 +104,32 @@ services:
     2,
     `http://127.0.0.1:${pairMesh.ports['outbound:api:client']}/`,
   );
-  // The same gateway, with the dashboard rendering into a pseudo-terminal while traffic flows.
+  // The dashboard's cost: the same fresh gateway process in a pseudo-terminal, headless
+  // and then with the dashboard rendering, measured the same way one after the other.
   if (which('script')) {
-    const port = await freePort();
-    const withUi = await startMeshWithDashboard(
-      `version: 1
+    for (const ui of [false, true]) {
+      const port = await freePort();
+      const mesh = await startMeshWithDashboard(
+        `version: 1
 mesh: { name: bench-ui, mtls: off, ports: { from: 0 }, admin: { port: 0 } }
 gateway: { port: ${port}, routes: [{ path: /, service: api }] }
 services:
   api: { port: ${target} }
 `,
-      port,
-    );
-    children.push(withUi);
-    await measure('meshdev gateway + dashboard', 1, `http://127.0.0.1:${port}/`);
-    await withUi.stop();
+        port,
+        ui,
+      );
+      children.push(mesh);
+      await measure(
+        ui ? 'meshdev gateway + dashboard' : 'meshdev gateway, pty, no dashboard',
+        1,
+        `http://127.0.0.1:${port}/`,
+      );
+      await mesh.stop();
+    }
   }
   if (nginx) {
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    const port = await freePort();
     const server = await startNginx(nginx, target, port);
     children.push(server);
     await measure('nginx hop', 1, `http://127.0.0.1:${port}/`);
@@ -174,6 +182,7 @@ console.log(
 
 const addedP99PerHop = (gateway.p99 - direct.p99) / 1;
 const withDashboard = find('meshdev gateway + dashboard');
+const headless = find('meshdev gateway, pty, no dashboard');
 const targets = [
   {
     target: 'gateway hop ≥ 1.5× bare http-proxy-3 hop',
@@ -200,12 +209,12 @@ const targets = [
     value: (pair.p99 - direct.p99) / 2,
     met: (pair.p99 - direct.p99) / 2 <= 1,
   },
-  ...(withDashboard
+  ...(withDashboard && headless
     ? [
         {
           target: 'gateway with the dashboard ≥ 0.85× without',
-          value: withDashboard.rps / gateway.rps,
-          met: withDashboard.rps / gateway.rps >= 0.85,
+          value: withDashboard.rps / headless.rps,
+          met: withDashboard.rps / headless.rps >= 0.85,
         },
       ]
     : []),

@@ -49,7 +49,7 @@ export function spawnChild(
             ports,
             stop: () =>
               new Promise((done) => {
-                if (child.exitCode !== null) return done();
+                if (child.exitCode !== null || child.signalCode !== null) return done();
                 child.once('exit', () => done());
                 child.kill('SIGTERM');
                 setTimeout(() => child.kill('SIGKILL'), 7000).unref();
@@ -117,13 +117,13 @@ http {
   const child = spawn(nginx, ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-g', 'daemon off;'], {
     stdio: 'ignore',
   });
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  await untilAnswers(port, () => child.exitCode !== null);
   return {
     process: child,
     ports: { port },
     stop: () =>
       new Promise((done) => {
-        if (child.exitCode !== null) return done();
+        if (child.exitCode !== null || child.signalCode !== null) return done();
         child.once('exit', () => done());
         child.kill('SIGQUIT');
       }),
@@ -176,40 +176,51 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * `meshdev up` with its dashboard rendering into a pseudo-terminal (util-linux `script`),
- * 120×40, the output drained. Resolves once the gateway on `gatewayPort` answers.
+ * `meshdev up` in a pseudo-terminal (util-linux `script`), 120×40, the output drained:
+ * with its dashboard rendering, or (`ui` false) headless, so both start equally cold.
+ * Resolves once the gateway on `gatewayPort` answers.
  */
-export async function startMeshWithDashboard(yaml: string, gatewayPort: number): Promise<Child> {
+export async function startMeshWithDashboard(
+  yaml: string,
+  gatewayPort: number,
+  ui = true,
+): Promise<Child> {
   const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-bench-ui-'));
   writeFileSync(path.join(dir, 'mesh.config.yaml'), yaml);
   const env = { ...process.env };
   delete env.CI;
-  const command = `stty cols 120 rows 40; exec ${process.execPath} ${path.join(ROOT, 'bin/meshdev.js')} up --no-load`;
+  const command = `stty cols 120 rows 40; exec ${process.execPath} ${path.join(ROOT, 'bin/meshdev.js')} up --no-load${ui ? '' : ' --no-ui --quiet --summary-interval 0'}`;
   const child = spawn('script', ['-qfec', command, '/dev/null'], {
     cwd: dir,
     env,
     stdio: ['pipe', 'pipe', 'ignore'],
   });
   child.stdout!.resume();
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    try {
-      await fetch(`http://127.0.0.1:${gatewayPort}/`);
-      break;
-    } catch {
-      if (Date.now() > deadline) throw new Error('the mesh with the dashboard did not start');
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
+  await untilAnswers(gatewayPort, () => child.exitCode !== null);
   return {
     process: child,
     ports: { gateway: gatewayPort },
     stop: () =>
       new Promise((done) => {
-        if (child.exitCode !== null) return done();
+        if (child.exitCode !== null || child.signalCode !== null) return done();
         child.once('exit', () => done());
-        child.stdin!.write('q');
+        child.stdin!.write('\u0003'); // Ctrl-C through the pty: SIGINT headless, quit in the dashboard
         setTimeout(() => child.kill('SIGKILL'), 7000).unref();
       }),
   };
+}
+
+/** Waits (up to 15 s) until something answers HTTP on `port`; fails early if `died()`. */
+async function untilAnswers(port: number, died: () => boolean): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      await fetch(`http://127.0.0.1:${port}/`);
+      return;
+    } catch {
+      if (died()) throw new Error(`the server for port ${port} exited`);
+      if (Date.now() > deadline) throw new Error(`nothing answered on port ${port} within 15 s`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 }

@@ -1,7 +1,7 @@
 /**
  * The live dashboard of `meshdev up` on a terminal: header, services table, live calls,
  * API usage, and the topology, details, logs, fault and split views. It renders frames
- * taken at most 5 times a second, always fits the terminal, and changes the mesh only
+ * taken at most 4 times a second, always fits the terminal, and changes the mesh only
  * through the runtime API (as overlays that `meshdev status` lists).
  */
 import { Box, Text, useApp, useInput } from 'ink';
