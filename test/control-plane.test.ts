@@ -3,6 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Pool } from 'undici';
 import { echo } from '../fixtures/servers/upstreams.js';
 import { loadConfigFile } from '../src/config/load.js';
 import { MeshController } from '../src/mesh/controller.js';
@@ -207,20 +208,40 @@ describe('hot reload', () => {
     expect((await fetch(`${m.gateway()}/x`)).headers.get('x-served-by')).toBe('v1');
   });
 
-  it('a change of shape restarts the listeners on the new config', async () => {
+  it('a change of shape restarts only the listeners that changed; the others keep their connections', async () => {
     const v1 = await server(echo('v1'));
     const v2 = await server(echo('v2'));
     const extra = await server(echo('extra'));
-    const m = await controller(yaml(v1.port, v2.port));
+    const text = (withExtra: boolean) => `version: 1
+mesh: { name: cp, ports: { from: 0 }, admin: { port: 0 } }
+gateway: { port: 0, routes: [{ path: /, service: pay }${withExtra ? ', { path: /extra, service: extra }' : ''}] }
+services:
+  caller: { port: 1, upstreams: [pay] }
+  pay:
+    versions: { v1: { port: ${v1.port} }, v2: { port: ${v2.port} } }
+    routes: [{ split: { v1: 100, v2: 0 } }]
+${withExtra ? `  extra: { port: ${extra.port} }\n` : ''}`;
+    const m = await controller(text(false));
     const statuses: string[] = [];
     m.controller.bus.on('config', (status) => statuses.push(status.message));
-    writeFileSync(
-      m.file,
-      `${yaml(v1.port, v2.port).replace('routes: [{ path: /, service: pay }]', 'routes: [{ path: /, service: pay }, { path: /extra, service: extra }]')}  extra: { port: ${extra.port} }\n`,
-    );
+    // A keep-alive connection to an outbound listener the change does not touch.
+    const outbound = `http://127.0.0.1:${m.controller.mesh.outboundPort('caller', 'pay')}`;
+    const pool = new Pool(outbound, { connections: 1 });
+    let connects = 0;
+    pool.on('connect', () => connects++);
+    const first = await pool.request({ method: 'GET', path: '/a' });
+    await first.body.dump();
+    expect(first.statusCode).toBe(200);
+
+    writeFileSync(m.file, text(true));
     await waitFor(() => statuses.length === 1);
-    expect(statuses[0]).toBe('listeners restarted');
+    expect(statuses[0]).toBe('listeners changed: gateway, inbound extra');
     expect((await fetch(`${m.gateway()}/extra`)).headers.get('x-served-by')).toBe('extra');
+    const again = await pool.request({ method: 'GET', path: '/b' });
+    await again.body.dump();
+    expect(again.statusCode).toBe(200);
+    expect(connects).toBe(1);
+    await pool.close();
   });
 });
 

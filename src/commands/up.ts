@@ -178,7 +178,7 @@ function attachLog(bus: MeshController['bus'], options: UpOptions, announce: () 
       );
     } else {
       out.write(`${time} config reloaded (${status.message})\n`);
-      if (status.message === 'listeners restarted') announce();
+      if (status.message.startsWith('listeners changed')) announce();
     }
   });
 }

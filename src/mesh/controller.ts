@@ -72,7 +72,7 @@ export class MeshController {
           configFile: config.file,
         },
       );
-      controller.supervise(config, stateDir);
+      await controller.supervise(config, stateDir);
       if (options.watch !== false)
         controller.watcher = await watchConfig(config.file, () => void controller.reload());
     } catch (error) {
@@ -82,23 +82,35 @@ export class MeshController {
     return controller;
   }
 
-  /** Starts the commands of `config` (all, or those of `--only`) with their env. */
-  private supervise(config: MeshConfig, stateDir: string): void {
-    const wanted = config.services.flatMap((service) =>
-      service.instances.filter(
-        (instance) =>
-          instance.command && (!this.options.only || this.options.only.includes(service.name)),
-      ),
+  /** The commands of `config` meshdev should run (all, or those of `--only`), with their env. */
+  private wantedCommands(
+    config: MeshConfig,
+  ): Array<{ instance: InstanceConfig; env: Record<string, string> }> {
+    return config.services.flatMap((service) =>
+      service.instances
+        .filter(
+          (instance) =>
+            instance.command && (!this.options.only || this.options.only.includes(service.name)),
+        )
+        .map((instance) => ({ instance, env: this.envOf(config, instance) })),
     );
-    if (wanted.length === 0) return;
-    this.supervisor = new Supervisor({
-      stateDir,
-      ...this.options.supervisor,
-      onState: (instance, state, message) => this.bus.emit('process', { instance, state, message }),
-    });
+  }
+
+  /** Starts (or, on reload, syncs) the supervised commands; returns the ones that changed. */
+  private async supervise(config: MeshConfig, stateDir: string): Promise<string[]> {
+    const wanted = this.wantedCommands(config);
+    if (!this.supervisor) {
+      if (wanted.length === 0) return [];
+      this.supervisor = new Supervisor({
+        stateDir,
+        ...this.options.supervisor,
+        onState: (instance, state, message) =>
+          this.bus.emit('process', { instance, state, message }),
+      });
+    }
     const supervisor = this.supervisor;
-    for (const instance of wanted) supervisor.start(instance, this.envOf(config, instance));
     this.current.runtime.healthOf = (service, version) => supervisor.state({ service, version });
+    return supervisor.sync(wanted);
   }
 
   /** PORT, MESH_SERVICE, MESH_VERSION, every upstream URL, and the instance's own env. */
@@ -160,13 +172,15 @@ export class MeshController {
       this.bus.emit('config', { status: 'reloaded', at: Date.now(), message: 'applied in place' });
       return { applied: true, message: 'applied in place' };
     }
-    // New listeners or instances: restart the data plane on the same ports.
-    await this.current.stop();
-    await this.supervisor?.stop();
-    this.current = await Mesh.start(config, { ...this.options, bus: this.bus });
-    this.supervise(config, this.options.stateDir ?? projectPath(config));
-    this.bus.emit('config', { status: 'reloaded', at: Date.now(), message: 'listeners restarted' });
-    return { applied: true, message: 'listeners restarted' };
+    // Listeners or instances changed: restart just those, and the commands that changed.
+    const { started, stopped } = await this.current.reconcile(config);
+    const commands = await this.supervise(config, this.options.stateDir ?? projectPath(config));
+    const restarted = [...new Set([...stopped, ...started])];
+    const message =
+      `listeners changed: ${restarted.join(', ') || 'none'}` +
+      (commands.length ? `; commands restarted: ${commands.join(', ')}` : '');
+    this.bus.emit('config', { status: 'reloaded', at: Date.now(), message });
+    return { applied: true, message };
   }
 
   /** What GET /v1/state adds to the services. */

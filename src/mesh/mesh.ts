@@ -1,34 +1,36 @@
-import { randomBytes } from 'node:crypto';
 /**
- * The running mesh: starts every listener (gateway, one inbound per instance, one
- * outbound per declared dependency), wires them to the runtime and the event bus, and
- * stops them gracefully. The data plane only emits events; it never prints.
+ * The running mesh: every listener (gateway, one inbound per instance, one outbound per
+ * declared dependency) and every simulated instance, wired to the runtime and the event
+ * bus. `reconcile` applies a new config by listener: one whose settings are unchanged
+ * keeps running (and its connections); changed, added and removed ones are stopped and
+ * started. The data plane only emits events; it never prints.
  */
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import type { MeshConfig } from '../config/model.js';
+import type { InstanceConfig, MeshConfig } from '../config/model.js';
+import { startSimServer, type SimServer } from '../sim/sim-server.js';
 import { MeshBus } from '../telemetry/bus.js';
-import { Forwarder } from './forwarder.js';
+import { Forwarder, type HopTls } from './forwarder.js';
 import { gatewayHandler, gatewayUpgrade } from './gateway.js';
 import { handleHop, type HopDeps } from './hop.js';
-import { inboundHandler, inboundUpgrade } from './inbound.js';
-import { MeshListener, type ListenerInfo } from './listener.js';
+import { inboundHandler, inboundUpgrade, type InboundContext } from './inbound.js';
+import {
+  MeshListener,
+  type ListenerInfo,
+  type ListenerKind,
+  type ListenerTls,
+} from './listener.js';
 import { outboundStages } from './outbound-stages.js';
 import { realClock, type HopClock } from './pipeline.js';
+import { spiffeId } from './pki/identity.js';
+import { Pki } from './pki/pki.js';
+import { projectPath } from './project-dir.js';
 import { meshRandom, type Random } from './random.js';
 import { MeshRuntime } from './runtime.js';
 import { pickWeighted } from './stages/split.js';
-import { CALLER_HEADER } from './stages/upstream.js';
+import { CALLER_HEADER, principalOf } from './stages/upstream.js';
 import { proxyUpgrade } from './ws-proxy.js';
-import type { HopTls } from './forwarder.js';
-import type { InboundContext } from './inbound.js';
-import type { ListenerTls } from './listener.js';
-import { Pki } from './pki/pki.js';
-import { spiffeId } from './pki/identity.js';
-import { projectPath } from './project-dir.js';
-import { principalOf } from './stages/upstream.js';
-import { startSimulators } from '../sim/simulators.js';
-import type { SimServer } from '../sim/sim-server.js';
 
 export interface MeshOptions {
   bus?: MeshBus;
@@ -46,209 +48,129 @@ export interface MeshOptions {
 /** How long in-flight calls may take to finish on shutdown, ms. */
 export const SHUTDOWN_GRACE_MS = 5_000;
 
-export class Mesh {
-  private constructor(
-    readonly config: MeshConfig,
-    readonly runtime: MeshRuntime,
-    readonly bus: MeshBus,
-    private readonly listeners: MeshListener[],
-    private readonly forwarder: Forwarder,
-    private readonly sims: SimServer[],
-    /** Marks requests of the built-in load generator (see `sim/load.ts`). */
-    readonly loadToken: string,
-    /** The PKI, unless mtls is off. */
-    readonly pki: Pki | undefined,
-    private readonly timers: NodeJS.Timeout[],
-  ) {}
+/** What a reconcile changed, by listener label. */
+export interface ReconcileResult {
+  started: string[];
+  stopped: string[];
+}
 
-  /** Starts every listener; on any failure, closes what started and rethrows. */
-  static async start(config: MeshConfig, options: MeshOptions = {}): Promise<Mesh> {
-    const bus = options.bus ?? new MeshBus();
+/** A listener the config asks for: its identity, its settings, and how to make it. */
+interface WantedListener {
+  key: string;
+  signature: string;
+  build(): MeshListener;
+}
+
+const CLOSE_ORDER: ListenerKind[] = ['gateway', 'outbound', 'inbound'];
+
+export class Mesh {
+  readonly bus: MeshBus;
+  readonly runtime: MeshRuntime;
+  /** Marks requests of the built-in load generator (see `sim/load.ts`). */
+  readonly loadToken = randomBytes(16).toString('hex');
+  /** The PKI, once a config needs certificates. */
+  pki: Pki | undefined;
+  private current: MeshConfig;
+  private readonly forwarder = new Forwarder();
+  private readonly deps: HopDeps;
+  private readonly slots = new Map<string, { signature: string; listener: MeshListener }>();
+  private readonly sims = new Map<string, { signature: string; server: SimServer }>();
+  private readonly simPorts = new Map<string, number>();
+  private timers: NodeJS.Timeout[] = [];
+
+  private constructor(
+    config: MeshConfig,
+    private readonly options: MeshOptions,
+  ) {
+    this.current = config;
+    this.bus = options.bus ?? new MeshBus();
     const clock = options.clock ?? realClock;
-    const runtime = new MeshRuntime(config, () => clock.now());
-    const forwarder = new Forwarder();
-    const mtls = config.mesh.mtls;
-    const gatewayTls = config.gateway?.tls ?? false;
-    const pki =
-      mtls === 'off' && gatewayTls === false
-        ? undefined
-        : await Pki.open(config.mesh, options.stateDir ?? projectPath(config));
-    const identities = [...config.services.map((service) => service.name), 'gateway'];
-    await pki?.issue(identities);
-    const tlsFor = (caller: string, service: string): HopTls | undefined => {
-      if (!pki || mtls === 'off') return undefined;
-      const own = pki.identity(principalOf(caller));
-      return {
-        ca: pki.ca.cert,
-        cert: own.cert,
-        key: own.key,
-        caller: own.name,
-        expectedId: spiffeId(config.mesh, service),
-        generation: pki.generation,
-      };
-    };
-    const deps: HopDeps = {
-      runtime,
-      stages: outboundStages(forwarder, tlsFor),
-      bus,
+    this.runtime = new MeshRuntime(config, () => clock.now());
+    this.deps = {
+      runtime: this.runtime,
+      stages: outboundStages(this.forwarder, (caller, service) => this.tlsFor(caller, service)),
+      bus: this.bus,
       random: options.random ?? meshRandom(config.mesh.seed),
       clock,
     };
-    const port = (configured: number) => (options.ephemeralPorts ? 0 : configured);
-    const listeners: MeshListener[] = [];
-    const loadToken = randomBytes(16).toString('hex');
-    const outboundPorts = new Map<string, number>();
-    const { sims, simPorts } =
-      options.simulate === false
-        ? { sims: [], simPorts: new Map<string, number>() }
-        : await startSimulators(config, (caller, upstream) => {
-            const bound = outboundPorts.get(`${caller}→${upstream}`);
-            return bound === undefined ? undefined : `http://127.0.0.1:${bound}`;
-          });
+  }
 
-    for (const service of config.services) {
-      for (const instance of service.instances) {
-        const appPort = () =>
-          instance.port ?? simPorts.get(`${instance.service}@${instance.version}`);
-        const inbound: InboundContext = {
-          mesh: config.mesh,
-          service: () => runtime.view(service.name)?.config ?? service,
-          instance,
-          appPort,
-          forwarder,
-          warn: (message) => bus.emit('warning', { listener: `inbound ${service.name}`, message }),
-        };
-        const info: ListenerInfo = {
-          kind: 'inbound',
-          service: service.name,
-          version: instance.version,
-          port: 0,
-          target: appPort(),
-          security:
-            pki && mtls !== 'off'
-              ? mtls === 'strict'
-                ? 'mtls-strict'
-                : 'mtls-permissive'
-              : 'plain',
-        };
-        const tls: ListenerTls | undefined =
-          !pki || mtls === 'off'
-            ? undefined
-            : {
-                mode: mtls === 'strict' ? 'strict' : 'permissive',
-                context: () => {
-                  const own = pki.identity(service.name);
-                  return { key: own.key, cert: own.cert, ca: pki.ca.cert };
-                },
-                onRefused: (reason) => inbound.warn(reason),
-              };
-        listeners.push(
-          new MeshListener(info, inboundHandler(inbound), inboundUpgrade(inbound), tls, (error) =>
-            inbound.warn(`internal error: ${String(error)}`),
-          ),
-        );
-      }
-    }
-    const tunnel =
-      (caller: string) =>
-      (service: string, req: IncomingMessage, socket: Socket, head: Buffer, pinned?: string) => {
-        const version = pinned ?? chooseVersion(runtime, service, req, deps.random);
-        const target = version === undefined ? undefined : runtime.view(service)?.target(version);
-        if (!target) return socket.destroy();
-        const tls = target.direct ? undefined : tlsFor(caller, service);
-        const headers: Record<string, string> =
-          target.direct || tls ? {} : { [CALLER_HEADER]: caller };
-        proxyUpgrade(req, socket, head, target.port, headers, tls);
-      };
-    for (const spec of config.outbound) {
-      listeners.push(
-        new MeshListener(
-          { kind: 'outbound', caller: spec.caller, service: spec.service, port: port(spec.port) },
-          (req, res) =>
-            handleHop(
-              deps,
-              { caller: spec.caller, service: spec.service, path: req.url ?? '/', proto: 'http' },
-              req,
-              res,
-            ),
-          (req, socket, head) => tunnel(spec.caller)(spec.service, req, socket, head),
-        ),
-      );
-    }
-    if (config.gateway) {
-      // HTTPS on the gateway presents the gateway's leaf (valid for localhost, 127.0.0.1).
-      const serverTls = (): ListenerTls => ({
-        mode: 'server',
-        context: () => ({
-          key: pki!.identity('gateway').key,
-          cert: pki!.identity('gateway').cert,
-        }),
-        onRefused: (reason) => bus.emit('warning', { listener: 'gateway', message: reason }),
-      });
-      const https = gatewayTls === true;
-      listeners.push(
-        new MeshListener(
-          { kind: 'gateway', port: port(config.gateway.port), security: https ? 'tls' : 'plain' },
-          gatewayHandler(config.gateway, deps, loadToken, https ? 'https' : 'http'),
-          gatewayUpgrade(config.gateway, tunnel('gateway')),
-          https ? serverTls() : undefined,
-        ),
-      );
-      if (typeof gatewayTls === 'number') {
-        listeners.push(
-          new MeshListener(
-            { kind: 'gateway', port: port(gatewayTls), security: 'tls' },
-            gatewayHandler(config.gateway, deps, loadToken, 'https'),
-            gatewayUpgrade(config.gateway, tunnel('gateway')),
-            serverTls(),
-          ),
-        );
-      }
-    }
-
+  /** Starts every listener; on any failure, closes what started and rethrows. */
+  static async start(config: MeshConfig, options: MeshOptions = {}): Promise<Mesh> {
+    const mesh = new Mesh(config, options);
     try {
-      for (const listener of listeners) {
-        await listener.listen();
-        const { kind, service, version, caller } = listener.info;
-        if (kind === 'inbound') {
-          const appPort = listener.info.target ?? simPorts.get(`${service}@${version}`);
-          // mtls off: skip the plaintext loopback hop through our own inbound listener.
-          if (config.mesh.mtls === 'off' && appPort !== undefined)
-            runtime.setTarget(service!, version!, appPort, true);
-          else runtime.setTarget(service!, version!, listener.info.port);
-        }
-        if (kind === 'outbound') outboundPorts.set(`${caller}→${service}`, listener.info.port);
-      }
+      await mesh.reconcile(config);
     } catch (error) {
-      await Promise.allSettled(listeners.map((listener) => listener.close(0)));
-      await Promise.allSettled(sims.map((sim) => sim.close()));
-      await forwarder.destroy();
+      await mesh.stop(0);
       throw error;
     }
-    const timers = pki ? watchCertificates(pki, identities, listeners, bus) : [];
-    return new Mesh(config, runtime, bus, listeners, forwarder, sims, loadToken, pki, timers);
+    return mesh;
+  }
+
+  /**
+   * Moves the mesh to `config`: policies apply to the next request; listeners and
+   * simulated instances whose settings changed restart (calls in flight on them get the
+   * usual grace); unchanged ones keep running with their connections.
+   */
+  async reconcile(config: MeshConfig): Promise<ReconcileResult> {
+    const first = this.slots.size === 0 && this.sims.size === 0;
+    this.current = config;
+    if (!first) this.runtime.applyConfig(config);
+    await this.ensureCertificates(config);
+    await this.reconcileSims(config);
+
+    const wanted = new Map(this.wantedListeners(config).map((entry) => [entry.key, entry]));
+    const stale = [...this.slots].filter(
+      ([key, slot]) => wanted.get(key)?.signature !== slot.signature,
+    );
+    const stopped: string[] = [];
+    const deadline = Date.now() + SHUTDOWN_GRACE_MS;
+    for (const kind of CLOSE_ORDER) {
+      const group = stale.filter(([, slot]) => slot.listener.info.kind === kind);
+      await Promise.all(
+        group.map(([, slot]) => slot.listener.close(Math.max(0, deadline - Date.now()))),
+      );
+      for (const [key, slot] of group) {
+        this.slots.delete(key);
+        stopped.push(slot.listener.label);
+      }
+    }
+    const started: string[] = [];
+    for (const [key, entry] of wanted) {
+      if (this.slots.has(key)) continue;
+      const listener = entry.build();
+      await listener.listen();
+      this.slots.set(key, { signature: entry.signature, listener });
+      started.push(listener.label);
+    }
+    this.updateTargets(config);
+    this.watchCertificates();
+    return { started, stopped };
+  }
+
+  /** The config in force. */
+  get config(): MeshConfig {
+    return this.current;
   }
 
   /** Every listener with its bound port. */
   listenerInfo(): ListenerInfo[] {
-    return this.listeners.map((listener) => ({ ...listener.info }));
+    return [...this.slots.values()].map(({ listener }) => ({ ...listener.info }));
   }
 
   /** The gateway's bound port. */
   gatewayPort(): number | undefined {
-    return this.listeners.find((l) => l.info.kind === 'gateway')?.info.port;
+    return this.slots.get('gateway')?.listener.info.port;
   }
 
   /** The bound port of the extra HTTPS gateway listener (`gateway.tls: {port}`), if any. */
   gatewayTlsPort(): number | undefined {
-    return this.listeners.filter((l) => l.info.kind === 'gateway')[1]?.info.port;
+    return this.slots.get('gateway-tls')?.listener.info.port;
   }
 
   /** The bound port of `caller`'s outbound listener for `service`. */
   outboundPort(caller: string, service: string): number | undefined {
-    return this.listeners.find(
-      (l) => l.info.kind === 'outbound' && l.info.caller === caller && l.info.service === service,
-    )?.info.port;
+    return this.slots.get(`outbound:${caller}→${service}`)?.listener.info.port;
   }
 
   /** Stops accepting, lets in-flight calls finish for up to `graceMs`, then closes all. */
@@ -256,57 +178,283 @@ export class Mesh {
     for (const timer of this.timers) clearTimeout(timer);
     // Edge first, so calls already inside the mesh can still finish their inner hops.
     const deadline = Date.now() + graceMs;
-    for (const kind of ['gateway', 'outbound', 'inbound'] as const) {
-      const group = this.listeners.filter((listener) => listener.info.kind === kind);
+    for (const kind of CLOSE_ORDER) {
+      const group = [...this.slots.values()].filter((slot) => slot.listener.info.kind === kind);
       await Promise.all(
-        group.map((listener) => listener.close(Math.max(0, deadline - Date.now()))),
+        group.map((slot) => slot.listener.close(Math.max(0, deadline - Date.now()))),
       );
     }
+    this.slots.clear();
     await this.forwarder.close();
-    await Promise.all(this.sims.map((sim) => sim.close()));
+    await Promise.all([...this.sims.values()].map((sim) => sim.server.close()));
+    this.sims.clear();
+  }
+
+  /** mTLS for a hop, or undefined when hops are plaintext. */
+  private tlsFor(caller: string, service: string): HopTls | undefined {
+    if (!this.pki || this.current.mesh.mtls === 'off') return undefined;
+    const own = this.pki.identity(principalOf(caller));
+    return {
+      ca: this.pki.ca.cert,
+      cert: own.cert,
+      key: own.key,
+      caller: own.name,
+      expectedId: spiffeId(this.current.mesh, service),
+      generation: this.pki.generation,
+    };
+  }
+
+  /** Opens the PKI when the config needs it and issues leaves for new identities. */
+  private async ensureCertificates(config: MeshConfig): Promise<void> {
+    if (config.mesh.mtls === 'off' && !config.gateway?.tls) return;
+    this.pki ??= await Pki.open(config.mesh, this.options.stateDir ?? projectPath(config));
+    const missing = identitiesOf(config).filter((name) => !this.pki!.has(name));
+    if (missing.length > 0) await this.pki.issue(missing);
+  }
+
+  /** Starts, keeps or restarts each simulated instance by its spec. */
+  private async reconcileSims(config: MeshConfig): Promise<void> {
+    const wanted = new Map<
+      string,
+      { instance: InstanceConfig; signature: string; seed?: number }
+    >();
+    let index = 0;
+    for (const service of config.services) {
+      for (const instance of service.instances) {
+        index++;
+        if (!instance.sim || this.options.simulate === false) continue;
+        const seed = config.mesh.seed === undefined ? undefined : config.mesh.seed + index;
+        wanted.set(instanceKey(instance), {
+          instance,
+          seed,
+          signature: JSON.stringify([instance.sim, seed]),
+        });
+      }
+    }
+    for (const [key, sim] of [...this.sims]) {
+      if (wanted.get(key)?.signature === sim.signature) continue;
+      await sim.server.close();
+      this.sims.delete(key);
+      this.simPorts.delete(key);
+    }
+    for (const [key, entry] of wanted) {
+      if (this.sims.has(key)) continue;
+      const server = await startSimServer({
+        service: entry.instance.service,
+        version: entry.instance.version,
+        spec: entry.instance.sim!,
+        random: meshRandom(entry.seed),
+        outboundUrl: (upstream) => {
+          const port = this.outboundPort(entry.instance.service, upstream);
+          return port === undefined ? undefined : `http://127.0.0.1:${port}`;
+        },
+      });
+      this.sims.set(key, { signature: entry.signature, server });
+      this.simPorts.set(key, server.port);
+    }
+  }
+
+  /** Every listener `config` asks for, keyed, with the settings that would restart it. */
+  private wantedListeners(config: MeshConfig): WantedListener[] {
+    const { runtime, forwarder, bus, deps } = this;
+    const port = (configured: number) => (this.options.ephemeralPorts ? 0 : configured);
+    const mtls = config.mesh.mtls;
+    const wanted: WantedListener[] = [];
+
+    for (const service of config.services) {
+      for (const instance of service.instances) {
+        const key = instanceKey(instance);
+        wanted.push({
+          key: `inbound:${key}`,
+          signature: JSON.stringify([
+            instance.port,
+            instance.sim !== undefined,
+            mtls,
+            config.mesh.trustDomain,
+            config.mesh.namespace,
+          ]),
+          build: () => {
+            const appPort = () => instance.port ?? this.simPorts.get(key);
+            const inbound: InboundContext = {
+              mesh: config.mesh,
+              service: () => runtime.view(service.name)?.config ?? service,
+              instance,
+              appPort,
+              forwarder,
+              warn: (message) => bus.emit('warning', { listener: `inbound ${key}`, message }),
+            };
+            const pki = this.pki;
+            const tls: ListenerTls | undefined =
+              !pki || mtls === 'off'
+                ? undefined
+                : {
+                    mode: mtls === 'strict' ? 'strict' : 'permissive',
+                    context: () => {
+                      const own = pki.identity(service.name);
+                      return { key: own.key, cert: own.cert, ca: pki.ca.cert };
+                    },
+                    onRefused: (reason) => inbound.warn(reason),
+                  };
+            const info: ListenerInfo = {
+              kind: 'inbound',
+              service: service.name,
+              version: instance.version,
+              port: 0,
+              target: instance.port,
+              security: tls ? (mtls === 'strict' ? 'mtls-strict' : 'mtls-permissive') : 'plain',
+            };
+            return new MeshListener(
+              info,
+              inboundHandler(inbound),
+              inboundUpgrade(inbound),
+              tls,
+              (error) => inbound.warn(`internal error: ${String(error)}`),
+            );
+          },
+        });
+      }
+    }
+
+    const tunnel =
+      (caller: string) =>
+      (service: string, req: IncomingMessage, socket: Socket, head: Buffer, pinned?: string) => {
+        const version = pinned ?? chooseVersion(runtime, service, req, deps.random);
+        const target = version === undefined ? undefined : runtime.view(service)?.target(version);
+        if (!target) return socket.destroy();
+        const tls = target.direct ? undefined : this.tlsFor(caller, service);
+        const headers: Record<string, string> =
+          target.direct || tls ? {} : { [CALLER_HEADER]: caller };
+        proxyUpgrade(req, socket, head, target.port, headers, tls);
+      };
+
+    for (const spec of config.outbound) {
+      wanted.push({
+        key: `outbound:${spec.caller}→${spec.service}`,
+        signature: JSON.stringify([port(spec.port)]),
+        build: () =>
+          new MeshListener(
+            { kind: 'outbound', caller: spec.caller, service: spec.service, port: port(spec.port) },
+            (req, res) =>
+              handleHop(
+                deps,
+                { caller: spec.caller, service: spec.service, path: req.url ?? '/', proto: 'http' },
+                req,
+                res,
+              ),
+            (req, socket, head) => tunnel(spec.caller)(spec.service, req, socket, head),
+          ),
+      });
+    }
+
+    const gateway = config.gateway;
+    if (gateway) {
+      // HTTPS on the gateway presents the gateway's leaf (valid for localhost, 127.0.0.1).
+      const serverTls = (): ListenerTls => ({
+        mode: 'server',
+        context: () => ({
+          key: this.pki!.identity('gateway').key,
+          cert: this.pki!.identity('gateway').cert,
+        }),
+        onRefused: (reason) => bus.emit('warning', { listener: 'gateway', message: reason }),
+      });
+      const signature = JSON.stringify([gateway, mtls]);
+      const https = gateway.tls === true;
+      wanted.push({
+        key: 'gateway',
+        signature,
+        build: () =>
+          new MeshListener(
+            { kind: 'gateway', port: port(gateway.port), security: https ? 'tls' : 'plain' },
+            gatewayHandler(gateway, deps, this.loadToken, https ? 'https' : 'http'),
+            gatewayUpgrade(gateway, tunnel('gateway')),
+            https ? serverTls() : undefined,
+          ),
+      });
+      if (typeof gateway.tls === 'number') {
+        const tlsPort = gateway.tls;
+        wanted.push({
+          key: 'gateway-tls',
+          signature,
+          build: () =>
+            new MeshListener(
+              { kind: 'gateway', port: port(tlsPort), security: 'tls' },
+              gatewayHandler(gateway, deps, this.loadToken, 'https'),
+              gatewayUpgrade(gateway, tunnel('gateway')),
+              serverTls(),
+            ),
+        });
+      }
+    }
+    return wanted;
+  }
+
+  /** Where each instance is reached: its inbound listener, or (mtls off) its own port. */
+  private updateTargets(config: MeshConfig): void {
+    for (const service of config.services) {
+      for (const instance of service.instances) {
+        const key = instanceKey(instance);
+        const inbound = this.slots.get(`inbound:${key}`)?.listener.info.port;
+        const appPort = instance.port ?? this.simPorts.get(key);
+        // mtls off: skip the plaintext loopback hop through our own inbound listener.
+        if (config.mesh.mtls === 'off' && appPort !== undefined)
+          this.runtime.setTarget(service.name, instance.version, appPort, true);
+        else if (inbound !== undefined)
+          this.runtime.setTarget(service.name, instance.version, inbound);
+      }
+    }
+  }
+
+  /**
+   * Keeps certificates fresh: leaves are re-issued at half-life, and leaves rotated by
+   * `meshdev certs rotate` (which touches a marker file) are picked up. Listeners switch
+   * to the new context for new connections; pools retire by generation. No call fails.
+   */
+  private watchCertificates(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers = [];
+    const pki = this.pki;
+    if (!pki) return;
+    const refresh = () => this.slots.forEach((slot) => slot.listener.refreshTls());
+    const schedule = () => {
+      const timer = setTimeout(
+        () => {
+          pki
+            .issue(identitiesOf(this.current))
+            .then(refresh, (error: unknown) =>
+              this.bus.emit('warning', {
+                listener: 'pki',
+                message: `rotation failed: ${String(error)}`,
+              }),
+            )
+            .finally(schedule);
+        },
+        Math.min(pki.msUntilRotation(), 2_147_000_000),
+      );
+      timer.unref();
+      this.timers[0] = timer;
+    };
+    schedule();
+    let marker = pki.rotationMarker();
+    const poll = setInterval(() => {
+      const now = pki.rotationMarker();
+      if (now === marker) return;
+      marker = now;
+      pki.reloadFromDisk();
+      refresh();
+    }, 1000);
+    poll.unref();
+    this.timers.push(poll);
   }
 }
 
-/**
- * Keeps certificates fresh: leaves are re-issued at half-life, and leaves rotated by
- * `meshdev certs rotate` (which touches a marker file) are picked up. Listeners switch to
- * the new context for new connections; pools retire by generation. No call fails.
- */
-function watchCertificates(
-  pki: Pki,
-  identities: string[],
-  listeners: MeshListener[],
-  bus: MeshBus,
-): NodeJS.Timeout[] {
-  const timers: NodeJS.Timeout[] = [];
-  const refresh = () => listeners.forEach((listener) => listener.refreshTls());
-  const schedule = () => {
-    const timer = setTimeout(
-      () => {
-        pki
-          .issue(identities)
-          .then(refresh, (error: unknown) =>
-            bus.emit('warning', { listener: 'pki', message: `rotation failed: ${String(error)}` }),
-          )
-          .finally(schedule);
-      },
-      Math.min(pki.msUntilRotation(), 2_147_000_000),
-    );
-    timer.unref();
-    timers[0] = timer;
-  };
-  schedule();
-  let marker = pki.rotationMarker();
-  const poll = setInterval(() => {
-    const now = pki.rotationMarker();
-    if (now === marker) return;
-    marker = now;
-    pki.reloadFromDisk();
-    refresh();
-  }, 1000);
-  poll.unref();
-  timers.push(poll);
-  return timers;
+/** `service@version` for every instance (the key of listeners, sims and targets). */
+function instanceKey(instance: Pick<InstanceConfig, 'service' | 'version'>): string {
+  return `${instance.service}@${instance.version}`;
+}
+
+/** Every identity a config needs a certificate for: its services and the gateway. */
+function identitiesOf(config: MeshConfig): string[] {
+  return [...config.services.map((service) => service.name), 'gateway'];
 }
 
 /** Picks a version for a request that skips the pipeline (WebSocket upgrades). */

@@ -62,6 +62,12 @@ export class MeshRuntime {
   applyConfig(config: MeshConfig): void {
     const before = new Map(this.config.services.map((service) => [service.name, service]));
     this.config = config;
+    for (const name of before.keys()) {
+      if (config.services.some((service) => service.name === name)) continue;
+      this.views.delete(name);
+      this.runtimeFaults.delete(name);
+      this.splits.delete(name);
+    }
     for (const service of config.services) {
       const old = before.get(service.name);
       const versions = service.instances.map((instance) => instance.version).join(',');

@@ -163,6 +163,10 @@ class Managed {
   }
 }
 
+function signatureOf(instance: InstanceConfig, env: Record<string, string>): string {
+  return JSON.stringify([instance.command, instance.cwd, instance.port, instance.health, env]);
+}
+
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
@@ -218,9 +222,37 @@ export class Supervisor {
     };
   }
 
+  private readonly signatures = new Map<string, string>();
+
   /** Starts `instance` (which must have a command) with `env`. */
   start(instance: InstanceConfig, env: Record<string, string>): void {
     this.managed.set(instanceKey(instance), new Managed(instance, env, this.options));
+    this.signatures.set(instanceKey(instance), signatureOf(instance, env));
+  }
+
+  /**
+   * Brings the running commands to `wanted`: a command whose settings (command, cwd,
+   * env, port, health) are unchanged keeps running; changed ones restart; removed ones
+   * stop; new ones start. Returns the keys it restarted, started or stopped.
+   */
+  async sync(
+    wanted: ReadonlyArray<{ instance: InstanceConfig; env: Record<string, string> }>,
+  ): Promise<string[]> {
+    const next = new Map(wanted.map((entry) => [instanceKey(entry.instance), entry]));
+    const changed: string[] = [];
+    for (const key of [...this.managed.keys()]) {
+      const entry = next.get(key);
+      if (entry && signatureOf(entry.instance, entry.env) === this.signatures.get(key)) continue;
+      await this.stop(key);
+      this.signatures.delete(key);
+      changed.push(key);
+    }
+    for (const [key, entry] of next) {
+      if (this.managed.has(key)) continue;
+      this.start(entry.instance, entry.env);
+      if (!changed.includes(key)) changed.push(key);
+    }
+    return changed;
   }
 
   /** The state of a supervised instance, or undefined when meshdev does not run it. */

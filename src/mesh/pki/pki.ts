@@ -89,6 +89,11 @@ export class Pki {
     this.generation++;
   }
 
+  /** Whether a leaf was issued for `name`. */
+  has(name: string): boolean {
+    return this.identities.has(name);
+  }
+
   /** The identity of `name`; throws when it was never issued (a bug). */
   identity(name: string): Identity {
     const identity = this.identities.get(name);
