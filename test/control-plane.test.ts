@@ -187,6 +187,21 @@ describe('hot reload', () => {
     expect((await fetch(`${m.gateway()}/x`, { method: 'POST' })).status).toBe(200);
   });
 
+  it('watches the files the config points at (an OpenAPI spec) too', async () => {
+    const v1 = await server(echo('v1'));
+    const v2 = await server(echo('v2'));
+    const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-spec-'));
+    writeFileSync(path.join(dir, 'pay.yaml'), 'openapi: 3.1.0\n');
+    const m = await controller(
+      `${yaml(v1.port, v2.port)}    spec: ${path.join(dir, 'pay.yaml')}\n`,
+    );
+    const statuses: string[] = [];
+    m.controller.bus.on('config', (status) => statuses.push(status.message));
+    writeFileSync(path.join(dir, 'pay.yaml'), 'openapi: 3.1.0\ninfo: { title: pay }\n');
+    await waitFor(() => statuses.length === 1);
+    expect(statuses[0]).toBe('a file the config points at changed');
+  });
+
   it('ten saves within 100 ms make one reload, and a rename-style save is seen', async () => {
     const v1 = await server(echo('v1'));
     const v2 = await server(echo('v2'));

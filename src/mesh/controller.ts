@@ -15,7 +15,9 @@ import { startAdmin, type AdminServer } from './admin.js';
 import { Mesh, type MeshOptions } from './mesh.js';
 import { projectPath } from './project-dir.js';
 import { shapeOf } from './shape.js';
-import { watchConfig } from './watch.js';
+import { watchConfig, type ConfigWatcher } from './watch.js';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 
 export interface ControllerOptions extends MeshOptions {
   /** Start only these services' commands; the others are still routed (`up --only`). */
@@ -35,7 +37,9 @@ export class MeshController {
   readonly stats = new MeshStats();
   private admin: AdminServer | undefined;
   private supervisor: Supervisor | undefined;
-  private watcher: { close(): Promise<void> } | undefined;
+  private watcher: ConfigWatcher | undefined;
+  /** Content hash of the files the config points at, to notice their edits. */
+  private referencedHash = '';
   private reloading: Promise<unknown> = Promise.resolve();
   private configStatus: { status: string; at: number; message: string };
 
@@ -73,8 +77,13 @@ export class MeshController {
         },
       );
       await controller.supervise(config, stateDir);
-      if (options.watch !== false)
-        controller.watcher = await watchConfig(config.file, () => void controller.reload());
+      controller.referencedHash = hashFiles(referencedFiles(config));
+      if (options.watch !== false) {
+        controller.watcher = await watchConfig(
+          [config.file, ...referencedFiles(config)],
+          () => void controller.reload(),
+        );
+      }
     } catch (error) {
       await controller.stop(0);
       throw error;
@@ -166,7 +175,19 @@ export class MeshController {
       this.bus.emit('config', { status: 'invalid', at: Date.now(), message });
       return { applied: false, message };
     }
-    if (config.hash === running.hash) return { applied: false, message: 'unchanged' };
+    const referenced = hashFiles(referencedFiles(config));
+    this.watcher?.setFiles([config.file, ...referencedFiles(config)]);
+    if (config.hash === running.hash) {
+      if (referenced === this.referencedHash) return { applied: false, message: 'unchanged' };
+      this.referencedHash = referenced;
+      this.bus.emit('config', {
+        status: 'reloaded',
+        at: Date.now(),
+        message: 'a file the config points at changed',
+      });
+      return { applied: true, message: 'a file the config points at changed' };
+    }
+    this.referencedHash = referenced;
     if (shapeOf(config) === shapeOf(running)) {
       this.current.runtime.applyConfig(config);
       this.bus.emit('config', { status: 'reloaded', at: Date.now(), message: 'applied in place' });
@@ -203,4 +224,23 @@ export class MeshController {
     await this.current.stop(graceMs);
     await this.supervisor?.stop();
   }
+}
+
+/** Files the config points at (OpenAPI specs), watched beside the config itself. */
+function referencedFiles(config: MeshConfig): string[] {
+  return config.services.flatMap((service) => (service.spec ? [service.spec] : []));
+}
+
+/** One hash over the contents of `files` (a missing file hashes as empty). */
+function hashFiles(files: readonly string[]): string {
+  const hash = createHash('sha256');
+  for (const file of files) {
+    hash.update(file);
+    try {
+      hash.update(readFileSync(file));
+    } catch {
+      hash.update('(missing)');
+    }
+  }
+  return hash.digest('hex');
 }

@@ -1,8 +1,8 @@
 /**
- * Watches the config file for hot reload. chokidar watches the file's directory, not the
- * file (editors save by writing a new file and renaming it over the old one); changes are
- * debounced (~150 ms) so a burst of saves becomes one reload. The caller dedupes by
- * content hash.
+ * Watches the config file — and the files it points at (OpenAPI specs) — for hot reload.
+ * chokidar watches their directories, not the files (editors save by writing a new file
+ * and renaming it over the old one); changes are debounced (~150 ms) so a burst of saves
+ * becomes one reload. The caller dedupes by content hash.
  */
 import path from 'node:path';
 import { watch } from 'chokidar';
@@ -10,27 +10,33 @@ import { watch } from 'chokidar';
 /** Debounce of config saves, ms. */
 export const RELOAD_DEBOUNCE_MS = 150;
 
-/** Calls `onChange` after the file settles; resolves once the watcher is ready. */
+/** A running watcher; `setFiles` changes which files count (after a reload). */
+export interface ConfigWatcher {
+  setFiles(files: readonly string[]): void;
+  close(): Promise<void>;
+}
+
+/** Calls `onChange` after any of `files` settles; resolves once the watcher is ready. */
 export async function watchConfig(
-  file: string,
+  files: readonly string[],
   onChange: () => void,
-): Promise<{ close(): Promise<void> }> {
-  const target = path.resolve(file);
-  const watcher = watch(path.dirname(target), {
-    ignoreInitial: true,
-    depth: 0,
-    ignored: (candidate) =>
-      candidate !== path.dirname(target) && path.resolve(candidate) !== target,
-  });
+): Promise<ConfigWatcher> {
+  let targets = new Set(files.map((file) => path.resolve(file)));
+  const dirs = () => [...new Set([...targets].map((file) => path.dirname(file)))];
+  const watcher = watch(dirs(), { ignoreInitial: true, depth: 0 });
   let timer: NodeJS.Timeout | undefined;
   const fire = (changed: string) => {
-    if (path.resolve(changed) !== target) return;
+    if (!targets.has(path.resolve(changed))) return;
     clearTimeout(timer);
     timer = setTimeout(onChange, RELOAD_DEBOUNCE_MS);
   };
   watcher.on('add', fire).on('change', fire);
   await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
   return {
+    setFiles(next) {
+      targets = new Set(next.map((file) => path.resolve(file)));
+      watcher.add(dirs());
+    },
     close: async () => {
       clearTimeout(timer);
       await watcher.close();
