@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { Pool } from 'undici';
-import { deadPort, echo } from '../fixtures/servers/upstreams.js';
+import { deadPort, echo, type TestServer } from '../fixtures/servers/upstreams.js';
 import { type TestMesh } from './helpers/mesh.js';
 import { testScope } from './helpers/scope.js';
 
@@ -11,6 +11,14 @@ const scope = testScope();
 const server = scope.server;
 const mesh = (yaml: string, env: Record<string, string>): Promise<TestMesh> =>
   scope.mesh(MESH + yaml, env);
+
+/** A mesh whose gateway fronts one service `api` on `upstream`'s port, with extra settings. */
+function gatewayTo(upstream: TestServer, settings = ''): Promise<TestMesh> {
+  const api = `api: { port: "\${P}"${settings ? `, ${settings}` : ''} }`;
+  return mesh(`gateway: { port: 0, routes: [{ path: /, service: api }] }\nservices:\n  ${api}\n`, {
+    P: String(upstream.port),
+  });
+}
 
 /** Sends `count` GETs with `concurrency` in flight; returns the responses' status and server. */
 async function burst(url: string, count: number, concurrency = 16) {
@@ -69,13 +77,7 @@ describe('traffic split', () => {
 describe('fault injection', () => {
   it('aborts 20% with the configured status within ±2 points, flagged FI', async () => {
     const api = await server(echo('api'));
-    const m = await mesh(
-      `gateway: { port: 0, routes: [{ path: /, service: api }] }
-services:
-  api: { port: "\${P}", faults: [{ abort: { status: 503, percent: 20 } }] }
-`,
-      { P: String(api.port) },
-    );
+    const m = await gatewayTo(api, `faults: [{ abort: { status: 503, percent: 20 } }]`);
     const results = await burst(`${m.gateway}/x`, 2000);
     const aborted = results.filter((r) => r.status === 503 && r.error === 'fault_abort').length;
     expect(Math.abs(aborted / 20 - 20)).toBeLessThanOrEqual(2);
@@ -85,13 +87,7 @@ services:
 
   it('a delay adds at least its duration, flagged DI', async () => {
     const api = await server(echo('api'));
-    const m = await mesh(
-      `gateway: { port: 0, routes: [{ path: /, service: api }] }
-services:
-  api: { port: "\${P}", faults: [{ delay: 300ms }] }
-`,
-      { P: String(api.port) },
-    );
+    const m = await gatewayTo(api, `faults: [{ delay: 300ms }]`);
     const started = performance.now();
     const response = await fetch(`${m.gateway}/slow`);
     expect(response.status).toBe(200);
@@ -101,13 +97,7 @@ services:
 
   it('answers any abort status with a JSON body naming the service', async () => {
     const api = await server(echo('api'));
-    const m = await mesh(
-      `gateway: { port: 0, routes: [{ path: /, service: api }] }
-services:
-  api: { port: "\${P}", faults: [{ abort: 418 }] }
-`,
-      { P: String(api.port) },
-    );
+    const m = await gatewayTo(api, `faults: [{ abort: 418 }]`);
     const response = await fetch(`${m.gateway}/tea`);
     expect(response.status).toBe(418);
     expect(await response.json()).toMatchObject({
@@ -120,13 +110,7 @@ services:
 
   it('a reset fault resets the client connection (ECONNRESET)', async () => {
     const api = await server(echo('api'));
-    const m = await mesh(
-      `gateway: { port: 0, routes: [{ path: /, service: api }] }
-services:
-  api: { port: "\${P}", faults: [{ reset: true }] }
-`,
-      { P: String(api.port) },
-    );
+    const m = await gatewayTo(api, `faults: [{ reset: true }]`);
     const error = await new Promise<NodeJS.ErrnoException>((resolve) => {
       const req = request(`${m.gateway}/boom`, (res) => res.resume());
       req.on('error', resolve);
@@ -139,13 +123,7 @@ services:
 
   it('runtime faults apply to the next request and can be removed', async () => {
     const api = await server(echo('api'));
-    const m = await mesh(
-      `gateway: { port: 0, routes: [{ path: /, service: api }] }
-services:
-  api: { port: "\${P}" }
-`,
-      { P: String(api.port) },
-    );
+    const m = await gatewayTo(api);
     const fault = m.mesh.runtime.addFault({ service: 'api', abort: { status: 503, percent: 100 } });
     expect((await fetch(`${m.gateway}/a`)).status).toBe(503);
     m.mesh.runtime.removeFault(fault.id);
@@ -219,13 +197,7 @@ describe('retries, timeouts and the circuit breaker', () => {
       calls++;
       res.writeHead(calls <= 2 ? 503 : 200).end(calls <= 2 ? 'down' : 'up');
     });
-    const m = await mesh(
-      `gateway: { port: 0, routes: [{ path: /, service: api }] }
-services:
-  api: { port: "\${P}", retries: { attempts: 2 } }
-`,
-      { P: String(flaky.port) },
-    );
+    const m = await gatewayTo(flaky, `retries: { attempts: 2 }`);
     const response = await fetch(`${m.gateway}/x`);
     expect(response.status).toBe(200);
     expect(await response.text()).toBe('up');
@@ -235,13 +207,7 @@ services:
 
   it('retries a 503 twice, then answers 503 flagged URX', async () => {
     const down = await server((_req, res) => res.writeHead(503).end('down'));
-    const m = await mesh(
-      `gateway: { port: 0, routes: [{ path: /, service: api }] }
-services:
-  api: { port: "\${P}", retries: { attempts: 2 } }
-`,
-      { P: String(down.port) },
-    );
+    const m = await gatewayTo(down, `retries: { attempts: 2 }`);
     const response = await fetch(`${m.gateway}/x`);
     expect(response.status).toBe(503);
     expect(response.headers.get('x-meshdev-flags')).toBe('URX');
@@ -250,12 +216,9 @@ services:
 
   it('retries an injected abort exactly like a real one', async () => {
     const api = await server(echo('api'));
-    const m = await mesh(
-      `gateway: { port: 0, routes: [{ path: /, service: api }] }
-services:
-  api: { port: "\${P}", retries: { attempts: 3 }, faults: [{ abort: { status: 503, percent: 50 } }] }
-`,
-      { P: String(api.port) },
+    const m = await gatewayTo(
+      api,
+      `retries: { attempts: 3 }, faults: [{ abort: { status: 503, percent: 50 } }]`,
     );
     const results = await burst(`${m.gateway}/x`, 200, 8);
     // P(four aborts in a row) = 1/16: far fewer failures than the 50% injected.
@@ -266,13 +229,7 @@ services:
 
   it('a timeout answers 504 UT within timeout + 50 ms', async () => {
     const hang = await server(() => {});
-    const m = await mesh(
-      `gateway: { port: 0, routes: [{ path: /, service: api }] }
-services:
-  api: { port: "\${P}", timeout: 200ms }
-`,
-      { P: String(hang.port) },
-    );
+    const m = await gatewayTo(hang, `timeout: 200ms`);
     const started = performance.now();
     const response = await fetch(`${m.gateway}/x`);
     const elapsed = performance.now() - started;
@@ -285,13 +242,7 @@ services:
   it('the breaker opens after consecutive errors, answers UO, and recovers', async () => {
     let healthy = false;
     const api = await server((_req, res) => res.writeHead(healthy ? 200 : 500).end());
-    const m = await mesh(
-      `gateway: { port: 0, routes: [{ path: /, service: api }] }
-services:
-  api: { port: "\${P}", circuitBreaker: { consecutiveErrors: 3, openFor: 300ms } }
-`,
-      { P: String(api.port) },
-    );
+    const m = await gatewayTo(api, `circuitBreaker: { consecutiveErrors: 3, openFor: 300ms }`);
     for (let i = 0; i < 3; i++) expect((await fetch(`${m.gateway}/x`)).status).toBe(500);
     const refused = await fetch(`${m.gateway}/x`);
     expect(refused.status).toBe(503);
@@ -400,13 +351,7 @@ services:
         .writeHead(200, { 'content-type': 'text/plain', 'content-length': '5' })
         .end(req.method === 'HEAD' ? undefined : 'hello');
     });
-    const m = await mesh(
-      `gateway: { port: 0, routes: [{ path: /, service: api }] }
-services:
-  api: { port: "\${P}" }
-`,
-      { P: String(api.port) },
-    );
+    const m = await gatewayTo(api);
     const head = await fetch(`${m.gateway}/x`, { method: 'HEAD' });
     expect(head.status).toBe(200);
     expect(head.headers.get('content-length')).toBe('5');
@@ -419,13 +364,7 @@ services:
 
   it('answers Expect: 100-continue and forwards the body', async () => {
     const api = await server(echo('api'));
-    const m = await mesh(
-      `gateway: { port: 0, routes: [{ path: /, service: api }] }
-services:
-  api: { port: "\${P}" }
-`,
-      { P: String(api.port) },
-    );
+    const m = await gatewayTo(api);
     const { port } = new URL(m.gateway);
     const result = await new Promise<{ continued: boolean; body: string }>((resolve, reject) => {
       let continued = false;
@@ -453,13 +392,7 @@ services:
 
   it('keeps client connections alive across requests', async () => {
     const api = await server(echo('api'));
-    const m = await mesh(
-      `gateway: { port: 0, routes: [{ path: /, service: api }] }
-services:
-  api: { port: "\${P}" }
-`,
-      { P: String(api.port) },
-    );
+    const m = await gatewayTo(api);
     const pool = new Pool(m.gateway, { connections: 1 });
     const ports = new Set<number>();
     pool.on('connect', () => ports.add(ports.size));
