@@ -314,6 +314,14 @@ describe('runtime CLI', () => {
     expect((await fetch(`${gateway}/x`)).status).toBe(200);
     expect((await runCli(['fault', 'ls'], { cwd: dir })).stdout).toBe('no faults in force\n');
 
+    const recent = await runCli(['calls', '--json', '--status', '5xx'], { cwd: dir });
+    const calls = recent.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { status: number; flags: string[] });
+    expect(calls.length).toBeGreaterThanOrEqual(1);
+    expect(calls.every((call) => call.status === 503 && call.flags.includes('FI'))).toBe(true);
+
     expect((await runCli(['split', 'pay', 'v1=0', 'v2=100'], { cwd: dir })).code).toBe(0);
     expect((await fetch(`${gateway}/x`)).headers.get('x-served-by')).toBe('v2');
     const status = await runCli(['status'], { cwd: dir });
