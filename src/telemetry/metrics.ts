@@ -23,6 +23,15 @@ export class MeshMetrics {
   private readonly duration: Histogram<(typeof LABELS)[number]>;
   private readonly requestBytes: Counter<(typeof LABELS)[number]>;
   private readonly responseBytes: Counter<(typeof LABELS)[number]>;
+  private readonly series = new Map<
+    string,
+    {
+      requests: Counter.Internal;
+      duration: Histogram.Internal<(typeof LABELS)[number]>;
+      requestBytes: Counter.Internal;
+      responseBytes: Counter.Internal;
+    }
+  >();
 
   constructor(bus: MeshBus, runtime: () => MeshRuntime) {
     const registers = [this.registry];
@@ -90,18 +99,32 @@ export class MeshMetrics {
 
   /** Counts one call. */
   record(call: CallRecord): void {
-    const labels = {
-      source_workload: call.caller,
-      destination_service_name: call.service,
-      destination_version: call.version || 'unknown',
-      response_code: String(call.status),
-      response_flags: call.flags.length > 0 ? call.flags.join(',') : '-',
-      connection_security_policy: call.security,
-    };
-    this.requests.inc(labels);
-    this.duration.observe(labels, call.durationMs);
-    this.requestBytes.inc(labels, call.bytesIn);
-    this.responseBytes.inc(labels, call.bytesOut);
+    const flags = call.flags.length > 0 ? call.flags.join(',') : '-';
+    const version = call.version || 'unknown';
+    // prom-client hashes a label object on every update: keep the children per label set.
+    const key = `${call.caller}|${call.service}|${version}|${call.status}|${flags}|${call.security}`;
+    let series = this.series.get(key);
+    if (!series) {
+      const labels = {
+        source_workload: call.caller,
+        destination_service_name: call.service,
+        destination_version: version,
+        response_code: String(call.status),
+        response_flags: flags,
+        connection_security_policy: call.security,
+      };
+      series = {
+        requests: this.requests.labels(labels),
+        duration: this.duration.labels(labels),
+        requestBytes: this.requestBytes.labels(labels),
+        responseBytes: this.responseBytes.labels(labels),
+      };
+      this.series.set(key, series);
+    }
+    series.requests.inc();
+    series.duration.observe(call.durationMs);
+    series.requestBytes.inc(call.bytesIn);
+    series.responseBytes.inc(call.bytesOut);
   }
 
   /** The Prometheus text exposition. */
