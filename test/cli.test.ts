@@ -20,10 +20,29 @@ describe('meshdev CLI', () => {
     expect(result.stdout).toContain('Examples:');
   });
 
-  it.each(['init', 'validate', 'schema'])('%s --help shows an example', async (command) => {
-    const result = await runCli([command, '--help']);
+  it.each([
+    'init',
+    'validate',
+    'schema',
+    'up',
+    'env',
+    'certs',
+    'certs rotate',
+    'certs ca',
+    'status',
+    'calls',
+    'fault',
+    'fault add',
+    'fault ls',
+    'fault rm',
+    'fault clear',
+    'split',
+    'reload',
+    'logs',
+  ])('%s --help shows an example', async (command) => {
+    const result = await runCli([...command.split(' '), '--help']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/Example:\n {2}\$ meshdev /);
+    expect(result.stdout).toMatch(/Examples?:\n {2}\$ (eval "\$\()?meshdev /);
   });
 
   it('an unknown command is a usage error (exit 2) with a suggestion', async () => {

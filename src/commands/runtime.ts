@@ -89,7 +89,13 @@ export function registerRuntime(program: Command): void {
       },
     );
 
-  const fault = program.command('fault').description('add, list and remove runtime faults');
+  const fault = program
+    .command('fault')
+    .description('add, list and remove runtime faults')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ meshdev fault add payments --delay 2s --percent 10\n  $ meshdev fault ls\n',
+    );
   fault
     .command('add <service>')
     .description('inject a fault now (a runtime overlay)')
@@ -154,6 +160,7 @@ export function registerRuntime(program: Command): void {
     .command('ls')
     .description('list the faults in force (file and runtime)')
     .option(...configOption)
+    .addHelpText('after', '\nExample:\n  $ meshdev fault ls\n')
     .action(async (options: { config?: string }) => {
       const state = await AdminClient.connect(options.config).call<{ services: ServiceState[] }>(
         'GET',
@@ -170,6 +177,7 @@ export function registerRuntime(program: Command): void {
     .command('rm <id>')
     .description('remove one runtime fault')
     .option(...configOption)
+    .addHelpText('after', '\nExample:\n  $ meshdev fault rm rt-1\n')
     .action(async (id: string, options: { config?: string }) => {
       await AdminClient.connect(options.config).call(
         'DELETE',
@@ -181,6 +189,7 @@ export function registerRuntime(program: Command): void {
     .command('clear')
     .description('remove every runtime fault (file faults stay)')
     .option(...configOption)
+    .addHelpText('after', '\nExample:\n  $ meshdev fault clear --service payments\n')
     .option('--service <name>', 'only this service')
     .action(async (options: { config?: string; service?: string }) => {
       const { removed } = await AdminClient.connect(options.config).call<{ removed: number }>(
@@ -229,6 +238,7 @@ export function registerRuntime(program: Command): void {
     .command('reload')
     .description('re-read mesh.config.yaml now (it is also watched)')
     .option(...configOption)
+    .addHelpText('after', '\nExample:\n  $ meshdev reload\n')
     .action(async (options: { config?: string }) => {
       const client = AdminClient.connect(options.config);
       const result = await client

@@ -38,7 +38,9 @@ interface UpOptions {
 export function registerUp(program: Command): void {
   program
     .command('up')
-    .description('start the mesh: gateway, sidecar listeners, and a live log of every call')
+    .description(
+      'start the mesh: gateway, sidecar listeners, your services, and a live dashboard (or log) of every call',
+    )
     .option('-c, --config <file>', 'config file (default: nearest mesh.config.yaml)')
     .option('--no-ui', 'no dashboard: print one line per call (the default when not a TTY)')
     .option('--json', 'print a ready event, then one JSON object per call')
