@@ -49,9 +49,12 @@ export function buildProgram(): Command {
 }
 
 /** Runs the CLI with `argv` and sets `process.exitCode`; never throws. */
-export async function main(argv: readonly string[]): Promise<void> {
+export async function main(
+  argv: readonly string[],
+  build: () => Command = buildProgram,
+): Promise<void> {
   try {
-    await buildProgram().parseAsync(argv as string[]);
+    await build().parseAsync(argv as string[]);
   } catch (error) {
     process.exitCode = report(error);
   }
