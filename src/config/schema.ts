@@ -272,7 +272,10 @@ export const gatewaySchema = z.strictObject({
   tls: z
     .union([z.boolean(), z.strictObject({ port: listenPort })])
     .default(false)
-    .meta({ description: 'HTTPS on the gateway; true uses port + 363 unless a port is given' }),
+    .meta({
+      description:
+        'HTTPS on the gateway: true serves HTTPS on gateway.port; {port} adds an HTTPS port',
+    }),
   routes: z.array(gatewayRoute).min(1, { error: 'a gateway needs at least one route' }),
 });
 
