@@ -1,6 +1,6 @@
 /** Shared `-c/--config` handling: discover the file, say which one, load it. */
-import path from 'node:path';
 import { CONFIG_FILE_NAME, discoverConfig } from '../config/discover.js';
+import { displayPath } from '../config/display-path.js';
 import { loadConfigFile } from '../config/load.js';
 import type { MeshConfig } from '../config/model.js';
 import { UserError } from './user-error.js';
@@ -24,8 +24,5 @@ export function loadConfigFor(explicit: string | undefined, quiet = false): Mesh
   return loadConfigFile(file);
 }
 
-/** A path as short as it can be shown. */
-export function relative(file: string): string {
-  const rel = path.relative(process.cwd(), file);
-  return rel && !rel.startsWith('..') ? rel : file;
-}
+/** A path as short as it can be shown (see `displayPath`). */
+export const relative = displayPath;

@@ -3,6 +3,7 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } fro
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfigFor } from '../cli/config-option.js';
+import { instanceLabel } from '../config/model.js';
 import { UserError } from '../cli/user-error.js';
 import { projectPath } from '../mesh/project-dir.js';
 
@@ -21,9 +22,7 @@ export function registerLogs(program: Command): void {
         const file = path.join(projectPath(config), 'logs', `${service}.log`);
         if (!existsSync(file)) {
           const supervised = config.services.flatMap((s) =>
-            s.instances
-              .filter((i) => i.command)
-              .map((i) => (i.version === 'default' ? s.name : `${s.name}@${i.version}`)),
+            s.instances.filter((i) => i.command).map((i) => instanceLabel(s.name, i.version)),
           );
           throw new UserError(
             `no logs for "${service}" yet`,

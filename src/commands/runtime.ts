@@ -9,7 +9,8 @@ import { UserError } from '../cli/user-error.js';
 import type { ServiceState } from '../mesh/runtime.js';
 import { formatCallLine } from '../telemetry/access-log.js';
 import type { CallRecord } from '../telemetry/call-record.js';
-import { parseDuration, parseSize, formatDuration } from '../config/units.js';
+import { parseDuration, parseSize } from '../config/units.js';
+import { describeFault } from '../mesh/describe-fault.js';
 
 const configOption = [
   '-c, --config <file>',
@@ -258,28 +259,4 @@ function print(call: CallRecord, json?: boolean): void {
   process.stdout.write(
     `${json ? JSON.stringify(call) : formatCallLine(call, { color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR })}\n`,
   );
-}
-
-function describeFault(fault: {
-  delay?: { fixedMs?: number; p50Ms?: number; p99Ms?: number; percent: number };
-  abort?: { status: number; percent: number };
-  reset?: { percent: number };
-  bandwidth?: { bytesPerSecond: number; percent: number };
-  expiresAt?: number;
-  match?: { path?: string; methods?: readonly string[] };
-}): string {
-  const parts: string[] = [];
-  if (fault.match?.methods || fault.match?.path)
-    parts.push(`${fault.match.methods?.join('|') ?? ''} ${fault.match.path ?? ''}`.trim() + ':');
-  if (fault.delay)
-    parts.push(
-      `delay ${fault.delay.fixedMs !== undefined ? formatDuration(fault.delay.fixedMs) : `p50 ${fault.delay.p50Ms}ms p99 ${fault.delay.p99Ms}ms`} ${fault.delay.percent}%`,
-    );
-  if (fault.abort) parts.push(`abort ${fault.abort.status} ${fault.abort.percent}%`);
-  if (fault.reset) parts.push(`reset ${fault.reset.percent}%`);
-  if (fault.bandwidth)
-    parts.push(`bandwidth ${fault.bandwidth.bytesPerSecond}B/s ${fault.bandwidth.percent}%`);
-  if (fault.expiresAt)
-    parts.push(`expires ${new Date(fault.expiresAt).toTimeString().slice(0, 8)}`);
-  return parts.join(' ');
 }

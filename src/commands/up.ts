@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { MeshConfig } from '../config/model.js';
+import { instanceLabel, type MeshConfig } from '../config/model.js';
 import { summarize } from '../config/summary.js';
 import { loadConfigFor, relative } from '../cli/config-option.js';
 import { UserError } from '../cli/user-error.js';
@@ -227,7 +227,7 @@ function listenerTable(listeners: ListenerInfo[]): string {
       ? `${l.caller} → ${l.service}`
       : l.kind === 'gateway'
         ? 'clients → gateway'
-        : `${l.service}${l.version !== 'default' ? `@${l.version}` : ''}`,
+        : instanceLabel(l.service!, l.version),
     `127.0.0.1:${l.port}`,
     l.kind === 'inbound'
       ? l.target === undefined

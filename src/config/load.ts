@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError, formatPath, type ConfigIssue } from './config-error.js';
+import { displayPath } from './display-path.js';
 import { interpolate } from './interpolate.js';
 import type { MeshConfig } from './model.js';
 import { normalize } from './normalize.js';
@@ -34,7 +35,7 @@ export function loadConfigFile(file: string, options: LoadOptions = {}): MeshCon
         ? 'file not found'
         : (error as Error).message;
     throw new ConfigError([
-      { file: displayName(absolute), line: 0, column: 0, path: '', message: reason },
+      { file: displayPath(absolute), line: 0, column: 0, path: '', message: reason },
     ]);
   }
   return loadConfigText(text, absolute, options);
@@ -43,7 +44,7 @@ export function loadConfigFile(file: string, options: LoadOptions = {}): MeshCon
 /** Loads a config from its text; `file` names it in errors and anchors relative paths. */
 export function loadConfigText(text: string, file: string, options: LoadOptions = {}): MeshConfig {
   const absolute = path.resolve(file);
-  const name = displayName(absolute);
+  const name = displayPath(absolute);
   const lines = new LineCounter();
   const doc = parseDocument(text, {
     lineCounter: lines,
@@ -161,10 +162,4 @@ function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
 
 function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {
   return [...issues].sort((a, b) => a.line - b.line || a.column - b.column);
-}
-
-/** The file's name as shown in errors: relative to the working directory when inside it. */
-function displayName(absolute: string): string {
-  const relative = path.relative(process.cwd(), absolute);
-  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : absolute;
 }

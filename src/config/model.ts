@@ -7,6 +7,11 @@
 /** The version name of a service declared without `versions:`. */
 export const DEFAULT_VERSION = 'default';
 
+/** How an instance is named to users: `payments@v2`, or `orders` when unversioned. */
+export function instanceLabel(service: string, version: string | undefined): string {
+  return version && version !== DEFAULT_VERSION ? `${service}@${version}` : service;
+}
+
 export type MtlsMode = 'strict' | 'permissive' | 'off';
 
 export interface HeaderMatch {

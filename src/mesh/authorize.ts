@@ -3,7 +3,7 @@
  * allowed when some rule names its principal and, if the rule says so, its method and
  * path (exact, `prefix*` or `*suffix`). Denials explain which config line to change.
  */
-import path from 'node:path';
+import { displayPath } from '../config/display-path.js';
 import type { ServiceConfig } from '../config/model.js';
 
 /** The outcome of a check; `reason` says what to change when denied. */
@@ -26,7 +26,7 @@ export function authorize(
     }
   }
   const { file, line, explicit } = service.allowSource;
-  const where = `${path.relative(process.cwd(), file) || file}:${line}`;
+  const where = `${displayPath(file)}:${line}`;
   const byRule = principal !== undefined && service.allow.some((rule) => rule.from === principal);
   const fix = byRule
     ? `a rule for ${principal} exists but does not allow ${method} ${pathname}: widen its methods or paths in services.${service.name}.allow (${where})`

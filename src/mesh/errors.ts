@@ -2,6 +2,7 @@
  * The one catalog of errors the mesh itself answers with: code, HTTP status, response
  * flag and message template. `meshErrorBody` turns one into the JSON body users see.
  */
+import { DEFAULT_VERSION, instanceLabel } from '../config/model.js';
 import type { ResponseFlag } from '../telemetry/call-record.js';
 
 interface CatalogEntry {
@@ -104,12 +105,12 @@ export function meshError(
       error: code,
       message: entry.message(context),
       service: context.service,
-      version: context.version && context.version !== 'default' ? context.version : null,
+      version: context.version && context.version !== DEFAULT_VERSION ? context.version : null,
       flags,
     },
   };
 }
 
 function label(c: ErrorContext): string {
-  return c.version && c.version !== 'default' ? `${c.service}@${c.version}` : c.service;
+  return instanceLabel(c.service, c.version);
 }

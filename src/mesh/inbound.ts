@@ -17,7 +17,7 @@ import type { InstanceConfig, MeshSettings, ServiceConfig } from '../config/mode
 import { authorize } from './authorize.js';
 import { errorOutcome } from './error-outcome.js';
 import type { Forwarder } from './forwarder.js';
-import { forwardRequestHeaders, INTERNAL_HEADER_PREFIX } from './headers.js';
+import { forwardRequestHeaders } from './headers.js';
 import { serviceOf, spiffeId, spiffeUris } from './pki/identity.js';
 import { respond, resetSocket } from './respond.js';
 import { CALLER_HEADER } from './stages/upstream.js';
@@ -117,8 +117,6 @@ export function inboundHandler(context: InboundContext) {
       host: req.headers.host,
       proto: (req.socket as TLSSocket).encrypted ? 'https' : 'http',
     });
-    for (const name of Object.keys(headers))
-      if (name.startsWith(INTERNAL_HEADER_PREFIX)) delete headers[name];
     if (caller.verified && caller.spiffeId) {
       headers['x-forwarded-client-cert'] =
         `By=${spiffeId(mesh, service.name)};Hash=${caller.certHash ?? ''};URI=${caller.spiffeId}`;

@@ -11,6 +11,7 @@ import net from 'node:net';
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import type { SecureContextOptions } from 'node:tls';
+import { instanceLabel } from '../config/model.js';
 
 export type ListenerKind = 'gateway' | 'inbound' | 'outbound';
 
@@ -136,7 +137,7 @@ export class MeshListener {
     const { kind, service, version, caller } = this.info;
     if (kind === 'gateway') return 'gateway';
     if (kind === 'outbound') return `outbound ${caller}→${service}`;
-    return `inbound ${service}${version && version !== 'default' ? `@${version}` : ''}`;
+    return `inbound ${instanceLabel(service!, version)}`;
   }
 
   /** Starts listening on 127.0.0.1; resolves with the bound port. */

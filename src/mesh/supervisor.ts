@@ -11,7 +11,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import type { InstanceConfig } from '../config/model.js';
+import { instanceLabel, type InstanceConfig } from '../config/model.js';
 
 /** What a supervised process is doing. */
 export type ProcessState = 'starting' | 'up' | 'unhealthy' | 'crashed' | 'crash-loop' | 'stopped';
@@ -42,9 +42,7 @@ const RING_LINES = 1000;
 
 /** `service` or `service@version`, as logs and states are keyed. */
 export function instanceKey(instance: Pick<InstanceConfig, 'service' | 'version'>): string {
-  return instance.version === 'default'
-    ? instance.service
-    : `${instance.service}@${instance.version}`;
+  return instanceLabel(instance.service, instance.version);
 }
 
 /** One supervised command. */

@@ -2,6 +2,7 @@
  * The headless access log: one readable line per call, or one JSON object per call.
  * Colours only on a TTY without NO_COLOR; never terminal control codes otherwise.
  */
+import { instanceLabel } from '../config/model.js';
 import type { CallRecord } from './call-record.js';
 
 /** Options for the human-readable line. */
@@ -12,8 +13,7 @@ export interface AccessLogStyle {
 /** `14:02:31.120 gateway→orders@v1 POST /orders 201 12ms 1.2KB DI trace=4bf92f…` */
 export function formatCallLine(call: CallRecord, style: AccessLogStyle): string {
   const time = new Date(call.time).toISOString().slice(11, 23);
-  const callee =
-    call.version && call.version !== 'default' ? `${call.service}@${call.version}` : call.service;
+  const callee = instanceLabel(call.service, call.version);
   const status = call.status === 0 ? 'RESET' : String(call.status);
   const parts = [
     time,

@@ -5,6 +5,7 @@
  * buckets per key, a cap on keys per dimension, and a ring of the last 1,000 calls.
  */
 import { build, type Histogram } from 'hdr-histogram-js';
+import { instanceLabel } from '../config/model.js';
 import type { MeshBus } from './bus.js';
 import type { CallRecord } from './call-record.js';
 
@@ -127,8 +128,7 @@ export class MeshStats {
     const bucketStart = Math.floor(at / this.bucketMs) * this.bucketMs;
     const index = Math.floor(at / this.bucketMs) % this.bucketCount;
     this.totals.add(call, bucketStart, index);
-    const callee =
-      call.version && call.version !== 'default' ? `${call.service}@${call.version}` : call.service;
+    const callee = instanceLabel(call.service, call.version);
     const keys: Record<Dimension, string> = {
       service: call.service,
       instance: callee,

@@ -1,4 +1,5 @@
 /** The dashboard's view of a running `MeshController`. */
+import { instanceLabel } from '../config/model.js';
 import type { MeshController } from '../mesh/controller.js';
 import { spiffeId } from '../mesh/pki/identity.js';
 import type { DashboardSource, FaultKind, InstanceInfo } from './source.js';
@@ -25,8 +26,7 @@ export function controllerSource(
       const listeners = mesh.listenerInfo();
       const instances: InstanceInfo[] = config.services.flatMap((service) =>
         service.instances.map((instance) => {
-          const key =
-            instance.version === 'default' ? service.name : `${service.name}@${instance.version}`;
+          const key = instanceLabel(service.name, instance.version);
           return {
             service: service.name,
             version: instance.version,

@@ -35,9 +35,7 @@ export function fit(text: string, width: number): string {
 }
 
 /** `service@version`, or `service` for unversioned services. */
-export function instanceLabel(service: string, version: string): string {
-  return version && version !== 'default' ? `${service}@${version}` : service;
-}
+export { instanceLabel } from '../config/model.js';
 
 /** A one-line sparkline of values (e.g. latencies), scaled to their maximum. */
 export function sparkline(values: number[]): string {

@@ -1,5 +1,6 @@
 /** Details of the selected service: instances, identity, split, faults, breaker, errors. */
 import { Box, Text } from 'ink';
+import { describeFault } from '../../mesh/describe-fault.js';
 import type { DashboardFrame } from '../source.js';
 import { color, fit, instanceLabel, ms, sparkline } from '../format.js';
 
@@ -38,7 +39,7 @@ export function Details({
     ...(state.faults.length === 0
       ? [{ text: 'faults    none' }]
       : state.faults.map((fault) => ({
-          text: `fault     ${fault.id} (${fault.source}) ${describe(fault)}`,
+          text: `fault     ${fault.id} (${fault.source}) ${describeFault(fault)}`,
         }))),
     {
       text: `latency   ${sparkline(
@@ -70,19 +71,4 @@ export function Details({
       ))}
     </Box>
   );
-}
-
-function describe(fault: {
-  delay?: { percent: number };
-  abort?: { status: number; percent: number };
-  reset?: { percent: number };
-  bandwidth?: { bytesPerSecond: number; percent: number };
-}): string {
-  const parts: string[] = [];
-  if (fault.delay) parts.push(`delay ${fault.delay.percent}%`);
-  if (fault.abort) parts.push(`abort ${fault.abort.status} ${fault.abort.percent}%`);
-  if (fault.reset) parts.push(`reset ${fault.reset.percent}%`);
-  if (fault.bandwidth)
-    parts.push(`bandwidth ${fault.bandwidth.bytesPerSecond}B/s ${fault.bandwidth.percent}%`);
-  return parts.join(', ');
 }

@@ -1,5 +1,6 @@
 /** The fault editor (f) and the split editor (s), shown over the calls pane. */
 import { Box, Text } from 'ink';
+import { describeFault } from '../../mesh/describe-fault.js';
 import type { ServiceState } from '../../mesh/runtime.js';
 import type { SplitDraft, UiState } from '../view-model.js';
 import { color, fit } from '../format.js';
@@ -42,10 +43,7 @@ export function FaultEditor({
       {runtime.length === 0 ? <Text color={color('gray')}>none</Text> : null}
       {runtime.map((fault, index) => (
         <Text key={fault.id} inverse={index === ui.fault.cursor} wrap="truncate-end">
-          {fit(
-            `${fault.id} ${fault.abort ? `abort ${fault.abort.status} ${fault.abort.percent}%` : ''}${fault.delay ? `delay ${fault.delay.percent}%` : ''}${fault.reset ? `reset ${fault.reset.percent}%` : ''}${fault.bandwidth ? `bandwidth ${fault.bandwidth.percent}%` : ''}`,
-            width,
-          )}
+          {fit(`${fault.id} ${describeFault(fault)}`, width)}
         </Text>
       ))}
     </Box>
