@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/config/config-error.js';
 import { loadConfigText } from '../src/config/load.js';
-import { seededRandom } from '../src/mesh/random.js';
+import { seededRandom } from '../src/lib/random.js';
 
 const demo = readFileSync('fixtures/configs/valid/full.yaml', 'utf8');
 const ODD = [

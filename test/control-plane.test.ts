@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Pool } from 'undici';
 import { echo } from '../fixtures/servers/upstreams.js';
 import { loadConfigFile } from '../src/config/load.js';
-import { MeshController } from '../src/mesh/controller.js';
+import { MeshController } from '../src/controlplane/controller.js';
 import { runCli } from './helpers/cli.js';
 import { spawnCli, type RunningCli } from './helpers/process.js';
 import { testScope } from './helpers/scope.js';

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { Pool } from 'undici';
 import { echo } from '../fixtures/servers/upstreams.js';
-import { createCa, issueLeaf } from '../src/mesh/pki/certificates.js';
+import { createCa, issueLeaf } from '../src/dataplane/pki/certificates.js';
 import { type TestMesh } from './helpers/mesh.js';
 import { testScope } from './helpers/scope.js';
 
@@ -140,7 +140,7 @@ describe('mTLS (strict, the default)', () => {
     expect(statSync(path.join(first.stateDir, 'ca', 'ca.key')).mode & 0o777).toBe(0o600);
     expect(statSync(path.join(first.stateDir, 'certs', 'payments.key')).mode & 0o777).toBe(0o600);
     const ca = readFileSync(path.join(first.stateDir, 'ca', 'ca.crt'), 'utf8');
-    const { Pki } = await import('../src/mesh/pki/pki.js');
+    const { Pki } = await import('../src/dataplane/pki/pki.js');
     const again = await Pki.open(first.mesh.config.mesh, first.stateDir);
     expect(again.ca.cert).toBe(ca);
   });

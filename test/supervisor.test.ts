@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { deadPort, echo, startServer } from '../fixtures/servers/upstreams.js';
 import { loadConfigFile } from '../src/config/load.js';
-import { MeshController } from '../src/mesh/controller.js';
+import { MeshController } from '../src/controlplane/controller.js';
 import { spawnCli } from './helpers/process.js';
 import { testScope } from './helpers/scope.js';
 

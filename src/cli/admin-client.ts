@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
-import type { MeshStateFile } from '../mesh/admin.js';
+import type { MeshStateFile } from '../controlplane/admin.js';
 import { resolveConfigPath } from './config-option.js';
 import { UserError } from './user-error.js';
 

@@ -8,10 +8,10 @@ import type { Command } from 'commander';
 import { loadConfigFor, relative } from '../cli/config-option.js';
 import { UserError } from '../cli/user-error.js';
 import type { MeshConfig } from '../config/model.js';
-import { describeCert } from '../mesh/pki/certificates.js';
-import { spiffeId } from '../mesh/pki/identity.js';
-import { Pki, pkiPaths } from '../mesh/pki/pki.js';
-import { projectPath } from '../mesh/project-dir.js';
+import { describeCert } from '../dataplane/pki/certificates.js';
+import { spiffeId } from '../dataplane/pki/identity.js';
+import { Pki, pkiPaths } from '../dataplane/pki/pki.js';
+import { projectPath } from '../config/project-dir.js';
 
 /** Registers `certs` and its subcommands on the program. */
 export function registerCerts(program: Command): void {

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { loadConfigFor } from '../cli/config-option.js';
 import { instanceLabel } from '../config/model.js';
 import { UserError } from '../cli/user-error.js';
-import { projectPath } from '../mesh/project-dir.js';
+import { projectPath } from '../config/project-dir.js';
 
 /** Registers `logs` on the program. */
 export function registerLogs(program: Command): void {

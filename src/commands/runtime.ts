@@ -6,11 +6,11 @@
 import type { Command } from 'commander';
 import { AdminClient } from '../cli/admin-client.js';
 import { UserError } from '../cli/user-error.js';
-import type { ServiceState } from '../mesh/runtime.js';
+import type { ServiceState } from '../dataplane/runtime.js';
 import { formatCallLine } from '../telemetry/access-log.js';
 import type { CallRecord } from '../telemetry/call-record.js';
 import { parseDuration, parseSize } from '../config/units.js';
-import { describeFault } from '../mesh/describe-fault.js';
+import { describeFault } from '../dataplane/faults/describe.js';
 
 const configOption = [
   '-c, --config <file>',

@@ -8,9 +8,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request as undiciRequest } from 'undici';
 import type { SimCall, SimRoute, SimSpec } from '../config/model.js';
-import { templateRegex } from '../mesh/match.js';
-import type { Random } from '../mesh/random.js';
-import { sampleLatency } from './latency.js';
+import { templateRegex } from '../lib/match.js';
+import type { Random } from '../lib/random.js';
+import { sampleLatency } from '../lib/latency.js';
 import { renderTemplate, type TemplateScope } from './template.js';
 
 /** Headers a simulated service forwards on its calls, so traces join up. */

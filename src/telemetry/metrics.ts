@@ -3,7 +3,6 @@
  * adapt: requests, durations, bytes, faults in force and breaker state.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { MeshRuntime } from '../mesh/runtime.js';
 import type { MeshBus } from './bus.js';
 import type { CallRecord } from './call-record.js';
 
@@ -15,6 +14,15 @@ const LABELS = [
   'response_flags',
   'connection_security_policy',
 ] as const;
+
+/** What the metrics read on scrape: faults and breakers in force per service. */
+export interface PolicyStateSource {
+  state(): ReadonlyArray<{
+    name: string;
+    faults: ReadonlyArray<{ source: 'file' | 'runtime' }>;
+    breakers: Readonly<Record<string, string>>;
+  }>;
+}
 
 /** A registry of the mesh's metrics, fed by the bus and (on scrape) by the runtime. */
 export class MeshMetrics {
@@ -33,7 +41,7 @@ export class MeshMetrics {
     }
   >();
 
-  constructor(bus: MeshBus, runtime: () => MeshRuntime) {
+  constructor(bus: MeshBus, runtime: () => PolicyStateSource) {
     const registers = [this.registry];
     this.requests = new Counter({
       name: 'meshdev_requests_total',

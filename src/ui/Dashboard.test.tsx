@@ -1,7 +1,7 @@
 import { render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfigText } from '../config/load.js';
-import { MeshRuntime } from '../mesh/runtime.js';
+import { MeshRuntime } from '../dataplane/runtime.js';
 import type { CallRecord } from '../telemetry/call-record.js';
 import { MeshStats } from '../telemetry/stats.js';
 import { Dashboard } from './Dashboard.js';

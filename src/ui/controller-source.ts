@@ -1,7 +1,7 @@
 /** The dashboard's view of a running `MeshController`. */
 import { instanceLabel } from '../config/model.js';
-import type { MeshController } from '../mesh/controller.js';
-import { spiffeId } from '../mesh/pki/identity.js';
+import type { MeshController } from '../controlplane/controller.js';
+import { spiffeId } from '../dataplane/pki/identity.js';
 import type { DashboardSource, FaultKind, InstanceInfo } from './source.js';
 
 /** Faults the dashboard adds, by kind (percent chosen in the editor). */

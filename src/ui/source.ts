@@ -2,7 +2,7 @@
  * What the dashboard reads and changes: snapshots of the running mesh and the runtime
  * API. The dashboard never touches the data plane directly and never renders per call.
  */
-import type { ServiceState } from '../mesh/runtime.js';
+import type { ServiceState } from '../dataplane/runtime.js';
 import type { CallRecord } from '../telemetry/call-record.js';
 import type { StatsSnapshot } from '../telemetry/stats.js';
 

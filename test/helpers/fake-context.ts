@@ -4,9 +4,9 @@
  */
 import { Readable } from 'node:stream';
 import { loadConfigText } from '../../src/config/load.js';
-import type { HopContext, HopClock, Next, Outcome } from '../../src/mesh/pipeline.js';
-import { seededRandom } from '../../src/mesh/random.js';
-import { MeshRuntime } from '../../src/mesh/runtime.js';
+import type { HopContext, HopClock, Next, Outcome } from '../../src/dataplane/pipeline.js';
+import { seededRandom } from '../../src/lib/random.js';
+import { MeshRuntime } from '../../src/dataplane/runtime.js';
 
 /** A clock whose time moves only when something sleeps or the test advances it. */
 export function manualClock(

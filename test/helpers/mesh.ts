@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfigText } from '../../src/config/load.js';
-import { Mesh, type MeshOptions } from '../../src/mesh/mesh.js';
+import { Mesh, type MeshOptions } from '../../src/dataplane/mesh.js';
 import type { CallRecord } from '../../src/telemetry/call-record.js';
 
 export interface TestMesh {

@@ -1,6 +1,6 @@
 /** Details of the selected service: instances, identity, split, faults, breaker, errors. */
 import { Box, Text } from 'ink';
-import { describeFault } from '../../mesh/describe-fault.js';
+import { describeFault } from '../../dataplane/faults/describe.js';
 import type { DashboardFrame } from '../source.js';
 import { color, fit, instanceLabel, ms, sparkline } from '../format.js';
 

@@ -1,7 +1,7 @@
 /** The fault editor (f) and the split editor (s), shown over the calls pane. */
 import { Box, Text } from 'ink';
-import { describeFault } from '../../mesh/describe-fault.js';
-import type { ServiceState } from '../../mesh/runtime.js';
+import { describeFault } from '../../dataplane/faults/describe.js';
+import type { ServiceState } from '../../dataplane/runtime.js';
 import type { SplitDraft, UiState } from '../view-model.js';
 import { color, fit } from '../format.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { answers, fakeContext, runtimeFor } from '../../../test/helpers/fake-context.js';
-import { seededRandom } from '../random.js';
+import { seededRandom } from '../../lib/random.js';
 import { pickWeighted, splitStage } from './split.js';
 
 describe('split stage', () => {

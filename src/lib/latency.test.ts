@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../mesh/random.js';
+import { seededRandom } from './random.js';
 import { sampleLatency } from './latency.js';
 
 function percentile(sorted: number[], p: number): number {

@@ -3,7 +3,7 @@
  * then its weighted `split` (the runtime overlay replaces file splits); the implicit
  * route spreads evenly over all versions, as Istio does without a VirtualService.
  */
-import type { Random } from '../random.js';
+import type { Random } from '../../lib/random.js';
 import type { HopContext, Stage } from '../pipeline.js';
 
 export const splitStage: Stage<HopContext> = {

@@ -3,7 +3,7 @@
  * fitted to a median (p50) and a 99th percentile (p99).
  */
 import type { Latency } from '../config/model.js';
-import type { Random } from '../mesh/random.js';
+import type { Random } from './random.js';
 
 /** z-score of the 99th percentile of the standard normal distribution. */
 const Z99 = 2.326347874;

@@ -15,7 +15,7 @@ import {
   type Outcome,
   type Stage,
 } from './pipeline.js';
-import type { Random } from './random.js';
+import type { Random } from '../lib/random.js';
 import { bodySize, readRequestBody } from './request-body.js';
 import { respond } from './respond.js';
 import type { MeshRuntime } from './runtime.js';

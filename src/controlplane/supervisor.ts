@@ -34,7 +34,7 @@ export interface SupervisorOptions {
 // Beside this file when built; from the build when this runs as TypeScript (tests).
 const SHIM = [
   new URL('./child-shim.js', import.meta.url),
-  new URL('../../dist/mesh/child-shim.js', import.meta.url),
+  new URL('../../dist/controlplane/child-shim.js', import.meta.url),
 ]
   .map((url) => fileURLToPath(url))
   .find((candidate) => existsSync(candidate))!;

@@ -4,10 +4,10 @@
  * abort with a status (`FI`), connection reset (`FR`), bandwidth throttle (`BW`).
  */
 import { pipeline } from 'node:stream';
-import { sampleLatency } from '../../sim/latency.js';
+import { sampleLatency } from '../../lib/latency.js';
 import { errorOutcome } from '../error-outcome.js';
 import type { HopContext, Outcome, Stage } from '../pipeline.js';
-import { throttle } from '../throttle.js';
+import { throttle } from '../faults/throttle.js';
 
 export const faultStage: Stage<HopContext> = {
   name: 'fault',

@@ -6,7 +6,7 @@ import {
   manualClock,
   runtimeFor,
 } from '../../../test/helpers/fake-context.js';
-import { seededRandom } from '../random.js';
+import { seededRandom } from '../../lib/random.js';
 import { faultStage } from './fault.js';
 
 describe('fault stage', () => {

@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import type { ResponseFlag } from '../telemetry/call-record.js';
 import type { RequestBody } from './request-body.js';
 import type { ServiceView } from './service-view.js';
-import type { Random } from './random.js';
+import type { Random } from '../lib/random.js';
 
 /** Why an attempt failed without an upstream answer (used by retry conditions). */
 export type FailureCause = 'connect-failure' | 'reset' | 'timeout';

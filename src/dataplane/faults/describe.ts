@@ -1,6 +1,6 @@
 /** One line about a fault, as `meshdev fault ls`, `status` and the dashboard show it. */
-import type { FaultRule } from '../config/model.js';
-import { formatDuration } from '../config/units.js';
+import type { FaultRule } from '../../config/model.js';
+import { formatDuration } from '../../config/units.js';
 
 /** A fault as the runtime reports it (file or runtime, maybe expiring). */
 export type DescribedFault = Pick<

@@ -5,7 +5,7 @@
  */
 import type { FaultRule, ServiceConfig } from '../config/model.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
-import { compileMatch, type CompiledMatch } from './match.js';
+import { compileMatch, type CompiledMatch } from '../lib/match.js';
 
 export interface CompiledRoute {
   index: number;

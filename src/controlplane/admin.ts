@@ -16,8 +16,8 @@ import { parseDuration } from '../config/units.js';
 import type { MeshBus } from '../telemetry/bus.js';
 import type { CallRecord } from '../telemetry/call-record.js';
 import type { MeshMetrics } from '../telemetry/metrics.js';
-import { ListenError } from './listener.js';
-import { RuntimeChangeError, type MeshRuntime } from './runtime.js';
+import { ListenError } from '../dataplane/listener.js';
+import { RuntimeChangeError, type MeshRuntime } from '../dataplane/runtime.js';
 
 /** What `.meshdev/state.json` records so CLI commands find the running mesh. */
 export interface MeshStateFile {
