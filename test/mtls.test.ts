@@ -233,7 +233,7 @@ describe('authorization', () => {
 });
 
 describe('mtls: permissive', () => {
-  it('accepts plaintext and TLS on the same port, and flags the plaintext call', async () => {
+  it('accepts plaintext and TLS on the same port; a plaintext caller is unauthenticated, whatever it claims', async () => {
     const payments = await server(echo('payments'));
     const m = await mesh(twoServices().replace('certTTL: 1h', 'mtls: permissive'), {
       P: String(payments.port),
@@ -241,15 +241,34 @@ describe('mtls: permissive', () => {
     const warnings: string[] = [];
     m.mesh.bus.on('warning', (w) => warnings.push(w.message));
     const port = inboundPort(m, 'payments');
-    const plain = await fetch(`http://127.0.0.1:${port}/direct`, {
-      headers: { 'x-meshdev-caller': 'orders' },
+    const spoofed = await fetch(`http://127.0.0.1:${port}/direct`, {
+      headers: { 'x-meshdev-caller': 'orders', 'x-forwarded-client-cert': 'URI=spiffe://evil' },
     });
-    expect(plain.status).toBe(200);
+    expect(spoofed.status).toBe(403);
+    expect(spoofed.headers.get('x-meshdev-error')).toBe('unauthorized');
+    expect(((await spoofed.json()) as { message: string }).message).toContain(
+      'an unauthenticated caller is not allowed to call payments',
+    );
     expect(warnings).toContain(
-      'plaintext call to payments from orders accepted (mtls: permissive)',
+      'plaintext call to payments accepted (mtls: permissive): the caller is unauthenticated',
     );
     const viaMesh = await fetch(`${m.outbound('orders', 'payments')}/tls`);
     expect(viaMesh.status).toBe(200);
     expect(m.calls.at(-1)!.security).toBe('mutual_tls');
+  });
+
+  it('lets an unauthenticated plaintext caller in only where allow admits anyone ("*")', async () => {
+    const payments = await server(echo('payments'));
+    const m = await mesh(
+      twoServices('    allow: ["*"]').replace('certTTL: 1h', 'mtls: permissive'),
+      { P: String(payments.port) },
+    );
+    const plain = await fetch(`http://127.0.0.1:${inboundPort(m, 'payments')}/direct`, {
+      headers: { 'x-meshdev-caller': 'orders', 'x-forwarded-client-cert': 'URI=spiffe://evil' },
+    });
+    expect(plain.status).toBe(200);
+    const seen = ((await plain.json()) as { headers: Record<string, string> }).headers;
+    expect(seen['x-forwarded-client-cert']).toBeUndefined();
+    expect(seen['x-meshdev-caller']).toBeUndefined();
   });
 });

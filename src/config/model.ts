@@ -65,6 +65,9 @@ export interface CircuitBreakerPolicy {
   maxConcurrent?: number;
 }
 
+/** `allow: ["*"]`: any caller, authenticated or not (a public service). */
+export const ANYONE = '*';
+
 export interface AllowRule {
   from: string;
   methods?: readonly string[];

@@ -3,6 +3,7 @@
  * services and versions, split sums, the shape of each instance, and port clashes.
  * Every rule reports a key path; the loader turns it into file:line:column.
  */
+import { ANYONE } from './model.js';
 import type { RawConfig, RawInstance, RawService } from './schema.js';
 import type { PathIssue } from './zod-issues.js';
 import { suggest } from './zod-issues.js';
@@ -117,9 +118,10 @@ export function checkRules(
 
     service.allow?.forEach((rule, i) => {
       const from = typeof rule === 'string' ? rule : rule.from;
-      if (from !== 'gateway' && !exists(from)) {
+      if (from !== 'gateway' && from !== ANYONE && !exists(from)) {
         unknownService([...at, 'allow', i, ...(typeof rule === 'string' ? [] : ['from'])], from, [
           'gateway',
+          ANYONE,
         ]);
       }
     });

@@ -70,6 +70,11 @@ export const MESH_ERRORS = {
     flag: 'NR',
     message: (c) => `no gateway route matches ${c.path ?? 'this path'}`,
   },
+  bad_request: {
+    status: 400,
+    flag: null,
+    message: (c) => `${c.service} refused the request: ${c.detail ?? 'it is malformed'}`,
+  },
   unauthorized: {
     status: 403,
     flag: 'UAEX',

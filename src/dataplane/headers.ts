@@ -1,4 +1,4 @@
-/** Header hygiene for every hop: hop-by-hop headers dropped, x-forwarded-* added. */
+/** Header hygiene for every entry: hop-by-hop dropped, internal headers stripped, x-forwarded-* set. */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 
 /** RFC 9110 hop-by-hop headers, plus ones undici refuses to forward. */
@@ -19,23 +19,52 @@ const HOP_BY_HOP = new Set([
 /** Headers of the mesh itself: never accepted from an app, set by meshdev only. */
 export const INTERNAL_HEADER_PREFIX = 'x-meshdev-';
 
-/** Request headers to forward: hop-by-hop and spoofable internal headers removed. */
+/** Envoy's header for the caller's verified identity: set by the inbound listener only. */
+export const XFCC_HEADER = 'x-forwarded-client-cert';
+
+/** Where a request came from, for the x-forwarded-* headers. */
+export interface ClientInfo {
+  address?: string;
+  host?: string;
+  proto: string;
+  /**
+   * True at the edge (the gateway): a client's own x-forwarded-* say nothing true, so
+   * they are replaced, not extended.
+   */
+  edge: boolean;
+  /** Keep `connection: upgrade` and `upgrade` (WebSocket handshakes). */
+  upgrade?: boolean;
+}
+
+/**
+ * The one header policy of every entry, upgrades included: hop-by-hop headers dropped,
+ * the mesh's own (`x-meshdev-*`) and the identity header (`x-forwarded-client-cert`)
+ * removed whoever sent them, x-forwarded-* replaced at the edge and extended inside.
+ */
 export function forwardRequestHeaders(
   incoming: IncomingHttpHeaders,
-  client: { address?: string; host?: string; proto: string },
+  client: ClientInfo,
 ): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
   const connectionTokens = listTokens(incoming.connection);
   for (const [name, value] of Object.entries(incoming)) {
     if (value === undefined || HOP_BY_HOP.has(name) || connectionTokens.has(name)) continue;
-    if (name.startsWith(INTERNAL_HEADER_PREFIX)) continue;
+    if (name.startsWith(INTERNAL_HEADER_PREFIX) || name === XFCC_HEADER) continue;
     out[name] = value;
   }
-  const previous = incoming['x-forwarded-for'];
+  if (client.upgrade && incoming.upgrade) {
+    out.connection = 'upgrade';
+    out.upgrade = incoming.upgrade;
+  }
+  if (client.edge) {
+    for (const name of ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded'])
+      delete out[name];
+  }
+  const previous = out['x-forwarded-for'];
   if (client.address)
     out['x-forwarded-for'] = previous ? `${String(previous)}, ${client.address}` : client.address;
-  if (!incoming['x-forwarded-proto']) out['x-forwarded-proto'] = client.proto;
-  if (!incoming['x-forwarded-host'] && client.host) out['x-forwarded-host'] = client.host;
+  out['x-forwarded-proto'] ??= client.proto;
+  if (client.host) out['x-forwarded-host'] ??= client.host;
   return out;
 }
 

@@ -6,31 +6,32 @@
  * started. The data plane only emits events; it never prints.
  */
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
-import type { InstanceConfig, MeshConfig } from '../config/model.js';
+import {
+  instanceLabel,
+  type GatewayConfig,
+  type InstanceConfig,
+  type MeshConfig,
+  type OutboundSpec,
+  type ServiceConfig,
+} from '../config/model.js';
 import { startSimServer, type SimServer } from '../sim/sim-server.js';
 import { MeshBus } from '../telemetry/bus.js';
 import { Forwarder, type HopTls } from './forwarder.js';
-import { gatewayHandler, gatewayUpgrade } from './gateway.js';
-import { handleHop, type HopDeps } from './hop.js';
-import { inboundHandler, inboundUpgrade, type InboundContext } from './inbound.js';
+import { gatewayEntry, inboundEntry, outboundEntry, type HopEntryDeps } from './entries.js';
 import {
   MeshListener,
   type ListenerInfo,
   type ListenerKind,
   type ListenerTls,
 } from './listener.js';
-import { outboundStages } from './outbound-stages.js';
 import { realClock, type HopClock } from './pipeline.js';
 import { spiffeId } from './pki/identity.js';
 import { Pki } from './pki/pki.js';
 import { projectPath } from '../config/project-dir.js';
 import { meshRandom, type Random } from '../lib/random.js';
 import { MeshRuntime } from './runtime.js';
-import { pickWeighted } from './stages/split.js';
-import { CALLER_HEADER, principalOf } from './stages/upstream.js';
-import { proxyUpgrade } from './ws-proxy.js';
+import { serveRequest, serveUpgrade, type Entry } from './serve.js';
+import { principalOf } from './stages/upstream.js';
 
 export interface MeshOptions {
   bus?: MeshBus;
@@ -72,7 +73,7 @@ export class Mesh {
   pki: Pki | undefined;
   private current: MeshConfig;
   private readonly forwarder = new Forwarder();
-  private readonly deps: HopDeps;
+  private readonly hopDeps: HopEntryDeps;
   private readonly slots = new Map<string, { signature: string; listener: MeshListener }>();
   private readonly sims = new Map<string, { signature: string; server: SimServer }>();
   private readonly simPorts = new Map<string, number>();
@@ -86,9 +87,10 @@ export class Mesh {
     this.bus = options.bus ?? new MeshBus();
     const clock = options.clock ?? realClock;
     this.runtime = new MeshRuntime(config, () => clock.now());
-    this.deps = {
+    this.hopDeps = {
       runtime: this.runtime,
-      stages: outboundStages(this.forwarder, (caller, service) => this.tlsFor(caller, service)),
+      forwarder: this.forwarder,
+      tlsFor: (caller, service) => this.tlsFor(caller, service),
       bus: this.bus,
       random: options.random ?? meshRandom(config.mesh.seed),
       clock,
@@ -256,16 +258,12 @@ export class Mesh {
 
   /** Every listener `config` asks for, keyed, with the settings that would restart it. */
   private wantedListeners(config: MeshConfig): WantedListener[] {
-    const { runtime, forwarder, bus, deps } = this;
-    const port = (configured: number) => (this.options.ephemeralPorts ? 0 : configured);
     const mtls = config.mesh.mtls;
     const wanted: WantedListener[] = [];
-
     for (const service of config.services) {
       for (const instance of service.instances) {
-        const key = instanceKey(instance);
         wanted.push({
-          key: `inbound:${key}`,
+          key: `inbound:${instanceKey(instance)}`,
           signature: JSON.stringify([
             instance.port,
             instance.sim !== undefined,
@@ -273,119 +271,154 @@ export class Mesh {
             config.mesh.trustDomain,
             config.mesh.namespace,
           ]),
-          build: () => {
-            const appPort = () => instance.port ?? this.simPorts.get(key);
-            const inbound: InboundContext = {
-              mesh: config.mesh,
-              service: () => runtime.view(service.name)?.config ?? service,
-              instance,
-              appPort,
-              forwarder,
-              warn: (message) => bus.emit('warning', { listener: `inbound ${key}`, message }),
-            };
-            const pki = this.pki;
-            const tls: ListenerTls | undefined =
-              !pki || mtls === 'off'
-                ? undefined
-                : {
-                    mode: mtls === 'strict' ? 'strict' : 'permissive',
-                    context: () => {
-                      const own = pki.identity(service.name);
-                      return { key: own.key, cert: own.cert, ca: pki.ca.cert };
-                    },
-                    onRefused: (reason) => inbound.warn(reason),
-                  };
-            const info: ListenerInfo = {
-              kind: 'inbound',
-              service: service.name,
-              version: instance.version,
-              port: 0,
-              target: instance.port,
-              security: tls ? (mtls === 'strict' ? 'mtls-strict' : 'mtls-permissive') : 'plain',
-            };
-            return new MeshListener(
-              info,
-              inboundHandler(inbound),
-              inboundUpgrade(inbound),
-              tls,
-              (error) => inbound.warn(`internal error: ${String(error)}`),
-            );
-          },
+          build: () => this.inboundListener(config, service, instance),
         });
       }
     }
-
-    const tunnel =
-      (caller: string) =>
-      (service: string, req: IncomingMessage, socket: Socket, head: Buffer, pinned?: string) => {
-        const version = pinned ?? chooseVersion(runtime, service, req, deps.random);
-        const target = version === undefined ? undefined : runtime.view(service)?.target(version);
-        if (!target) return socket.destroy();
-        const tls = target.direct ? undefined : this.tlsFor(caller, service);
-        const headers: Record<string, string> =
-          target.direct || tls ? {} : { [CALLER_HEADER]: caller };
-        proxyUpgrade(req, socket, head, target.port, headers, tls);
-      };
-
     for (const spec of config.outbound) {
       wanted.push({
         key: `outbound:${spec.caller}→${spec.service}`,
-        signature: JSON.stringify([port(spec.port)]),
-        build: () =>
-          new MeshListener(
-            { kind: 'outbound', caller: spec.caller, service: spec.service, port: port(spec.port) },
-            (req, res) =>
-              handleHop(
-                deps,
-                { caller: spec.caller, service: spec.service, path: req.url ?? '/', proto: 'http' },
-                req,
-                res,
-              ),
-            (req, socket, head) => tunnel(spec.caller)(spec.service, req, socket, head),
-          ),
+        signature: JSON.stringify([this.port(spec.port)]),
+        build: () => this.outboundListener(spec),
       });
     }
-
     const gateway = config.gateway;
     if (gateway) {
-      // HTTPS on the gateway presents the gateway's leaf (valid for localhost, 127.0.0.1).
-      const serverTls = (): ListenerTls => ({
-        mode: 'server',
-        context: () => ({
-          key: this.pki!.identity('gateway').key,
-          cert: this.pki!.identity('gateway').cert,
-        }),
-        onRefused: (reason) => bus.emit('warning', { listener: 'gateway', message: reason }),
-      });
       const signature = JSON.stringify([gateway, mtls]);
-      const https = gateway.tls === true;
       wanted.push({
         key: 'gateway',
         signature,
         build: () =>
-          new MeshListener(
-            { kind: 'gateway', port: port(gateway.port), security: https ? 'tls' : 'plain' },
-            gatewayHandler(gateway, deps, this.loadToken, https ? 'https' : 'http'),
-            gatewayUpgrade(gateway, tunnel('gateway')),
-            https ? serverTls() : undefined,
-          ),
+          this.gatewayListener(gateway, gateway.port, gateway.tls === true ? 'https' : 'http'),
       });
       if (typeof gateway.tls === 'number') {
         const tlsPort = gateway.tls;
         wanted.push({
           key: 'gateway-tls',
           signature,
-          build: () =>
-            new MeshListener(
-              { kind: 'gateway', port: port(tlsPort), security: 'tls' },
-              gatewayHandler(gateway, deps, this.loadToken, 'https'),
-              gatewayUpgrade(gateway, tunnel('gateway')),
-              serverTls(),
-            ),
+          build: () => this.gatewayListener(gateway, tlsPort, 'https'),
         });
       }
     }
     return wanted;
+  }
+
+  /** The configured port, or 0 (any free port) when the mesh runs on ephemeral ports. */
+  private port(configured: number): number {
+    return this.options.ephemeralPorts ? 0 : configured;
+  }
+
+  private inboundListener(
+    config: MeshConfig,
+    service: ServiceConfig,
+    instance: InstanceConfig,
+  ): MeshListener {
+    const { runtime, bus } = this;
+    const key = instanceKey(instance);
+    const label = `inbound ${instanceLabel(instance.service, instance.version)}`;
+    const warn = (message: string) => bus.emit('warning', { listener: label, message });
+    const entry = inboundEntry({
+      mesh: config.mesh,
+      service: () => runtime.view(service.name)?.config ?? service,
+      instance,
+      appPort: () => instance.port ?? this.simPorts.get(key),
+      forwarder: this.forwarder,
+      warn,
+    });
+    const mtls = config.mesh.mtls;
+    const pki = this.pki;
+    const tls: ListenerTls | undefined =
+      !pki || mtls === 'off'
+        ? undefined
+        : {
+            mode: mtls === 'strict' ? 'strict' : 'permissive',
+            context: () => {
+              const own = pki.identity(service.name);
+              return { key: own.key, cert: own.cert, ca: pki.ca.cert };
+            },
+            onRefused: warn,
+          };
+    const info: ListenerInfo = {
+      kind: 'inbound',
+      service: service.name,
+      version: instance.version,
+      port: 0,
+      target: instance.port,
+      security: tls ? (mtls === 'strict' ? 'mtls-strict' : 'mtls-permissive') : 'plain',
+    };
+    const start = {
+      listener: label,
+      proto: tls ? ('https' as const) : ('http' as const),
+      edge: false,
+    };
+    return this.listener(
+      info,
+      { start, stages: entry.http },
+      { start, stages: entry.upgrade },
+      tls,
+    );
+  }
+
+  private outboundListener(spec: OutboundSpec): MeshListener {
+    const entry = outboundEntry(this.hopDeps);
+    const start = {
+      listener: `outbound ${spec.caller}→${spec.service}`,
+      proto: 'http' as const,
+      edge: false,
+      caller: spec.caller,
+      target: { service: spec.service },
+    };
+    return this.listener(
+      { kind: 'outbound', caller: spec.caller, service: spec.service, port: this.port(spec.port) },
+      { start, stages: entry.http },
+      { start, stages: entry.upgrade },
+    );
+  }
+
+  private gatewayListener(
+    gateway: GatewayConfig,
+    port: number,
+    proto: 'http' | 'https',
+  ): MeshListener {
+    const entry = gatewayEntry(gateway, this.hopDeps, this.loadToken);
+    const start = { listener: 'gateway', proto, edge: true };
+    // HTTPS on the gateway presents the gateway's leaf (valid for localhost, 127.0.0.1).
+    const tls: ListenerTls | undefined =
+      proto === 'https'
+        ? {
+            mode: 'server',
+            context: () => {
+              const own = this.pki!.identity('gateway');
+              return { key: own.key, cert: own.cert };
+            },
+            onRefused: (reason) =>
+              this.bus.emit('warning', { listener: 'gateway', message: reason }),
+          }
+        : undefined;
+    return this.listener(
+      { kind: 'gateway', port: this.port(port), security: tls ? 'tls' : 'plain' },
+      { start, stages: entry.http },
+      { start, stages: entry.upgrade },
+      tls,
+    );
+  }
+
+  /** A listener serving `http` requests and `upgrade` handshakes through their entries. */
+  private listener(
+    info: ListenerInfo,
+    http: Entry,
+    upgrade: Entry,
+    tls?: ListenerTls,
+  ): MeshListener {
+    const deps = this.hopDeps;
+    return new MeshListener(
+      info,
+      (req, res) => serveRequest(deps, http, req, res),
+      (req, socket, head) => void serveUpgrade(deps, upgrade, req, socket, head),
+      tls,
+      (error) =>
+        this.bus.emit('warning', { listener: http.start.listener, message: String(error) }),
+    );
   }
 
   /** Where each instance is reached: its inbound listener, or (mtls off) its own port. */
@@ -455,27 +488,4 @@ function instanceKey(instance: Pick<InstanceConfig, 'service' | 'version'>): str
 /** Every identity a config needs a certificate for: its services and the gateway. */
 function identitiesOf(config: MeshConfig): string[] {
   return [...config.services.map((service) => service.name), 'gateway'];
-}
-
-/** Picks a version for a request that skips the pipeline (WebSocket upgrades). */
-function chooseVersion(
-  runtime: MeshRuntime,
-  service: string,
-  req: IncomingMessage,
-  random: Random,
-): string | undefined {
-  const view = runtime.view(service);
-  if (!view) return undefined;
-  const input = {
-    method: req.method ?? 'GET',
-    path: (req.url ?? '/').split('?')[0]!,
-    headers: req.headers,
-  };
-  const route = view.routes.find((candidate) => candidate.match.test(input));
-  if (!route && view.routes.length > 0 && !view.splitOverride) return undefined;
-  if (route?.to) return route.to;
-  return pickWeighted(
-    route?.split ?? view.splitOverride ?? view.versions.map((version) => ({ version, weight: 1 })),
-    random,
-  );
 }

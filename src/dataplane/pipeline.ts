@@ -3,7 +3,8 @@
  * either answers (returns an `Outcome`) or calls `next()` and may inspect or change what
  * comes back — which is how retry sees a fault exactly as it would see a real failure.
  */
-import type { OutgoingHttpHeaders } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { ResponseFlag } from '../telemetry/call-record.js';
 import type { RequestBody } from './request-body.js';
@@ -70,7 +71,12 @@ export interface HopContext {
   readonly flags: Set<ResponseFlag>;
   /** Whether the last attempt went over mTLS (set by the upstream stage). */
   security: 'mutual_tls' | 'none';
+  /** WebSocket handshakes: the request and the caller's socket, for the tunnel stage. */
+  readonly upgrade?: { req: IncomingMessage; socket: Socket; head: Buffer };
 }
+
+/** The status a tunnel stage answers with once it owns the caller's socket. */
+export const SWITCHING_PROTOCOLS = 101;
 
 /** Runs `stages` in order around a context; the last stage must answer. */
 export function runPipeline<C>(stages: readonly Stage<C>[], ctx: C): Promise<Outcome> {

@@ -1,16 +1,13 @@
 /**
  * Upstream stage (terminal): sends the attempt to the chosen instance — over mTLS to its
  * inbound listener with the caller's certificate, or (mtls off) straight to its port
- * after checking `allow` here. No answer becomes 502 `UF` (naming the port) or a reset.
+ * (the `authorize` stage has checked `allow` then). Nothing tells the callee who calls
+ * but the certificate. No answer becomes 502 `UF` (naming the port) or a reset.
  */
-import { authorize } from '../authorize.js';
 import { errorOutcome } from '../error-outcome.js';
 import type { Forwarder, HopTls } from '../forwarder.js';
 import type { HopContext, Outcome, Stage } from '../pipeline.js';
 import { bodyForAttempt } from '../request-body.js';
-
-/** The header that tells the inbound listener who calls, on plaintext hops. */
-export const CALLER_HEADER = 'x-meshdev-caller';
 
 /** mTLS for a hop from `caller` to `service`, or undefined for plaintext. */
 export type HopTlsSource = (caller: string, service: string) => HopTls | undefined;
@@ -51,13 +48,6 @@ export function upstreamStage(
           { cause: 'connect-failure' },
         );
       }
-      if (target.direct) {
-        const decision = authorize(ctx.service.config, context.caller, ctx.method, ctx.pathname);
-        if (!decision.allowed) {
-          ctx.flags.add('UAEX');
-          return errorOutcome('unauthorized', { ...context, detail: decision.reason });
-        }
-      }
       const tls = target.direct ? undefined : tlsFor(ctx.caller, ctx.service.name);
       ctx.security = tls ? 'mutual_tls' : 'none';
       const result = await forwarder.forward(
@@ -65,8 +55,7 @@ export function upstreamStage(
         {
           method: ctx.method,
           path: ctx.path,
-          headers:
-            target.direct || tls ? ctx.headers : { ...ctx.headers, [CALLER_HEADER]: ctx.caller },
+          headers: ctx.headers,
           body: bodyForAttempt(ctx.body),
           signal: ctx.attemptSignal,
         },

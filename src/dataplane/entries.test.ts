@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfigText } from '../config/load.js';
+import { MeshBus } from '../telemetry/bus.js';
+import { seededRandom } from '../lib/random.js';
+import { manualClock } from '../../test/helpers/fake-context.js';
+import {
+  gatewayEntry,
+  inboundEntry,
+  outboundEntry,
+  outboundStages,
+  upgradeHopStages,
+} from './entries.js';
+import { Forwarder } from './forwarder.js';
+import { MeshRuntime } from './runtime.js';
+
+const config = loadConfigText(
+  'version: 1\nmesh: { name: unit, ports: { from: 0 } }\nservices:\n  api: { port: 1 }\n',
+  'unit.yaml',
+  { env: {} },
+);
+const forwarder = new Forwarder();
+const deps = {
+  runtime: new MeshRuntime(config),
+  bus: new MeshBus(),
+  random: seededRandom(1),
+  clock: manualClock(),
+  forwarder,
+  tlsFor: () => undefined,
+};
+const names = (stages: ReadonlyArray<{ name: string }>) => stages.map((stage) => stage.name);
+
+describe('entry pipelines', () => {
+  it('the outbound hop runs route → split → authorize → breaker → retry → timeout → fault → upstream', () => {
+    expect(names(outboundStages(forwarder))).toEqual([
+      'route',
+      'split',
+      'authorize',
+      'breaker',
+      'retry',
+      'timeout',
+      'fault',
+      'upstream',
+    ]);
+  });
+
+  it('the upgrade hop runs route → split → authorize → tunnel', () => {
+    expect(names(upgradeHopStages())).toEqual(['route', 'split', 'authorize', 'tunnel']);
+  });
+
+  it('the gateway runs normalize → gateway-route → the hop, for requests and upgrades', () => {
+    const entry = gatewayEntry({ routes: [] }, deps, 'token');
+    expect(names(entry.http)).toEqual(['normalize', 'gateway-route', 'outbound-hop']);
+    expect(names(entry.upgrade)).toEqual(['normalize', 'gateway-route', 'upgrade-hop']);
+  });
+
+  it('an outbound listener runs normalize → the hop', () => {
+    const entry = outboundEntry(deps);
+    expect(names(entry.http)).toEqual(['normalize', 'outbound-hop']);
+    expect(names(entry.upgrade)).toEqual(['normalize', 'upgrade-hop']);
+  });
+
+  it('an inbound listener runs normalize → identify → authorize → forward (or tunnel)', () => {
+    const service = config.services[0]!;
+    const entry = inboundEntry({
+      mesh: config.mesh,
+      service: () => service,
+      instance: service.instances[0]!,
+      appPort: () => 1,
+      forwarder,
+      warn: () => {},
+    });
+    expect(names(entry.http)).toEqual(['normalize', 'identify', 'authorize', 'forward']);
+    expect(names(entry.upgrade)).toEqual(['normalize', 'identify', 'authorize', 'tunnel']);
+  });
+});

@@ -1,0 +1,125 @@
+/**
+ * Every way into the mesh, as declared stage arrays — there is no hand-written request
+ * path. Each array is pinned by `entries.test.ts` and drawn in docs/architecture.md.
+ *
+ *   gateway   normalize → gateway-route → outbound-hop
+ *   outbound  normalize → outbound-hop
+ *   inbound   normalize → identify → authorize → forward
+ *   upgrades  the same entries with `upgrade-hop` / `tunnel` as their terminal stage
+ *
+ *   outbound-hop  route → split → authorize → breaker → retry → timeout → fault → upstream
+ *   upgrade-hop   route → split → authorize → tunnel
+ */
+import type {
+  GatewayConfig,
+  InstanceConfig,
+  MeshSettings,
+  ServiceConfig,
+} from '../config/model.js';
+import type { EntryContext } from './entry-context.js';
+import type { Forwarder } from './forwarder.js';
+import type { HopContext, Stage } from './pipeline.js';
+import { authorizeHopStage, authorizeStage } from './stages/authorize.js';
+import { breakerStage } from './stages/breaker.js';
+import { faultStage } from './stages/fault.js';
+import { forwardStage, type InstancePort } from './stages/forward.js';
+import { gatewayRouteStage } from './stages/gateway-route.js';
+import { hopStage, type HopDeps } from './stages/hop.js';
+import { identifyStage } from './stages/identify.js';
+import { normalizeStage } from './stages/normalize.js';
+import { retryStage } from './stages/retry.js';
+import { routeStage } from './stages/route.js';
+import { splitStage } from './stages/split.js';
+import { timeoutStage } from './stages/timeout.js';
+import { inboundTunnelStage, tunnelStage } from './stages/tunnel.js';
+import { upstreamStage, type HopTlsSource } from './stages/upstream.js';
+
+/** The outbound hop. Faults sit below retry and timeout so an injected failure is seen like a real one. */
+export function outboundStages(
+  forwarder: Forwarder,
+  tlsFor?: HopTlsSource,
+): readonly Stage<HopContext>[] {
+  return [
+    routeStage,
+    splitStage,
+    authorizeHopStage,
+    breakerStage,
+    retryStage,
+    timeoutStage,
+    faultStage,
+    upstreamStage(forwarder, tlsFor),
+  ];
+}
+
+/** The hop of a WebSocket handshake: the same routing and policy, then a tunnel. */
+export function upgradeHopStages(tlsFor?: HopTlsSource): readonly Stage<HopContext>[] {
+  return [routeStage, splitStage, authorizeHopStage, tunnelStage(tlsFor)];
+}
+
+/** What the gateway and outbound entries need. */
+export interface HopEntryDeps extends HopDeps {
+  forwarder: Forwarder;
+  tlsFor: HopTlsSource;
+}
+
+/** Gateway entries (HTTP and upgrade); `loadToken` marks the mesh's own generated load. */
+export function gatewayEntry(
+  gateway: Pick<GatewayConfig, 'routes'>,
+  deps: HopEntryDeps,
+  loadToken: string,
+): { http: readonly Stage<EntryContext>[]; upgrade: readonly Stage<EntryContext>[] } {
+  const route = gatewayRouteStage(gateway, loadToken);
+  return {
+    http: [
+      normalizeStage,
+      route,
+      hopStage('outbound-hop', deps, outboundStages(deps.forwarder, deps.tlsFor)),
+    ],
+    upgrade: [normalizeStage, route, hopStage('upgrade-hop', deps, upgradeHopStages(deps.tlsFor))],
+  };
+}
+
+/** Outbound-listener entries (HTTP and upgrade): caller and service come from the listener. */
+export function outboundEntry(deps: HopEntryDeps): {
+  http: readonly Stage<EntryContext>[];
+  upgrade: readonly Stage<EntryContext>[];
+} {
+  return {
+    http: [
+      normalizeStage,
+      hopStage('outbound-hop', deps, outboundStages(deps.forwarder, deps.tlsFor)),
+    ],
+    upgrade: [normalizeStage, hopStage('upgrade-hop', deps, upgradeHopStages(deps.tlsFor))],
+  };
+}
+
+/** What an inbound listener needs. */
+export interface InboundSettings {
+  mesh: MeshSettings;
+  /** The service's config in force now (hot reload changes `allow` in place). */
+  service: () => ServiceConfig;
+  instance: InstanceConfig;
+  appPort: InstancePort;
+  forwarder: Forwarder;
+  warn(message: string): void;
+}
+
+/** Inbound-listener entries (HTTP and upgrade). */
+export function inboundEntry(settings: InboundSettings): {
+  http: readonly Stage<EntryContext>[];
+  upgrade: readonly Stage<EntryContext>[];
+} {
+  const { service, version } = settings.instance;
+  const identify = identifyStage({ mesh: settings.mesh, service, warn: settings.warn });
+  const authorize = authorizeStage(settings.service, version);
+  const where = { service, version, appPort: settings.appPort };
+  return {
+    http: [
+      normalizeStage,
+      identify,
+      authorize,
+      forwardStage({ ...where, forwarder: settings.forwarder }),
+    ],
+    upgrade: [normalizeStage, identify, authorize, inboundTunnelStage(where)],
+  };
+}

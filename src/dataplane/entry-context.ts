@@ -1,0 +1,83 @@
+/**
+ * What every entry point (gateway, outbound, inbound, upgrade) knows about one request.
+ * `normalize` fills the path and headers; the entry's other stages add who calls and
+ * where it goes; the hop stages record what they did for the call record.
+ */
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
+import type { ResponseFlag } from '../telemetry/call-record.js';
+import type { Caller } from './stages/identify.js';
+import type { HopContext } from './pipeline.js';
+
+/** Where a request goes on an outbound hop. */
+export interface HopTarget {
+  service: string;
+  /** A version fixed by a gateway route, bypassing splits. */
+  pinnedVersion?: string;
+  /** Route template known before the service's own routes (the gateway prefix). */
+  routeTemplate?: string;
+}
+
+export interface EntryContext {
+  readonly req: IncomingMessage;
+  /** The listener's label, for errors and warnings: `gateway`, `inbound payments@v2`. */
+  readonly listener: string;
+  readonly proto: 'http' | 'https';
+  /** True on the gateway: the client is outside the mesh. */
+  readonly edge: boolean;
+  readonly startedAt: number;
+  /** Set by `normalize`: origin-form path with query, its pathname, forwarded headers. */
+  method: string;
+  path: string;
+  pathname: string;
+  headers: OutgoingHttpHeaders;
+  readonly flags: Set<ResponseFlag>;
+  /** Aborted when the caller goes away. */
+  readonly clientSignal: AbortSignal;
+  /** The caller's principal: the listener's caller (outbound, gateway) or `identify`'s. */
+  caller?: string;
+  /** What TLS proved about the caller (inbound only). */
+  identity?: Caller;
+  /** Set by the outbound listener, or by `gateway-route`. */
+  target?: HopTarget;
+  /** The hop that ran (outbound and upgrade hops), for the call record. */
+  hop?: HopContext;
+  trace?: { traceId: string; requestId: string };
+  /** Request body bytes read from the caller. */
+  bodyBytes(): number;
+  /** WebSocket handshakes: the caller's socket and the bytes read past the head. */
+  upgrade?: { socket: Socket; head: Buffer };
+}
+
+/** What an entry knows before its first stage runs. */
+export interface EntryStart {
+  listener: string;
+  proto: 'http' | 'https';
+  edge: boolean;
+  caller?: string;
+  target?: HopTarget;
+}
+
+/** A fresh context for `req`; path and headers are the raw ones until `normalize` runs. */
+export function createEntryContext(
+  req: IncomingMessage,
+  start: EntryStart,
+  startedAt: number,
+  clientSignal: AbortSignal,
+  upgrade?: EntryContext['upgrade'],
+): EntryContext {
+  const path = req.url ?? '/';
+  return {
+    req,
+    ...start,
+    startedAt,
+    method: req.method ?? 'GET',
+    path,
+    pathname: path.split('?')[0]!,
+    headers: {},
+    flags: new Set(),
+    clientSignal,
+    bodyBytes: () => 0,
+    upgrade,
+  };
+}

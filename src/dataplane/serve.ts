@@ -1,0 +1,153 @@
+/**
+ * Runs an entry's stage array for one request and delivers what it answers: streamed to
+ * the caller for HTTP, written on the raw socket for a refused WebSocket handshake. It
+ * emits one call record per outbound hop (upgrades: when the tunnel closes). Nothing a
+ * stage throws reaches the process: it costs that one request, reported as a warning.
+ */
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { MeshBus } from '../telemetry/bus.js';
+import type { CallRecord } from '../telemetry/call-record.js';
+import { createEntryContext, type EntryContext, type EntryStart } from './entry-context.js';
+import {
+  runPipeline,
+  SWITCHING_PROTOCOLS,
+  type HopClock,
+  type Outcome,
+  type Stage,
+} from './pipeline.js';
+import { respond } from './respond.js';
+import { discard } from './stages/retry.js';
+import { ensureTrace } from './trace.js';
+
+/** What serving needs from the mesh. */
+export interface ServeDeps {
+  bus: MeshBus;
+  clock: HopClock;
+}
+
+/** An entry: its declared stages and what it knows before they run. */
+export interface Entry {
+  start: EntryStart;
+  stages: readonly Stage<EntryContext>[];
+}
+
+/** Serves one HTTP request through `entry`. */
+export async function serveRequest(
+  deps: ServeDeps,
+  entry: Entry,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const client = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) client.abort();
+  });
+  const ctx = createEntryContext(req, entry.start, deps.clock.now(), client.signal);
+  const outcome = await run(deps, entry, ctx);
+  // A stage that answered before reading the body: drain it so keep-alive goes on.
+  if (req.readableFlowing === null) req.resume();
+  if (client.signal.aborted || ctx.flags.has('DC')) {
+    // The caller went away (Envoy's DC): nobody gets an answer, whatever came back.
+    discard(outcome);
+    ctx.flags.add('DC');
+    return recordCall(deps, ctx, 0, 0);
+  }
+  const hop = ctx.hop;
+  const delivery = await respond(
+    req,
+    res,
+    outcome,
+    hop
+      ? {
+          'x-meshdev-attempts': String(Math.max(1, hop.attempts)),
+          ...(ctx.flags.size > 0 ? { 'x-meshdev-flags': [...ctx.flags].join(',') } : {}),
+        }
+      : {},
+  );
+  recordCall(deps, ctx, delivery.status, delivery.bytesOut);
+}
+
+/** Serves one WebSocket handshake through `entry`. */
+export async function serveUpgrade(
+  deps: ServeDeps,
+  entry: Entry,
+  req: IncomingMessage,
+  socket: Socket,
+  head: Buffer,
+): Promise<void> {
+  const client = new AbortController();
+  socket.once('close', () => client.abort());
+  const ctx = createEntryContext(req, entry.start, deps.clock.now(), client.signal, {
+    socket,
+    head,
+  });
+  const outcome = await run(deps, entry, ctx);
+  if (outcome.kind === 'response' && outcome.status === SWITCHING_PROTOCOLS) {
+    // The tunnel owns the socket: the call lasts as long as the session.
+    const recordSession = () =>
+      recordCall(deps, ctx, SWITCHING_PROTOCOLS, socket.bytesWritten, socket.bytesRead);
+    if (socket.destroyed) recordSession();
+    else socket.once('close', recordSession);
+    return;
+  }
+  await writeOnSocket(socket, outcome);
+  recordCall(deps, ctx, outcome.kind === 'response' ? outcome.status : 0, 0);
+}
+
+async function run(deps: ServeDeps, entry: Entry, ctx: EntryContext): Promise<Outcome> {
+  try {
+    return await runPipeline(entry.stages, ctx);
+  } catch (error) {
+    deps.bus.emit('warning', { listener: entry.start.listener, message: String(error) });
+    return { kind: 'reset', injected: false };
+  }
+}
+
+/** Answers a refused handshake with a plain HTTP response, then closes the socket. */
+async function writeOnSocket(socket: Socket, outcome: Outcome): Promise<void> {
+  if (outcome.kind === 'reset' || socket.destroyed) return void socket.destroy();
+  const chunks: Buffer[] = [];
+  if (outcome.body) for await (const chunk of outcome.body) chunks.push(chunk as Buffer);
+  const body = Buffer.concat(chunks);
+  const lines = [`HTTP/1.1 ${outcome.status} ${STATUS_CODES[outcome.status] ?? ''}`];
+  for (const [name, value] of Object.entries(outcome.headers)) {
+    if (value === undefined || name === 'content-length' || name === 'connection') continue;
+    for (const item of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${item}`);
+  }
+  lines.push(`content-length: ${body.length}`, 'connection: close', '', '');
+  socket.on('error', () => socket.destroy());
+  socket.end(Buffer.concat([Buffer.from(lines.join('\r\n')), body]));
+}
+
+/** One call record for an entry that went on a hop (or was refused on its way to one). */
+function recordCall(
+  deps: ServeDeps,
+  ctx: EntryContext,
+  status: number,
+  bytesOut: number,
+  bytesIn = ctx.bodyBytes(),
+): void {
+  const { target, hop } = ctx;
+  if (!target) return;
+  const trace = ctx.trace ?? ensureTrace(ctx.headers);
+  const call: CallRecord = {
+    time: ctx.startedAt,
+    traceId: trace.traceId,
+    requestId: trace.requestId,
+    caller: ctx.caller ?? 'unknown',
+    service: target.service,
+    version: hop?.version ?? '',
+    method: ctx.method,
+    path: ctx.path,
+    route: hop?.routeTemplate ?? target.routeTemplate ?? ctx.pathname,
+    status,
+    durationMs: deps.clock.now() - ctx.startedAt,
+    bytesIn,
+    bytesOut,
+    flags: [...ctx.flags],
+    attempts: hop?.attempts ?? 0,
+    security: hop?.security ?? 'none',
+  };
+  deps.bus.emit('call', call);
+}

@@ -1,0 +1,48 @@
+/**
+ * Forward stage (inbound, terminal): streams the request to the instance's own port and
+ * the answer back. A dead instance answers 502 `UF` naming its port; an instance that
+ * resets the connection resets the caller's too, so its retry policy sees a reset.
+ */
+import type { EntryContext } from '../entry-context.js';
+import { errorOutcome } from '../error-outcome.js';
+import type { Forwarder } from '../forwarder.js';
+import type { Outcome, Stage } from '../pipeline.js';
+
+/** Where the instance really listens: its configured port, or a simulated server's. */
+export type InstancePort = () => number | undefined;
+
+/** What the forward stage needs from its listener. */
+export interface ForwardSettings {
+  service: string;
+  version: string;
+  appPort: InstancePort;
+  forwarder: Forwarder;
+}
+
+/** Builds the forward stage of one inbound listener. */
+export function forwardStage(settings: ForwardSettings): Stage<EntryContext> {
+  return {
+    name: 'forward',
+    async handle(ctx): Promise<Outcome> {
+      const { req } = ctx;
+      const context = { service: settings.service, version: settings.version, caller: ctx.caller };
+      const port = settings.appPort();
+      if (port === undefined) {
+        return errorOutcome('upstream_unreachable', { ...context, detail: 'instance has no port' });
+      }
+      const hasBody =
+        req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0';
+      const chunked = req.headers['transfer-encoding'] !== undefined;
+      const result = await settings.forwarder.forward(port, {
+        method: ctx.method,
+        path: ctx.path,
+        headers: ctx.headers,
+        body: hasBody || chunked ? req : undefined,
+        signal: ctx.clientSignal,
+      });
+      if (result.kind !== 'failure') return result;
+      if (result.cause === 'reset') return { kind: 'reset', injected: false };
+      return errorOutcome('upstream_unreachable', { ...context, port, detail: result.detail });
+    },
+  };
+}

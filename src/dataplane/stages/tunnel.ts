@@ -1,0 +1,77 @@
+/**
+ * Tunnel stages (terminal of the upgrade entries): hand the caller's socket to the
+ * WebSocket proxy once every earlier stage has let the handshake through, and answer
+ * 101 to say the socket is taken. On a hop, the tunnel goes where the split chose (mTLS
+ * to the inbound listener, or the app's port with `mtls: off`); on an inbound listener,
+ * to the instance's own port.
+ */
+import type { EntryContext } from '../entry-context.js';
+import { errorOutcome } from '../error-outcome.js';
+import { SWITCHING_PROTOCOLS, type HopContext, type Outcome, type Stage } from '../pipeline.js';
+import { proxyUpgrade } from '../ws-proxy.js';
+import type { InstancePort } from './forward.js';
+import type { HopTlsSource } from './upstream.js';
+
+const TUNNELED: Outcome = {
+  kind: 'response',
+  status: SWITCHING_PROTOCOLS,
+  headers: {},
+  body: null,
+};
+
+/** The hop's tunnel, to the chosen instance. */
+export function tunnelStage(tlsFor: HopTlsSource = () => undefined): Stage<HopContext> {
+  return {
+    name: 'tunnel',
+    handle(ctx) {
+      const target = ctx.service.target(ctx.version!);
+      if (!target || !ctx.upgrade) {
+        ctx.flags.add('UF');
+        return Promise.resolve(
+          errorOutcome('upstream_unreachable', {
+            service: ctx.service.name,
+            version: ctx.version,
+            detail: 'no listener for this instance',
+          }),
+        );
+      }
+      const tls = target.direct ? undefined : tlsFor(ctx.caller, ctx.service.name);
+      ctx.security = tls ? 'mutual_tls' : 'none';
+      ctx.attempts = 1;
+      const { req, socket, head } = ctx.upgrade;
+      proxyUpgrade(req, socket, head, {
+        port: target.port,
+        path: ctx.path,
+        headers: ctx.headers,
+        tls,
+      });
+      return Promise.resolve(TUNNELED);
+    },
+  };
+}
+
+/** The inbound listener's tunnel, to the instance's own port. */
+export function inboundTunnelStage(settings: {
+  service: string;
+  version: string;
+  appPort: InstancePort;
+}): Stage<EntryContext> {
+  return {
+    name: 'tunnel',
+    handle(ctx) {
+      const port = settings.appPort();
+      if (port === undefined || !ctx.upgrade) {
+        return Promise.resolve(
+          errorOutcome('upstream_unreachable', {
+            service: settings.service,
+            version: settings.version,
+            detail: 'instance has no port',
+          }),
+        );
+      }
+      const { socket, head } = ctx.upgrade;
+      proxyUpgrade(ctx.req, socket, head, { port, path: ctx.path, headers: ctx.headers });
+      return Promise.resolve(TUNNELED);
+    },
+  };
+}
