@@ -4,7 +4,7 @@
  * Every rule reports a key path; the loader turns it into file:line:column.
  */
 import { ANYONE } from './model.js';
-import type { RawConfig, RawInstance, RawService } from './schema.js';
+import type { RawConfig, RawFault, RawInstance, RawService } from './schema.js';
 import type { PathIssue } from './zod-issues.js';
 import { suggest } from './zod-issues.js';
 
@@ -98,23 +98,7 @@ export function checkRules(
       checkHeaders(route.match?.headers, [...path, 'match', 'headers'], report);
     });
 
-    service.faults.forEach((fault, i) => {
-      const path = [...at, 'faults', i];
-      if (!fault.delay && !fault.abort && !fault.reset && !fault.bandwidth) {
-        report(path, 'a fault needs at least one of delay, abort, reset or bandwidth');
-      }
-      if (fault.delay !== undefined && typeof fault.delay === 'object') {
-        const { duration, p50, p99 } = fault.delay;
-        const fixed = duration !== undefined && p50 === undefined && p99 === undefined;
-        const model = duration === undefined && p50 !== undefined && p99 !== undefined;
-        if (!fixed && !model) {
-          report([...path, 'delay'], 'a delay needs either "duration" or both "p50" and "p99"');
-        } else if (p50 !== undefined && p99 !== undefined && p99 < p50) {
-          report([...path, 'delay', 'p99'], 'p99 cannot be below p50');
-        }
-      }
-      checkHeaders(fault.match?.headers, [...path, 'match', 'headers'], report);
-    });
+    service.faults.forEach((fault, i) => checkFault(fault, [...at, 'faults', i], report));
 
     service.allow?.forEach((rule, i) => {
       const from = typeof rule === 'string' ? rule : rule.from;
@@ -171,7 +155,7 @@ export function checkRules(
   return issues;
 }
 
-type Report = (path: PropertyKey[], message: string, hint?: string, atKey?: boolean) => void;
+export type Report = (path: PropertyKey[], message: string, hint?: string, atKey?: boolean) => void;
 
 function checkShape(service: RawService, at: PropertyKey[], report: Report): void {
   if (service.versions) {
@@ -233,6 +217,27 @@ function instancesOf(service: RawService, at: PropertyKey[]): Array<[PropertyKey
     [...at, 'versions', version],
     instance,
   ]);
+}
+
+/**
+ * The rules of one fault: an action, a delay that is fixed or a p50/p99 model, header
+ * matches that compile. Runtime faults (admin API, CLI, dashboard) are held to the same.
+ */
+export function checkFault(fault: RawFault, path: PropertyKey[], report: Report): void {
+  if (!fault.delay && !fault.abort && !fault.reset && !fault.bandwidth) {
+    report(path, 'a fault needs at least one of delay, abort, reset or bandwidth');
+  }
+  if (fault.delay !== undefined && typeof fault.delay === 'object') {
+    const { duration, p50, p99 } = fault.delay;
+    const fixed = duration !== undefined && p50 === undefined && p99 === undefined;
+    const model = duration === undefined && p50 !== undefined && p99 !== undefined;
+    if (!fixed && !model) {
+      report([...path, 'delay'], 'a delay needs either "duration" or both "p50" and "p99"');
+    } else if (p50 !== undefined && p99 !== undefined && p99 < p50) {
+      report([...path, 'delay', 'p99'], 'p99 cannot be below p50');
+    }
+  }
+  checkHeaders(fault.match?.headers, [...path, 'match', 'headers'], report);
 }
 
 function checkHeaders(

@@ -9,10 +9,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { z } from 'zod';
-import { toFault } from '../config/normalize.js';
-import { faultSchema } from '../config/schema.js';
-import { parseDuration } from '../config/units.js';
+import { admitFault, admitSplit } from './admission.js';
 import type { MeshBus } from '../telemetry/bus.js';
 import type { CallRecord } from '../telemetry/call-record.js';
 import type { MeshMetrics } from '../telemetry/metrics.js';
@@ -37,7 +34,7 @@ export interface AdminHost {
   /** The last calls, newest first. */
   recentCalls(): CallRecord[];
   /** Re-reads the config file; resolves with what happened. */
-  reload(): Promise<{ applied: boolean; message: string }>;
+  reload(): Promise<{ applied: boolean; message: string; refused?: boolean }>;
 }
 
 /** A started admin API. */
@@ -46,14 +43,6 @@ export interface AdminServer {
   token: string;
   close(): Promise<void>;
 }
-
-const runtimeFault = faultSchema.extend({
-  service: z.string(),
-  version: z.string().optional(),
-  for: z.string().optional(),
-});
-
-const splitBody = z.strictObject({ weights: z.record(z.string(), z.number()).nullable() });
 
 /** Starts the admin API and writes the token and state files under `stateDir`. */
 export async function startAdmin(
@@ -138,36 +127,8 @@ async function handle(
     return json(res, 200, { calls: host.recentCalls().filter(matches).slice(0, 100) });
   }
   if (method === 'POST' && url.pathname === '/v1/faults') {
-    const parsed = runtimeFault.safeParse(await readJson(req));
-    if (!parsed.success)
-      return json(res, 400, {
-        error: 'bad_request',
-        message: parsed.error.issues
-          .map((i) => `${i.path.join('.') || 'body'}: ${i.message}`)
-          .join('; '),
-      });
-    const { service, version, for: lifetime, ...rest } = parsed.data;
-    const ttl = lifetime === undefined ? undefined : parseDuration(lifetime);
-    if (lifetime !== undefined && ttl === undefined)
-      return json(res, 400, {
-        error: 'bad_request',
-        message: `for: "${lifetime}" is not a duration`,
-      });
-    const rule = toFault(rest, 'new', service);
-    if (!rule.delay && !rule.abort && !rule.reset && !rule.bandwidth) {
-      return json(res, 400, {
-        error: 'bad_request',
-        message: 'a fault needs one of delay, abort, reset or bandwidth',
-      });
-    }
-    return change(res, 201, () => {
-      const { id: _placeholder, ...fault } = rule;
-      return runtime.addFault({
-        ...fault,
-        version,
-        expiresAt: ttl === undefined ? undefined : Date.now() + ttl,
-      });
-    });
+    const body = await readJson(req);
+    return change(res, 201, () => admitFault(runtime, body));
   }
   const faultMatch = /^\/v1\/faults\/([^/]+)$/.exec(url.pathname);
   if (method === 'DELETE' && faultMatch) {
@@ -186,21 +147,16 @@ async function handle(
   }
   const splitMatch = /^\/v1\/services\/([^/]+)\/split$/.exec(url.pathname);
   if (method === 'PUT' && splitMatch) {
-    const parsed = splitBody.safeParse(await readJson(req));
-    if (!parsed.success)
-      return json(res, 400, {
-        error: 'bad_request',
-        message: 'expected {"weights": {"v1": 90, "v2": 10}} or {"weights": null}',
-      });
+    const body = await readJson(req);
     const name = decodeURIComponent(splitMatch[1]!);
     return change(res, 200, () => {
-      runtime.setSplit(name, parsed.data.weights);
+      admitSplit(runtime, name, body);
       return runtime.state().find((service) => service.name === name)!.split;
     });
   }
   if (method === 'POST' && url.pathname === '/v1/reload') {
     const result = await host.reload();
-    return json(res, result.applied ? 200 : 422, result);
+    return json(res, result.refused ? 422 : 200, result);
   }
   json(res, 404, { error: 'not_found', message: `no ${method} ${url.pathname}` });
 }

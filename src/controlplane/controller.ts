@@ -5,6 +5,7 @@
  * restarts the data plane; an invalid config changes nothing and is reported.
  */
 import { ConfigError } from '../config/config-error.js';
+import { displayPath } from '../config/display-path.js';
 import { loadConfigFile } from '../config/load.js';
 import { DEFAULT_VERSION, type InstanceConfig, type MeshConfig } from '../config/model.js';
 import { Supervisor, type SupervisorOptions } from './supervisor.js';
@@ -28,6 +29,13 @@ export interface ControllerOptions extends MeshOptions {
   watch?: boolean;
   /** Formats config errors for the reload message. */
   formatError?: (error: ConfigError) => string;
+}
+
+/** What a reload did: `refused` when the file (or applying it) failed and nothing changed. */
+export interface ReloadResult {
+  applied: boolean;
+  message: string;
+  refused?: boolean;
 }
 
 export class MeshController {
@@ -157,51 +165,69 @@ export class MeshController {
     return this.admin!.port;
   }
 
-  /** Re-reads the config file and applies it; never throws. Reloads run one at a time. */
-  reload(): Promise<{ applied: boolean; message: string }> {
+  /**
+   * Re-reads the config file and admits it: parse → validate → build and bind → swap. On
+   * any failure the running config stays in force and the reason is reported like an
+   * invalid file (`config` event, `/v1/state`, the dashboard header). Never throws;
+   * reloads run one at a time.
+   */
+  reload(): Promise<ReloadResult> {
     const next = this.reloading.then(() => this.reloadNow());
     this.reloading = next.catch(() => {});
     return next;
   }
 
-  private async reloadNow(): Promise<{ applied: boolean; message: string }> {
+  private async reloadNow(): Promise<ReloadResult> {
     const running = this.current.runtime.current;
     let config: MeshConfig;
     try {
       config = loadConfigFile(running.file);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
-      const message = this.options.formatError?.(error) ?? error.message;
-      this.bus.emit('config', { status: 'invalid', at: Date.now(), message });
-      return { applied: false, message };
+      return this.refuse(this.options.formatError?.(error) ?? error.message);
     }
     const referenced = hashFiles(referencedFiles(config));
     this.watcher?.setFiles([config.file, ...referencedFiles(config)]);
+    if (config.hash === running.hash && referenced === this.referencedHash) {
+      // A good file again after a broken save: the config in force is what it says.
+      if (this.configStatus.status !== 'invalid') return { applied: false, message: 'unchanged' };
+      return this.accept('the file is valid again (same as the config in force)');
+    }
     if (config.hash === running.hash) {
-      if (referenced === this.referencedHash) return { applied: false, message: 'unchanged' };
       this.referencedHash = referenced;
-      this.bus.emit('config', {
-        status: 'reloaded',
-        at: Date.now(),
-        message: 'a file the config points at changed',
-      });
-      return { applied: true, message: 'a file the config points at changed' };
+      return this.accept('a file the config points at changed');
     }
-    this.referencedHash = referenced;
-    if (shapeOf(config) === shapeOf(running)) {
-      this.current.runtime.applyConfig(config);
-      this.bus.emit('config', { status: 'reloaded', at: Date.now(), message: 'applied in place' });
-      return { applied: true, message: 'applied in place' };
+    try {
+      if (shapeOf(config) === shapeOf(running)) {
+        this.current.runtime.applyConfig(config);
+        this.referencedHash = referenced;
+        return this.accept('applied in place');
+      }
+      // Listeners or instances changed: restart just those, and the commands that changed.
+      const { started, stopped } = await this.current.reconcile(config);
+      this.referencedHash = referenced;
+      const commands = await this.supervise(config, this.options.stateDir ?? projectPath(config));
+      const restarted = [...new Set([...stopped, ...started])];
+      return this.accept(
+        `listeners changed: ${restarted.join(', ') || 'none'}` +
+          (commands.length ? `; commands restarted: ${commands.join(', ')}` : ''),
+      );
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      return this.refuse(
+        `${displayPath(config.file)}: not applied, ${reason}; the running config stays in force`,
+      );
     }
-    // Listeners or instances changed: restart just those, and the commands that changed.
-    const { started, stopped } = await this.current.reconcile(config);
-    const commands = await this.supervise(config, this.options.stateDir ?? projectPath(config));
-    const restarted = [...new Set([...stopped, ...started])];
-    const message =
-      `listeners changed: ${restarted.join(', ') || 'none'}` +
-      (commands.length ? `; commands restarted: ${commands.join(', ')}` : '');
+  }
+
+  private accept(message: string): ReloadResult {
     this.bus.emit('config', { status: 'reloaded', at: Date.now(), message });
     return { applied: true, message };
+  }
+
+  private refuse(message: string): ReloadResult {
+    this.bus.emit('config', { status: 'invalid', at: Date.now(), message });
+    return { applied: false, message, refused: true };
   }
 
   /** What GET /v1/state adds to the services. */

@@ -62,7 +62,28 @@ interface WantedListener {
   build(): MeshListener;
 }
 
+/** A running listener, with what made it (to rebuild it when a reload is rolled back). */
+interface Slot {
+  signature: string;
+  listener: MeshListener;
+  build(): MeshListener;
+}
+
 const CLOSE_ORDER: ListenerKind[] = ['gateway', 'outbound', 'inbound'];
+
+/** Binds every listener, or none: on the first failure the bound ones are closed again. */
+async function bindAll(listeners: readonly MeshListener[]): Promise<void> {
+  const bound: MeshListener[] = [];
+  try {
+    for (const listener of listeners) {
+      await listener.listen();
+      bound.push(listener);
+    }
+  } catch (error) {
+    await Promise.all(bound.map((listener) => listener.close(0)));
+    throw error;
+  }
+}
 
 export class Mesh {
   readonly bus: MeshBus;
@@ -74,7 +95,7 @@ export class Mesh {
   private current: MeshConfig;
   private readonly forwarder = new Forwarder();
   private readonly hopDeps: HopEntryDeps;
-  private readonly slots = new Map<string, { signature: string; listener: MeshListener }>();
+  private readonly slots = new Map<string, Slot>();
   private readonly sims = new Map<string, { signature: string; server: SimServer }>();
   private readonly simPorts = new Map<string, number>();
   private timers: NodeJS.Timeout[] = [];
@@ -110,14 +131,15 @@ export class Mesh {
   }
 
   /**
-   * Moves the mesh to `config`: policies apply to the next request; listeners and
-   * simulated instances whose settings changed restart (calls in flight on them get the
-   * usual grace); unchanged ones keep running with their connections.
+   * Moves the mesh to `config`, all or nothing: listeners on new ports are bound first, and
+   * if one cannot bind, they are closed again and the mesh keeps the config in force (the
+   * error names the port). Then policies switch for the next request, listeners whose
+   * settings changed restart (calls in flight on them get the usual grace) and unchanged
+   * ones keep running with their connections. A listener that must reuse its old port is
+   * rebound after the old one closes; if even that fails, the old listeners come back.
    */
   async reconcile(config: MeshConfig): Promise<ReconcileResult> {
     const first = this.slots.size === 0 && this.sims.size === 0;
-    this.current = config;
-    if (!first) this.runtime.applyConfig(config);
     await this.ensureCertificates(config);
     await this.reconcileSims(config);
 
@@ -125,10 +147,42 @@ export class Mesh {
     const stale = [...this.slots].filter(
       ([key, slot]) => wanted.get(key)?.signature !== slot.signature,
     );
+    const heldByStale = new Set(stale.map(([, slot]) => slot.listener.info.port));
+    const fresh = [...wanted.values()]
+      .filter((entry) => !this.slots.has(entry.key) || stale.some(([key]) => key === entry.key))
+      .map((entry) => ({ entry, listener: entry.build() }));
+    const early = fresh.filter(({ listener }) => !heldByStale.has(listener.info.port));
+    const late = fresh.filter(({ listener }) => heldByStale.has(listener.info.port));
+    await bindAll(early.map(({ listener }) => listener));
+
+    const previous = this.current;
+    this.current = config;
+    if (!first) this.runtime.applyConfig(config);
+    const stopped = await this.closeSlots(stale);
+    try {
+      await bindAll(late.map(({ listener }) => listener));
+    } catch (error) {
+      // The old port was taken between close and bind: bring the old listeners back.
+      await Promise.all(early.map(({ listener }) => listener.close(0)));
+      await this.restore(stale, previous);
+      throw error;
+    }
+    const started: string[] = [];
+    for (const { entry, listener } of fresh) {
+      this.slots.set(entry.key, { signature: entry.signature, listener, build: entry.build });
+      started.push(listener.label);
+    }
+    this.updateTargets(config);
+    this.watchCertificates();
+    return { started, stopped };
+  }
+
+  /** Closes `slots` edge first, with the shutdown grace; returns their labels. */
+  private async closeSlots(slots: Array<[string, Slot]>): Promise<string[]> {
     const stopped: string[] = [];
     const deadline = Date.now() + SHUTDOWN_GRACE_MS;
     for (const kind of CLOSE_ORDER) {
-      const group = stale.filter(([, slot]) => slot.listener.info.kind === kind);
+      const group = slots.filter(([, slot]) => slot.listener.info.kind === kind);
       await Promise.all(
         group.map(([, slot]) => slot.listener.close(Math.max(0, deadline - Date.now()))),
       );
@@ -137,17 +191,23 @@ export class Mesh {
         stopped.push(slot.listener.label);
       }
     }
-    const started: string[] = [];
-    for (const [key, entry] of wanted) {
-      if (this.slots.has(key)) continue;
-      const listener = entry.build();
-      await listener.listen();
-      this.slots.set(key, { signature: entry.signature, listener });
-      started.push(listener.label);
+    return stopped;
+  }
+
+  /** Rebinds the listeners of a failed reconcile and puts the previous config back. */
+  private async restore(slots: Array<[string, Slot]>, config: MeshConfig): Promise<void> {
+    this.current = config;
+    this.runtime.applyConfig(config);
+    for (const [key, slot] of slots) {
+      const listener = slot.build();
+      try {
+        await listener.listen();
+        this.slots.set(key, { ...slot, listener });
+      } catch (error) {
+        this.bus.emit('warning', { listener: listener.label, message: String(error) });
+      }
     }
     this.updateTargets(config);
-    this.watchCertificates();
-    return { started, stopped };
   }
 
   /** The config in force. */

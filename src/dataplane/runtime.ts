@@ -108,11 +108,12 @@ export class MeshRuntime {
       throw new RuntimeChangeError(`${fault.service} has no version "${fault.version}"`);
     }
     const added: RuntimeFault = { ...fault, id: `rt-${this.nextFaultId++}` };
-    this.runtimeFaults.set(fault.service, [
-      ...(this.runtimeFaults.get(fault.service) ?? []),
-      added,
-    ]);
-    this.rebuild(fault.service);
+    this.change(fault.service, () =>
+      this.runtimeFaults.set(fault.service, [
+        ...(this.runtimeFaults.get(fault.service) ?? []),
+        added,
+      ]),
+    );
     return added;
   }
 
@@ -122,11 +123,12 @@ export class MeshRuntime {
     faults: ReadonlyArray<Omit<RuntimeFault, 'id' | 'service'>>,
   ): void {
     this.service(serviceName);
-    this.runtimeFaults.set(
-      serviceName,
-      faults.map((fault) => ({ ...fault, service: serviceName, id: `rt-${this.nextFaultId++}` })),
+    this.change(serviceName, () =>
+      this.runtimeFaults.set(
+        serviceName,
+        faults.map((fault) => ({ ...fault, service: serviceName, id: `rt-${this.nextFaultId++}` })),
+      ),
     );
-    this.rebuild(serviceName);
   }
 
   /** Removes one runtime fault by id; false when there is none. */
@@ -176,11 +178,12 @@ export class MeshRuntime {
     const sum = Object.values(weights).reduce((a, b) => a + b, 0);
     if (Math.abs(sum - 100) > 1e-6)
       throw new RuntimeChangeError(`split weights sum to ${sum}, not 100`);
-    this.splits.set(
-      serviceName,
-      Object.entries(weights).map(([version, weight]) => ({ version, weight })),
+    this.change(serviceName, () =>
+      this.splits.set(
+        serviceName,
+        Object.entries(weights).map(([version, weight]) => ({ version, weight })),
+      ),
     );
-    this.rebuild(serviceName);
   }
 
   /** Everything in force, per service, with its source (file or runtime overlay). */
@@ -188,7 +191,7 @@ export class MeshRuntime {
     return this.config.services.map((service) => {
       this.expireFaults(service.name);
       const runtimeSplit = this.splits.get(service.name);
-      const fileSplit = service.routes.find((route) => route.split && !route.match)?.split;
+      const fileSplit = service.routes.find((route) => route.split && isCatchAll(route))?.split;
       const split = runtimeSplit ?? fileSplit;
       return {
         name: service.name,
@@ -243,6 +246,27 @@ export class MeshRuntime {
     this.rebuild(service);
   }
 
+  /**
+   * Applies one change to a service's overlays all or nothing: if the new view cannot be
+   * built (a regex that does not compile…), the overlays and the view stay as they were.
+   */
+  private change(name: string, mutate: () => void): void {
+    const faults = this.runtimeFaults.get(name);
+    const split = this.splits.get(name);
+    mutate();
+    try {
+      this.rebuild(name);
+    } catch (error) {
+      if (faults) this.runtimeFaults.set(name, faults);
+      else this.runtimeFaults.delete(name);
+      if (split) this.splits.set(name, split);
+      else this.splits.delete(name);
+      throw new RuntimeChangeError(
+        `not applied: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+
   private rebuild(name: string): void {
     const config = this.service(name);
     const splitOverride = this.splits.get(name);
@@ -270,6 +294,11 @@ export class MeshRuntime {
     };
     this.views.set(name, view);
   }
+}
+
+/** A route with no conditions: the service's default route. */
+function isCatchAll(route: { match?: object }): boolean {
+  return !route.match || Object.keys(route.match).length === 0;
 }
 
 function key(service: string, version: string): string {

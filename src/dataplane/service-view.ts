@@ -43,17 +43,20 @@ export interface ServiceView {
   health(version: string): string | undefined;
 }
 
-/** Compiles routes, replacing every split by the runtime overlay when there is one. */
+/**
+ * Compiles routes. A runtime split overlay replaces every file split and the default
+ * route (one with no conditions, `to:` included): routes with conditions that send to
+ * one version (`headers: {x-canary: "1"}, to: v2`) stay, as Istio keeps its matched routes.
+ */
 export function compileRoutes(
   config: ServiceConfig,
   splitOverride: ReadonlyArray<{ version: string; weight: number }> | undefined,
 ): CompiledRoute[] {
-  return config.routes.map((route, index) => ({
-    index,
-    match: compileMatch(route.match),
-    to: route.to,
-    split: route.split && (splitOverride ?? route.split),
-  }));
+  return config.routes.map((route, index) => {
+    const compiled = { index, match: compileMatch(route.match), to: route.to, split: route.split };
+    if (!splitOverride || (!route.split && !compiled.match.always)) return compiled;
+    return { ...compiled, to: undefined, split: splitOverride };
+  });
 }
 
 /** Compiles fault rules once per change. */

@@ -19,13 +19,15 @@ export interface CompiledMatch {
   test(input: MatchInput): boolean;
   /** The path pattern as written, for telemetry (`/items/:id`). */
   template: string | undefined;
+  /** True when the match has no conditions: it matches every request. */
+  always: boolean;
 }
 
-const ALWAYS: CompiledMatch = { test: () => true, template: undefined };
+const ALWAYS: CompiledMatch = { test: () => true, template: undefined, always: true };
 
 /** Compiles a match; an absent match matches everything. */
 export function compileMatch(match: Match | undefined): CompiledMatch {
-  if (!match) return ALWAYS;
+  if (!match || (!match.methods && match.path === undefined && !match.headers)) return ALWAYS;
   const methods = match.methods && new Set(match.methods);
   const path = match.path === undefined ? undefined : compilePath(match.path);
   const headers = Object.entries(match.headers ?? {}).map(([, rule]) => {
@@ -40,6 +42,7 @@ export function compileMatch(match: Match | undefined): CompiledMatch {
   const headerNames = Object.keys(match.headers ?? {});
   return {
     template: match.path,
+    always: false,
     test(input) {
       if (methods && !methods.has(input.method)) return false;
       if (path && !path(input.path)) return false;

@@ -1,15 +1,16 @@
 /** The dashboard's view of a running `MeshController`. */
 import { instanceLabel } from '../config/model.js';
+import { admitFault, admitSplit, type RuntimeFaultInput } from '../controlplane/admission.js';
 import type { MeshController } from '../controlplane/controller.js';
 import { spiffeId } from '../dataplane/pki/identity.js';
 import type { DashboardSource, FaultKind, InstanceInfo } from './source.js';
 
-/** Faults the dashboard adds, by kind (percent chosen in the editor). */
-const FAULTS: Record<FaultKind, (percent: number) => Record<string, unknown>> = {
+/** Faults the dashboard adds, by kind (percent chosen in the editor), as the config writes them. */
+const FAULTS: Record<FaultKind, (percent: number) => Partial<RuntimeFaultInput>> = {
   abort: (percent) => ({ abort: { status: 503, percent } }),
-  delay: (percent) => ({ delay: { fixedMs: 1000, percent } }),
+  delay: (percent) => ({ delay: { duration: '1s', percent } }),
   reset: (percent) => ({ reset: { percent } }),
-  bandwidth: (percent) => ({ bandwidth: { bytesPerSecond: 8 * 1024, percent } }),
+  bandwidth: (percent) => ({ bandwidth: { rate: '8KiB', percent } }),
 };
 
 export function controllerSource(
@@ -55,11 +56,11 @@ export function controllerSource(
     },
     logs: (instance) => controller.logs(instance),
     addFault: (service, kind, percent) => {
-      controller.mesh.runtime.addFault({ service, ...FAULTS[kind](percent) });
+      admitFault(controller.mesh.runtime, { service, ...FAULTS[kind](percent) });
     },
     removeFault: (id) => {
       controller.mesh.runtime.removeFault(id);
     },
-    setSplit: (service, weights) => controller.mesh.runtime.setSplit(service, weights),
+    setSplit: (service, weights) => admitSplit(controller.mesh.runtime, service, { weights }),
   };
 }
