@@ -18,14 +18,20 @@ export class AdminClient {
 
   /** Finds the running mesh for `-c FILE` (or the discovered config), or explains. */
   static connect(explicit: string | undefined): AdminClient {
+    const client = AdminClient.find(explicit);
+    if (client) return client;
+    const dir = path.dirname(resolveConfigPath(explicit));
+    throw new UserError(`no mesh is running for ${dir} — start one with \`meshdev up\``);
+  }
+
+  /** The running mesh for `-c FILE` (or the discovered config), or undefined. */
+  static find(explicit: string | undefined): AdminClient | undefined {
     const file = resolveConfigPath(explicit);
     const dir = path.join(path.dirname(file), '.meshdev');
     const stateFile = path.join(dir, 'state.json');
-    const notRunning = () =>
-      new UserError(`no mesh is running for ${path.dirname(file)} — start one with \`meshdev up\``);
-    if (!existsSync(stateFile)) throw notRunning();
+    if (!existsSync(stateFile)) return undefined;
     const state = JSON.parse(readFileSync(stateFile, 'utf8')) as MeshStateFile;
-    if (!isAlive(state.pid)) throw notRunning();
+    if (!isAlive(state.pid)) return undefined;
     const token = readFileSync(path.join(dir, 'admin-token'), 'utf8').trim();
     return new AdminClient(`http://127.0.0.1:${state.adminPort}`, token);
   }

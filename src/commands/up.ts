@@ -3,9 +3,8 @@
  * dashboard lands): a table of listeners, then one access-log line (or JSON object) per
  * call. SIGINT/SIGTERM stop gracefully; a second signal exits at once.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { instanceLabel, type MeshConfig } from '../config/model.js';
+import { instanceLabel } from '../config/model.js';
 import { summarize } from '../config/summary.js';
 import { loadConfigFor, relative } from '../cli/config-option.js';
 import { UserError } from '../cli/user-error.js';
@@ -17,9 +16,7 @@ import { createElement } from 'react';
 import { render } from 'ink';
 import { Dashboard } from '../ui/Dashboard.js';
 import { controllerSource } from '../ui/controller-source.js';
-import { projectPath } from '../config/project-dir.js';
 import { formatCallJson, formatCallLine } from '../telemetry/access-log.js';
-import { renderEnv, serviceEnv } from './env-vars.js';
 import { parseDuration } from '../config/units.js';
 import { startLoad } from '../sim/load.js';
 import { formatStatsJson, formatStatsTable } from '../telemetry/stats-table.js';
@@ -98,7 +95,6 @@ async function up(options: UpOptions): Promise<void> {
   const { bus } = controller;
   const dashboard =
     options.ui && Boolean(process.stdout.isTTY) && process.env.CI !== 'true' && !options.json;
-  writeEnvFiles(config);
   const out = process.stdout;
   const announce = () => {
     const listeners = controller.mesh.listenerInfo();
@@ -244,13 +240,3 @@ function listenerTable(listeners: ListenerInfo[]): string {
 }
 
 /** `.meshdev/env/<service>.env` for every service, so dev servers can load them. */
-function writeEnvFiles(config: MeshConfig): void {
-  const dir = projectPath(config, 'env');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  for (const service of config.services) {
-    writeFileSync(
-      `${dir}/${service.name}.env`,
-      renderEnv(serviceEnv(config, service.name), 'dotenv'),
-    );
-  }
-}

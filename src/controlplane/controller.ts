@@ -7,7 +7,8 @@
 import { ConfigError } from '../config/config-error.js';
 import { displayPath } from '../config/display-path.js';
 import { loadConfigFile } from '../config/load.js';
-import { DEFAULT_VERSION, type InstanceConfig, type MeshConfig } from '../config/model.js';
+import type { InstanceConfig, MeshConfig } from '../config/model.js';
+import { serviceEnv, writeEnvFiles, type OutboundPortOf } from './service-env.js';
 import { Supervisor, type SupervisorOptions } from './supervisor.js';
 import { MeshBus } from '../telemetry/bus.js';
 import { MeshMetrics } from '../telemetry/metrics.js';
@@ -84,6 +85,7 @@ export class MeshController {
           configFile: config.file,
         },
       );
+      writeEnvFiles(config, controller.boundPort);
       await controller.supervise(config, stateDir);
       controller.referencedHash = hashFiles(referencedFiles(config));
       if (options.watch !== false) {
@@ -132,18 +134,15 @@ export class MeshController {
 
   /** PORT, MESH_SERVICE, MESH_VERSION, every upstream URL, and the instance's own env. */
   private envOf(config: MeshConfig, instance: InstanceConfig): Record<string, string> {
-    const env: Record<string, string> = {
-      PORT: String(instance.port),
-      MESH_SERVICE: instance.service,
+    return {
+      ...serviceEnv(config, instance.service, instance.version, this.boundPort),
+      ...instance.env,
     };
-    if (instance.version !== DEFAULT_VERSION) env.MESH_VERSION = instance.version;
-    for (const outbound of config.outbound) {
-      if (outbound.caller !== instance.service) continue;
-      env[outbound.envVar] =
-        `http://127.0.0.1:${this.current.outboundPort(outbound.caller, outbound.service) ?? outbound.port}`;
-    }
-    return { ...env, ...instance.env };
   }
+
+  /** The port an outbound listener is bound to (with `ports.from: 0`, the OS's choice). */
+  readonly boundPort: OutboundPortOf = (outbound) =>
+    this.current.outboundPort(outbound.caller, outbound.service) ?? outbound.port;
 
   /** Supervised processes and their states (empty when meshdev runs no command). */
   processes(): Array<{ instance: string; state: string }> {
@@ -206,6 +205,7 @@ export class MeshController {
       // Listeners or instances changed: restart just those, and the commands that changed.
       const { started, stopped } = await this.current.reconcile(config);
       this.referencedHash = referenced;
+      writeEnvFiles(config, this.boundPort);
       const commands = await this.supervise(config, this.options.stateDir ?? projectPath(config));
       const restarted = [...new Set([...stopped, ...started])];
       return this.accept(
