@@ -39,7 +39,9 @@ services:
     for (let i = 0; i < 150 && !got; i++) {
       got = await fetch(`http://127.0.0.1:${webPort}/env`)
         .then((response) => response.json() as Promise<Record<string, string>>)
-        .catch(() => new Promise<undefined>((resolve) => setTimeout(resolve, 100)));
+        .catch(
+          () => new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 100)),
+        );
     }
     const apiUrl = got!.API_URL!;
     expect(apiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -148,5 +148,71 @@ services:
     cli.child.kill('SIGKILL');
     await cli.exit;
     await until(() => processesWith(marker).length === 0, 7000);
+  });
+
+  it('a command that ignores SIGTERM is SIGKILLed after the grace, even when meshdev was SIGKILLed', async () => {
+    const marker = `marker-stubborn-${process.pid}-${Date.now()}`;
+    const stubborn = `node -e "process.on('SIGTERM', () => {}); console.log('stubborn-ready'); setInterval(() => {}, 1000)" ${marker}; true`;
+    const { dir } = project(`version: 1
+mesh: { name: orphans, mtls: off, ports: { from: 0 }, admin: { port: 0 } }
+services:
+  api: { command: ${JSON.stringify(stubborn)}, port: ${await deadPort()} }
+`);
+    const cli = spawnCli(['up', '--json'], { cwd: dir });
+    scope.defer(async () => cli.child.exitCode === null && cli.child.kill('SIGKILL'));
+    await cli.waitForLine(/"event":"ready"/, 30_000);
+    // The command itself (not only the shim and sh, whose command lines name the marker too).
+    const stubbornRunning = () =>
+      processesWith(marker).some((line) => / node -e process\.on/.test(line));
+    // Its SIGTERM handler is in place once it says so in its log.
+    const log = path.join(dir, '.meshdev/logs/api.log');
+    await until(
+      () => existsSync(log) && readFileSync(log, 'utf8').includes('stubborn-ready'),
+      15_000,
+    );
+    expect(stubbornRunning()).toBe(true);
+    cli.child.kill('SIGKILL');
+    await cli.exit;
+    await sleep(1_500);
+    expect(stubbornRunning()).toBe(true); // it ignored SIGTERM: only the SIGKILL after the grace ends it
+    // The shim's grace is 5 s; then SIGKILL. Bounded well above that for a loaded machine.
+    await until(() => processesWith(marker).length === 0, 20_000);
+  });
+
+  it('background children of a crashed command are stopped, so the restart gets the port', async () => {
+    const port = await deadPort();
+    const m = await start(`version: 1
+mesh: { name: sup, mtls: off, ports: { from: 0 }, admin: { port: 0 } }
+services:
+  api: { command: "node ${APP} & sleep 1; exit 3", port: ${port}, health: { interval: 100ms } }
+`);
+    await until(() => m.states.filter((state) => state === 'api:crashed').length >= 2, 20_000);
+    const log = readFileSync(path.join(m.dir, '.meshdev/logs/api.log'), 'utf8');
+    expect(log.match(/listening on/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
+    expect(log).not.toContain('EADDRINUSE');
+    expect(m.states).not.toContain('api:blocked');
+  });
+
+  it('a port still held by another process is reported with its pid, not as healthy', async () => {
+    const squatter = await startServer(echo('squatter'));
+    scope.defer(() => squatter.close());
+    const m = await start(`version: 1
+mesh: { name: sup, mtls: off, ports: { from: 0 }, admin: { port: 0 } }
+gateway: { port: 0, routes: [{ path: /, service: api }] }
+services:
+  api: { command: node ${APP}, port: ${squatter.port}, health: { interval: 100ms } }
+`);
+    const messages: string[] = [];
+    m.controller.bus.on('process', (event) => messages.push(event.message));
+    await until(() => m.states.includes('api:blocked'));
+    const response = await fetch(`${m.gateway()}/`);
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({ error: 'unhealthy', flags: ['UH'] });
+    if (process.platform === 'linux')
+      expect(messages.join('\n')).toContain(
+        `port ${squatter.port} still held by pid ${process.pid}`,
+      );
+    await squatter.close();
+    await until(() => m.states.includes('api:up'), 15_000);
   });
 });

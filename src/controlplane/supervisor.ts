@@ -2,19 +2,31 @@
  * Starts and watches the dev services that have a `command`: env with their upstream
  * URLs, output captured (bounded ring + `.meshdev/logs/<service>[@version].log`), health
  * checks (HTTP path or TCP connect) gating "up", restarts with exponential backoff
- * (1 s → 30 s) and a crash-loop state, and a clean stop: SIGTERM to the process group,
- * SIGKILL after 5 s.
+ * (1 s → 30 s) and a crash-loop state, and a clean stop. Each command runs behind
+ * `child-shim.ts` in a process group of its own, which is stopped whole (SIGTERM, SIGKILL
+ * after the grace) on shutdown, on a crash and when meshdev dies. A command whose port is
+ * still held by another process is `blocked` (naming the pid), not started and not healthy.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  writeFileSync,
+  type WriteStream,
+} from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { instanceLabel, type InstanceConfig } from '../config/model.js';
+import { portHolder, processGroupOf } from './port-holder.js';
 
 /** What a supervised process is doing. */
-export type ProcessState = 'starting' | 'up' | 'unhealthy' | 'crashed' | 'crash-loop' | 'stopped';
+export type ProcessState =
+  'starting' | 'up' | 'unhealthy' | 'crashed' | 'crash-loop' | 'blocked' | 'stopped';
 
 export interface SupervisorOptions {
   /** Where `logs/` goes (`.meshdev/`). */
@@ -51,7 +63,9 @@ class Managed {
   pid: number | undefined;
   restarts = 0;
   readonly lines: string[] = [];
-  private child: ChildProcessWithoutNullStreams | undefined;
+  private child: ChildProcess | undefined;
+  /** The command's process group (told by the shim), SIGKILLed as a last resort. */
+  private group: number | undefined;
   private crashes: number[] = [];
   private healthTimer: NodeJS.Timeout | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
@@ -76,17 +90,62 @@ class Managed {
     this.options.onState?.(instanceKey(this.instance), state, message);
   }
 
+  /** Where the command's process group id is kept, to recognise it after a crash of meshdev. */
+  private get groupFile(): string {
+    return path.join(this.options.stateDir, 'pids', `${instanceKey(this.instance)}.pgid`);
+  }
+
   private start(): void {
-    const child = spawn(process.execPath, [SHIM, this.instance.command!], {
-      cwd: this.instance.cwd,
-      env: { ...process.env, ...this.env },
-      detached: true,
-      stdio: ['pipe', 'pipe', 'pipe'],
+    const port = this.instance.port;
+    if (port === undefined) return this.spawn();
+    void portInUse(port).then((held) => {
+      if (this.stopped) return;
+      if (!held) return this.spawn();
+      // Starting now would fail with EADDRINUSE while health checks reach the squatter.
+      this.set('blocked', this.blockedMessage(port));
+      this.restartTimer = setTimeout(() => this.start(), this.options.baseBackoffMs);
     });
+  }
+
+  private blockedMessage(port: number): string {
+    const pid = portHolder(port);
+    let previous: number | undefined;
+    try {
+      previous = Number(readFileSync(this.groupFile, 'utf8'));
+    } catch {
+      previous = undefined;
+    }
+    const fromPrevious =
+      pid !== undefined && previous !== undefined && processGroupOf(pid) === previous;
+    const holder = pid === undefined ? 'another process' : `pid ${pid}`;
+    return (
+      `port ${port} still held by ${holder}${fromPrevious ? ' from a previous run' : ''}` +
+      ` — stop it${pid === undefined ? '' : ` (kill ${pid})`} and meshdev starts ${instanceKey(this.instance)}`
+    );
+  }
+
+  private spawn(): void {
+    const child = spawn(
+      process.execPath,
+      [SHIM, this.instance.command!, String(this.options.killAfterMs)],
+      {
+        cwd: this.instance.cwd,
+        env: { ...process.env, ...this.env },
+        detached: true,
+        stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+      },
+    );
     this.child = child;
     this.pid = child.pid;
+    this.group = undefined;
     this.set('starting', `started (pid ${child.pid})`);
-    const capture = (stream: NodeJS.ReadableStream) => {
+    (child.stdio[3] as Readable).on('data', (chunk: Buffer) => {
+      this.group = Number(chunk.toString().trim()) || undefined;
+      if (this.group === undefined) return;
+      mkdirSync(path.dirname(this.groupFile), { recursive: true });
+      writeFileSync(this.groupFile, String(this.group));
+    });
+    const capture = (stream: Readable) => {
       let partial = '';
       stream.on('data', (chunk: Buffer) => {
         this.log.write(chunk);
@@ -99,8 +158,8 @@ class Managed {
         }
       });
     };
-    capture(child.stdout);
-    capture(child.stderr);
+    capture(child.stdout!);
+    capture(child.stderr!);
     child.on('error', (error) => this.lines.push(`meshdev: cannot start: ${error.message}`));
     child.on('exit', (code, signal) => {
       clearTimeout(this.healthTimer);
@@ -141,20 +200,25 @@ class Managed {
     );
   }
 
-  /** SIGTERM to the group, SIGKILL after the grace period; resolves when it is gone. */
+  /**
+   * Stops the command: SIGTERM to the shim, which stops the command's whole group (SIGKILL
+   * after the grace period) and exits when it is empty. If the shim itself does not exit a
+   * little after that, meshdev SIGKILLs it and the group. Resolves when all are gone.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.restartTimer);
     clearTimeout(this.healthTimer);
     const child = this.child;
-    if (child && child.exitCode === null && child.pid) {
+    if (child && child.exitCode === null && child.signalCode === null && child.pid) {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      signalGroup(child.pid, 'SIGTERM');
-      const timer = setTimeout(() => signalGroup(child.pid!, 'SIGKILL'), this.options.killAfterMs);
+      signal(child.pid, 'SIGTERM');
+      const timer = setTimeout(() => {
+        signal(child.pid!, 'SIGKILL');
+        if (this.group !== undefined) signal(-this.group, 'SIGKILL');
+      }, this.options.killAfterMs + 3_000);
       await exited;
       clearTimeout(timer);
-      // The shim is gone; make sure nothing of its group outlives it.
-      signalGroup(child.pid, 'SIGKILL');
     }
     this.set('stopped', 'stopped');
     await new Promise<void>((resolve) => this.log.end(() => resolve()));
@@ -165,12 +229,28 @@ function signatureOf(instance: InstanceConfig, env: Record<string, string>): str
   return JSON.stringify([instance.command, instance.cwd, instance.port, instance.health, env]);
 }
 
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
+function signal(pid: number, name: NodeJS.Signals): void {
   try {
-    process.kill(-pid, signal);
+    process.kill(pid, name);
   } catch {
     // Already gone.
   }
+}
+
+/** Whether something accepts connections on 127.0.0.1:port. */
+function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port, timeout: 1000 });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
 }
 
 /** HTTP GET of the health path (2xx/3xx), or a TCP connect to the port. */
