@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Pool } from 'undici';
 import { deadPort, echo } from '../fixtures/servers/upstreams.js';
 import { loadConfigFile } from '../src/config/load.js';
 import { MeshController } from '../src/controlplane/controller.js';
@@ -149,5 +150,48 @@ describe('a reload that cannot be applied keeps the running config', () => {
     expect(await m.controller.reload()).toMatchObject({ applied: true });
     expect((await m.state()).config.status).toBe('reloaded');
     expect((await fetch(gateway)).status).toBe(200);
+  });
+});
+
+describe('a reload that restarts the gateway', () => {
+  it('drains keep-alive connections instead of resetting them', async () => {
+    const v1 = await scope.server(echo('v1'));
+    const v2 = await scope.server(echo('v2'));
+    const gatewayPort = await deadPort();
+    const m = await start(yaml(gatewayPort, v1.port, v2.port), false);
+    const client = new Pool(`http://127.0.0.1:${gatewayPort}`, { connections: 1 });
+    scope.defer(() => client.close());
+    const errors: string[] = [];
+    let sent = 0;
+    let reloaded = false;
+    let afterReload = 0;
+    const load = (async () => {
+      // Bounded: stops 100 requests after the reload, or at 5,000.
+      while (sent < 5_000 && afterReload < 100) {
+        sent++;
+        if (reloaded) afterReload++;
+        try {
+          const response = await client.request({ path: '/', method: 'GET' });
+          await response.body.dump();
+        } catch (error) {
+          errors.push((error as Error).message);
+        }
+      }
+    })();
+    while (sent < 50) await new Promise((resolve) => setTimeout(resolve, 10));
+    // A new gateway route changes the gateway's settings: it restarts on the same port.
+    writeFileSync(
+      m.file,
+      yaml(gatewayPort, v1.port, v2.port).replace(
+        'routes: [{ path: /, service: pay }]',
+        'routes: [{ path: /, service: pay }, { path: /v2, service: pay, version: v2 }]',
+      ),
+    );
+    const result = await m.controller.reload();
+    reloaded = true;
+    await load;
+    expect(result.message).toContain('gateway');
+    expect(errors).toEqual([]);
+    expect(afterReload).toBe(100);
   });
 });

@@ -65,7 +65,10 @@ export class AdminClient {
 
   /** Opens the live calls stream; `onCall` gets each call until the stream ends. */
   async follow(query: string, onCall: (call: Record<string, unknown>) => void): Promise<void> {
-    const response = await request(`${this.base}/v1/calls${query}`, { method: 'GET' });
+    const response = await request(`${this.base}/v1/calls${query}`, {
+      method: 'GET',
+      headers: { authorization: `Bearer ${this.token}` },
+    });
     let buffer = '';
     for await (const chunk of response.body) {
       buffer += chunk.toString();

@@ -4,8 +4,9 @@
  * the bearer token in `.meshdev/admin-token` (0600); any request whose Host is not
  * loopback or that carries a browser Origin is refused (DNS rebinding, CSRF).
  */
+import { ensurePrivateDir, writePrivateFile } from '../lib/private-files.js';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -49,7 +50,7 @@ export async function startAdmin(
   host: AdminHost,
   options: { port: number; stateDir: string; configFile: string },
 ): Promise<AdminServer> {
-  mkdirSync(options.stateDir, { recursive: true, mode: 0o700 });
+  ensurePrivateDir(options.stateDir);
   const token = randomBytes(32).toString('hex');
   const tokenFile = path.join(options.stateDir, 'admin-token');
   const stateFile = path.join(options.stateDir, 'state.json');
@@ -66,14 +67,14 @@ export async function startAdmin(
     server.listen(options.port, '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+  writePrivateFile(tokenFile, `${token}\n`);
   const state: MeshStateFile = {
     pid: process.pid,
     adminPort: port,
     config: options.configFile,
     startedAt: new Date().toISOString(),
   };
-  writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`);
+  writePrivateFile(stateFile, `${JSON.stringify(state, null, 2)}\n`);
   return {
     port,
     token,
@@ -121,10 +122,15 @@ async function handle(
   if (method === 'GET' && url.pathname === '/v1/state') {
     return json(res, 200, { ...host.describe(), services: runtime.state() });
   }
-  if (method === 'GET' && url.pathname === '/v1/calls') return streamCalls(host.bus, url, req, res);
+  // Query strings may carry secrets (`?api_key=…`): without the token, their values are redacted.
+  const shown = authorized(req, token) ? (call: CallRecord) => call : redactQuery;
+  if (method === 'GET' && url.pathname === '/v1/calls')
+    return streamCalls(host.bus, url, req, res, shown);
   if (method === 'GET' && url.pathname === '/v1/calls/recent') {
     const matches = callFilter(url);
-    return json(res, 200, { calls: host.recentCalls().filter(matches).slice(0, 100) });
+    return json(res, 200, {
+      calls: host.recentCalls().filter(matches).slice(0, 100).map(shown),
+    });
   }
   if (method === 'POST' && url.pathname === '/v1/faults') {
     const body = await readJson(req);
@@ -184,6 +190,7 @@ function streamCalls(
   url: URL,
   req: http.IncomingMessage,
   res: http.ServerResponse,
+  shown: (call: CallRecord) => CallRecord,
 ): void {
   const matches = callFilter(url);
   res.writeHead(200, {
@@ -193,9 +200,21 @@ function streamCalls(
   });
   res.write(': meshdev calls\n\n');
   const off = bus.on('call', (call) => {
-    if (matches(call)) res.write(`event: call\ndata: ${JSON.stringify(call)}\n\n`);
+    if (matches(call)) res.write(`event: call\ndata: ${JSON.stringify(shown(call))}\n\n`);
   });
   req.on('close', off);
+}
+
+/** A call whose query values are replaced: `/x?api_key=REDACTED&page=REDACTED`. */
+export function redactQuery(call: CallRecord): CallRecord {
+  const at = call.path.indexOf('?');
+  if (at < 0) return call;
+  const query = call.path
+    .slice(at + 1)
+    .split('&')
+    .map((pair) => (pair.includes('=') ? `${pair.slice(0, pair.indexOf('='))}=REDACTED` : pair))
+    .join('&');
+  return { ...call, path: `${call.path.slice(0, at)}?${query}` };
 }
 
 /** `?service=payments&status=5xx` (or `status=503`) as a predicate. */

@@ -3,7 +3,7 @@
  * answer for every place that tells it — the supervised process, `.meshdev/env/*.env`
  * and `meshdev env` — because they all read the ports through `portOf`.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { ensurePrivateDir, writePrivateFile } from '../lib/private-files.js';
 import type { MeshConfig, OutboundSpec } from '../config/model.js';
 import { projectPath } from '../config/project-dir.js';
 
@@ -45,12 +45,11 @@ export function renderEnv(
 /** Writes `.meshdev/env/<service>.env` (0600) for every service, with the bound ports. */
 export function writeEnvFiles(config: MeshConfig, portOf: OutboundPortOf): void {
   const dir = projectPath(config, 'env');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  ensurePrivateDir(dir);
   for (const service of config.services) {
-    writeFileSync(
+    writePrivateFile(
       `${dir}/${service.name}.env`,
       renderEnv(serviceEnv(config, service.name, undefined, portOf), 'dotenv'),
-      { mode: 0o600 },
     );
   }
 }

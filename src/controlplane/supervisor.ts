@@ -7,16 +7,10 @@
  * after the grace) on shutdown, on a crash and when meshdev dies. A command whose port is
  * still held by another process is `blocked` (naming the pid), not started and not healthy.
  */
+import { ensurePrivateDir, writePrivateFile } from '../lib/private-files.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import {
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  writeFileSync,
-  type WriteStream,
-} from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, type WriteStream } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,7 +73,7 @@ class Managed {
       Pick<SupervisorOptions, 'onState'>,
   ) {
     const dir = path.join(options.stateDir, 'logs');
-    mkdirSync(dir, { recursive: true });
+    ensurePrivateDir(dir);
     this.log = createWriteStream(path.join(dir, `${instanceKey(instance)}.log`), { flags: 'a' });
     this.start();
   }
@@ -142,8 +136,8 @@ class Managed {
     (child.stdio[3] as Readable).on('data', (chunk: Buffer) => {
       this.group = Number(chunk.toString().trim()) || undefined;
       if (this.group === undefined) return;
-      mkdirSync(path.dirname(this.groupFile), { recursive: true });
-      writeFileSync(this.groupFile, String(this.group));
+      ensurePrivateDir(path.dirname(this.groupFile));
+      writePrivateFile(this.groupFile, String(this.group));
     });
     const capture = (stream: Readable) => {
       let partial = '';

@@ -55,6 +55,11 @@ export class ListenError extends Error {
   }
 }
 
+/** How long a closing listener lets keep-alive connections learn it is going, ms. */
+const DRAIN_MS = 500;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /** The first byte of a TLS handshake record. */
 const TLS_HANDSHAKE = 0x16;
 
@@ -64,6 +69,7 @@ export class MeshListener {
   private readonly secure: https.Server | undefined;
   private readonly entry: net.Server;
   private inFlight = 0;
+  private draining = false;
   private readonly sockets = new Set<Socket | Duplex>();
   private idleWaiters: Array<() => void> = [];
 
@@ -76,6 +82,8 @@ export class MeshListener {
   ) {
     const counted: http.RequestListener = (req, res) => {
       this.inFlight++;
+      // Draining: answer, then close, so keep-alive clients reconnect to the new listener.
+      if (this.draining) res.shouldKeepAlive = false;
       res.on('close', () => {
         this.inFlight--;
         if (this.inFlight === 0) this.idleWaiters.splice(0).forEach((wake) => wake());
@@ -159,14 +167,33 @@ export class MeshListener {
     if (this.secure && this.tls) this.secure.setSecureContext(this.tls.context());
   }
 
-  /** Stops accepting, lets requests in flight finish for up to `graceMs`, then cuts the rest. */
-  async close(graceMs: number): Promise<void> {
+  /**
+   * Frees the port at once (a replacement may bind it) while open connections stay: each
+   * may still carry requests, answered with `Connection: close`, until `close` ends them.
+   */
+  stopAccepting(): void {
     if (!this.entry.listening) return;
-    const closed = new Promise<void>((resolve) => this.entry.close(() => resolve()));
+    this.draining = true;
+    // net.Server's close, not http.Server's: the latter also drops idle keep-alive
+    // connections at once, and a client sending on one just then sees ECONNRESET.
+    net.Server.prototype.close.call(this.entry);
+  }
+
+  /**
+   * Stops accepting, then (with `drain`, as on reload) for up to `DRAIN_MS` within
+   * `graceMs` connections get `Connection: close` on their next response; idle ones are
+   * closed after that; requests in flight finish for up to `graceMs`; the rest are cut.
+   */
+  async close(graceMs: number, drain = false): Promise<void> {
+    if (!this.entry.listening && !this.draining) return;
+    this.stopAccepting();
+    const started = Date.now();
+    const drainMs = drain ? Math.min(graceMs, DRAIN_MS) : 0;
+    while (this.sockets.size > 0 && Date.now() - started < drainMs) await sleep(25);
     for (const server of this.servers) server.closeIdleConnections();
     if (this.inFlight > 0) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, graceMs);
+        const timer = setTimeout(resolve, Math.max(0, graceMs - (Date.now() - started)));
         this.idleWaiters.push(() => {
           clearTimeout(timer);
           resolve();
@@ -175,7 +202,6 @@ export class MeshListener {
     }
     for (const server of this.servers) server.closeAllConnections();
     for (const socket of this.sockets) socket.destroy();
-    await closed;
   }
 
   private track(socket: Socket | Duplex): void {

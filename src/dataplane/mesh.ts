@@ -158,15 +158,18 @@ export class Mesh {
     const previous = this.current;
     this.current = config;
     if (!first) this.runtime.applyConfig(config);
-    const stopped = await this.closeSlots(stale);
+    // Free the old ports and take them over at once; old connections drain after that.
+    for (const [, slot] of stale) slot.listener.stopAccepting();
     try {
       await bindAll(late.map(({ listener }) => listener));
     } catch (error) {
       // The old port was taken between close and bind: bring the old listeners back.
       await Promise.all(early.map(({ listener }) => listener.close(0)));
+      await this.closeSlots(stale);
       await this.restore(stale, previous);
       throw error;
     }
+    const stopped = await this.closeSlots(stale);
     const started: string[] = [];
     for (const { entry, listener } of fresh) {
       this.slots.set(entry.key, { signature: entry.signature, listener, build: entry.build });
@@ -184,7 +187,7 @@ export class Mesh {
     for (const kind of CLOSE_ORDER) {
       const group = slots.filter(([, slot]) => slot.listener.info.kind === kind);
       await Promise.all(
-        group.map(([, slot]) => slot.listener.close(Math.max(0, deadline - Date.now()))),
+        group.map(([, slot]) => slot.listener.close(Math.max(0, deadline - Date.now()), true)),
       );
       for (const [key, slot] of group) {
         this.slots.delete(key);

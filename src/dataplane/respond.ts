@@ -60,9 +60,26 @@ export function respond(
   });
 }
 
-/** Resets the caller's TCP connection: the client sees ECONNRESET. */
+/**
+ * Resets the caller's TCP connection: the client sees ECONNRESET. A TLS socket has no TCP
+ * handle of its own (`resetAndDestroy` throws ERR_INVALID_HANDLE_TYPE): the TCP socket
+ * under it is reset when Node exposes it, else the TLS socket is destroyed.
+ */
 export function resetSocket(req: IncomingMessage): void {
-  const socket = req.socket as IncomingMessage['socket'] & { resetAndDestroy?: () => void };
-  if (typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
-  else socket.destroy();
+  type Resettable = IncomingMessage['socket'] & {
+    resetAndDestroy?: () => void;
+    _parent?: Resettable | null;
+  };
+  const socket = req.socket as Resettable;
+  for (const candidate of [socket, socket._parent]) {
+    if (!candidate || typeof candidate.resetAndDestroy !== 'function') continue;
+    try {
+      candidate.resetAndDestroy();
+      if (candidate !== socket) socket.destroy();
+      return;
+    } catch {
+      // Not a TCP handle (TLS, or the replaying stream of a permissive listener).
+    }
+  }
+  socket.destroy();
 }

@@ -4,7 +4,8 @@
  * in `.meshdev/certs/`, with the SPIFFE ID as URI SAN. Leaves are re-issued at half of
  * their lifetime; `generation` counts issues so connection pools know when to renew.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { ensurePrivateDir, writePrivateFile } from '../../lib/private-files.js';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { MeshSettings } from '../../config/model.js';
 import { createCa, issueLeaf, type KeyPair } from './certificates.js';
@@ -46,17 +47,16 @@ export class Pki {
   /** Loads the CA from `stateDir`, or creates it (0700 directory, 0600 key). */
   static async open(mesh: MeshSettings, stateDir: string): Promise<Pki> {
     const paths = pkiPaths(stateDir);
-    mkdirSync(paths.caDir, { recursive: true, mode: 0o700 });
-    chmodSync(paths.caDir, 0o700);
+    ensurePrivateDir(paths.caDir);
     let ca: KeyPair;
     if (existsSync(paths.caCert) && existsSync(paths.caKey)) {
       ca = { cert: readFileSync(paths.caCert, 'utf8'), key: readFileSync(paths.caKey, 'utf8') };
     } else {
       ca = await createCa(mesh.name);
-      writeFileSync(paths.caKey, ca.key, { mode: 0o600 });
-      writeFileSync(paths.caCert, ca.cert, { mode: 0o644 });
+      writePrivateFile(paths.caKey, ca.key);
+      writePrivateFile(paths.caCert, ca.cert, 0o644);
     }
-    mkdirSync(paths.certsDir, { recursive: true, mode: 0o700 });
+    ensurePrivateDir(paths.certsDir);
     return new Pki(mesh, ca, paths);
   }
 
@@ -72,8 +72,8 @@ export class Pki {
       });
       const certPath = path.join(this.paths.certsDir, `${name}.crt`);
       const keyPath = path.join(this.paths.certsDir, `${name}.key`);
-      writeFileSync(keyPath, pair.key, { mode: 0o600 });
-      writeFileSync(certPath, pair.cert);
+      writePrivateFile(keyPath, pair.key);
+      writePrivateFile(certPath, pair.cert, 0o644);
       this.identities.set(name, { ...pair, name, issuedAt: now, spiffeId: id, certPath, keyPath });
     }
     this.generation++;
