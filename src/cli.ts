@@ -14,7 +14,11 @@ import { registerValidate } from './commands/validate.js';
 import { registerUp } from './commands/up.js';
 import { registerEnv } from './commands/env.js';
 import { registerCerts } from './commands/certs.js';
-import { registerRuntime } from './commands/runtime.js';
+import { registerStatus } from './commands/status.js';
+import { registerCalls } from './commands/calls.js';
+import { registerFault } from './commands/fault.js';
+import { registerSplit } from './commands/split.js';
+import { registerReload } from './commands/reload.js';
 import { registerLogs } from './commands/logs.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -38,7 +42,11 @@ export function buildProgram(): Command {
   registerUp(program);
   registerEnv(program);
   registerCerts(program);
-  registerRuntime(program);
+  registerStatus(program);
+  registerCalls(program);
+  registerFault(program);
+  registerSplit(program);
+  registerReload(program);
   registerLogs(program);
   const everyCommand = (command: Command): Command[] => [
     command,

@@ -62,7 +62,7 @@ services:
     const apiAfter = rotated.identities.find((i) => i.name === 'api')!.serial;
     expect(apiAfter).not.toBe(apiBefore);
     // The running mesh notices within its 1 s poll and serves the new leaf.
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 15_000;
     let served = '';
     while (Date.now() < deadline && served !== apiAfter) {
       await new Promise((resolve) => setTimeout(resolve, 250));

@@ -11,7 +11,8 @@ import { spawnCli } from './helpers/process.js';
 
 const MESH = 'version: 1\nmesh: { name: sim, seed: 3, ports: { from: 0 }, admin: { port: 0 } }\n';
 const scope = testScope();
-const mesh = (yaml: string): Promise<TestMesh> => scope.mesh(MESH + yaml);
+const mesh = (yaml: string, env: Record<string, string> = {}): Promise<TestMesh> =>
+  scope.mesh(MESH + yaml, env);
 
 describe('simulated services', () => {
   it('answer templated bodies by method and path template, and 404 JSON otherwise', async () => {
@@ -119,17 +120,32 @@ describe('load generator', () => {
   }, 15_000);
 
   it('shows as the caller `load` and runs closed-loop with concurrency', async () => {
-    const m = await mesh(`gateway: { port: 0, routes: [{ path: /, service: api }] }
+    let inFlight = 0;
+    let most = 0;
+    const api = await scope.server((_req, res) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      setTimeout(() => {
+        inFlight--;
+        res.end('ok');
+      }, 20);
+    });
+    const m = await mesh(
+      `gateway: { port: 0, routes: [{ path: /, service: api }] }
 services:
-  api: { sim: { routes: [{ method: GET, path: /, latency: 5ms }] } }
-`);
+  api: { port: "\${P}" }
+`,
+      { P: String(api.port) },
+    );
     const load = startLoad(
       { name: 'c', method: 'GET', path: '/', concurrency: 4, durationMs: 300 },
       { target: m.gateway, token: m.mesh.loadToken },
     );
     await load.done;
     await load.stop();
-    expect(load.stats.completed).toBeGreaterThan(20);
+    // Closed loop: never more than 4 at once, and each worker went round more than once.
+    expect(most).toBeLessThanOrEqual(4);
+    expect(load.stats.completed).toBeGreaterThanOrEqual(8);
     expect(m.calls.every((c) => c.caller === 'load')).toBe(true);
     // Without the token, the same request is an ordinary gateway call.
     await fetch(`${m.gateway}/`, { headers: { 'x-meshdev-load': 'guess' } });

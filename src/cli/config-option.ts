@@ -26,3 +26,9 @@ export function loadConfigFor(explicit: string | undefined, quiet = false): Mesh
 
 /** A path as short as it can be shown (see `displayPath`). */
 export const relative = displayPath;
+
+/** The `-c/--config` option of commands that talk to the running mesh. */
+export const configOption = [
+  '-c, --config <file>',
+  'config file (default: nearest mesh.config.yaml)',
+] as const;

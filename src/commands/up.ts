@@ -12,10 +12,6 @@ import { ListenError, type ListenerInfo } from '../dataplane/listener.js';
 import { SHUTDOWN_GRACE_MS } from '../dataplane/mesh.js';
 import { MeshController } from '../controlplane/controller.js';
 import { formatIssues } from '../cli/format-issues.js';
-import { createElement } from 'react';
-import { render } from 'ink';
-import { Dashboard } from '../ui/Dashboard.js';
-import { controllerSource } from '../ui/controller-source.js';
 import { formatCallJson, formatCallLine } from '../telemetry/access-log.js';
 import { parseDuration } from '../config/units.js';
 import { startLoad } from '../sim/load.js';
@@ -140,6 +136,13 @@ async function up(options: UpOptions): Promise<void> {
   };
   if (dashboard) {
     const stopping = untilSignal(stopAll, true);
+    // Ink and React take ~1 s to load: only the dashboard pays for them.
+    const [{ createElement }, { render }, { Dashboard }, { controllerSource }] = await Promise.all([
+      import('react'),
+      import('ink'),
+      import('../ui/Dashboard.js'),
+      import('../ui/controller-source.js'),
+    ]);
     const app = render(
       createElement(Dashboard, {
         source: controllerSource(controller),

@@ -10,12 +10,12 @@ import { rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { admitFault, admitSplit } from './admission.js';
+import { ADMIN_ROUTES, json } from './admin-routes.js';
 import type { MeshBus } from '../telemetry/bus.js';
 import type { CallRecord } from '../telemetry/call-record.js';
 import type { MeshMetrics } from '../telemetry/metrics.js';
 import { ListenError } from '../dataplane/listener.js';
-import { RuntimeChangeError, type MeshRuntime } from '../dataplane/runtime.js';
+import type { MeshRuntime } from '../dataplane/runtime.js';
 
 /** What `.meshdev/state.json` records so CLI commands find the running mesh. */
 export interface MeshStateFile {
@@ -107,74 +107,24 @@ async function handle(
   }
   const url = new URL(req.url ?? '/', 'http://admin');
   const method = req.method ?? 'GET';
-  if (method !== 'GET' && !authorized(req, token)) {
+  const withToken = authorized(req, token);
+  if (method !== 'GET' && !withToken) {
     return json(res, 401, {
       error: 'unauthorized',
       message: 'send Authorization: Bearer <token from .meshdev/admin-token>',
     });
   }
-  const runtime = host.runtime();
-
-  if (method === 'GET' && url.pathname === '/metrics') {
-    res.writeHead(200, { 'content-type': host.metrics.registry.contentType });
-    return void res.end(await host.metrics.text());
-  }
-  if (method === 'GET' && url.pathname === '/v1/state') {
-    return json(res, 200, { ...host.describe(), services: runtime.state() });
-  }
-  // Query strings may carry secrets (`?api_key=…`): without the token, their values are redacted.
-  const shown = authorized(req, token) ? (call: CallRecord) => call : redactQuery;
-  if (method === 'GET' && url.pathname === '/v1/calls')
-    return streamCalls(host.bus, url, req, res, shown);
-  if (method === 'GET' && url.pathname === '/v1/calls/recent') {
-    const matches = callFilter(url);
-    return json(res, 200, {
-      calls: host.recentCalls().filter(matches).slice(0, 100).map(shown),
-    });
-  }
-  if (method === 'POST' && url.pathname === '/v1/faults') {
-    const body = await readJson(req);
-    return change(res, 201, () => admitFault(runtime, body));
-  }
-  const faultMatch = /^\/v1\/faults\/([^/]+)$/.exec(url.pathname);
-  if (method === 'DELETE' && faultMatch) {
-    const id = decodeURIComponent(faultMatch[1]!);
-    if (!runtime.removeFault(id))
-      return json(res, 404, {
-        error: 'not_found',
-        message: `no runtime fault "${id}" (file faults change in the config)`,
-      });
-    return json(res, 200, { removed: id });
-  }
-  if (method === 'DELETE' && url.pathname === '/v1/faults') {
-    return json(res, 200, {
-      removed: runtime.clearFaults(url.searchParams.get('service') ?? undefined),
-    });
-  }
-  const splitMatch = /^\/v1\/services\/([^/]+)\/split$/.exec(url.pathname);
-  if (method === 'PUT' && splitMatch) {
-    const body = await readJson(req);
-    const name = decodeURIComponent(splitMatch[1]!);
-    return change(res, 200, () => {
-      admitSplit(runtime, name, body);
-      return runtime.state().find((service) => service.name === name)!.split;
-    });
-  }
-  if (method === 'POST' && url.pathname === '/v1/reload') {
-    const result = await host.reload();
-    return json(res, result.refused ? 422 : 200, result);
+  for (const route of ADMIN_ROUTES) {
+    if (route.method !== method) continue;
+    const params =
+      typeof route.path === 'string'
+        ? route.path === url.pathname
+          ? []
+          : undefined
+        : route.path.exec(url.pathname)?.slice(1).map(decodeURIComponent);
+    if (params) return route.handle({ host, req, res, url, params, withToken });
   }
   json(res, 404, { error: 'not_found', message: `no ${method} ${url.pathname}` });
-}
-
-function change(res: http.ServerResponse, status: number, apply: () => unknown): void {
-  try {
-    json(res, status, apply());
-  } catch (error) {
-    if (error instanceof RuntimeChangeError)
-      return json(res, 400, { error: 'bad_request', message: error.message });
-    throw error;
-  }
 }
 
 function authorized(req: http.IncomingMessage, token: string): boolean {
@@ -182,75 +132,4 @@ function authorized(req: http.IncomingMessage, token: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(token);
   return a.length === b.length && timingSafeEqual(a, b);
-}
-
-/** `GET /v1/calls?service=payments&status=5xx`: one SSE event per matching call. */
-function streamCalls(
-  bus: MeshBus,
-  url: URL,
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
-  shown: (call: CallRecord) => CallRecord,
-): void {
-  const matches = callFilter(url);
-  res.writeHead(200, {
-    'content-type': 'text/event-stream',
-    'cache-control': 'no-cache',
-    connection: 'keep-alive',
-  });
-  res.write(': meshdev calls\n\n');
-  const off = bus.on('call', (call) => {
-    if (matches(call)) res.write(`event: call\ndata: ${JSON.stringify(shown(call))}\n\n`);
-  });
-  req.on('close', off);
-}
-
-/** A call whose query values are replaced: `/x?api_key=REDACTED&page=REDACTED`. */
-export function redactQuery(call: CallRecord): CallRecord {
-  const at = call.path.indexOf('?');
-  if (at < 0) return call;
-  const query = call.path
-    .slice(at + 1)
-    .split('&')
-    .map((pair) => (pair.includes('=') ? `${pair.slice(0, pair.indexOf('='))}=REDACTED` : pair))
-    .join('&');
-  return { ...call, path: `${call.path.slice(0, at)}?${query}` };
-}
-
-/** `?service=payments&status=5xx` (or `status=503`) as a predicate. */
-function callFilter(url: URL): (call: CallRecord) => boolean {
-  const service = url.searchParams.get('service');
-  const status = url.searchParams.get('status');
-  return (call) =>
-    (!service || call.service === service) &&
-    (!status ||
-      (/^\dxx$/.test(status)
-        ? Math.floor(call.status / 100) === Number(status[0])
-        : String(call.status) === status));
-}
-
-function json(res: http.ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-  });
-  res.end(text);
-}
-
-function readJson(req: http.IncomingMessage): Promise<unknown> {
-  return new Promise((resolve) => {
-    let text = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => {
-      if (text.length < 1_000_000) text += chunk;
-    });
-    req.on('end', () => {
-      try {
-        resolve(text ? JSON.parse(text) : {});
-      } catch {
-        resolve(undefined);
-      }
-    });
-  });
 }
