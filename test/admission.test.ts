@@ -137,7 +137,7 @@ describe('a reload that cannot be applied keeps the running config', () => {
     const result = await m.controller.reload();
     expect(result).toMatchObject({ applied: false, refused: true });
     expect(result.message).toContain(`port ${busy.port} is already in use (gateway)`);
-    expect(result.message).toContain('the running config stays in force');
+    expect(result.message).toContain(`lsof -i :${busy.port}`);
     expect((await fetch(gateway)).status).toBe(200);
     const state = await m.state();
     expect(state.config.status).toBe('invalid');

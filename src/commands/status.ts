@@ -21,7 +21,7 @@ export function registerStatus(program: Command): void {
       }>('GET', '/v1/state');
       if (options.json) return void process.stdout.write(`${JSON.stringify(state, null, 2)}\n`);
       process.stdout.write(
-        `mesh ${state.mesh} — config ${state.config.status}${state.config.status === 'invalid' ? '' : ''}\n`,
+        `mesh ${state.mesh} — config ${state.config.status}\n${state.config.status === 'invalid' ? `${indent(state.config.message)}\n` : ''}`,
       );
       for (const service of state.services) {
         const split = service.split
@@ -39,4 +39,11 @@ export function registerStatus(program: Command): void {
           );
       }
     });
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n');
 }

@@ -259,7 +259,8 @@ function checkHeaders(
       try {
         new RegExp(regex);
       } catch (error) {
-        report([...at, name, 'regex'], `invalid regular expression: ${(error as Error).message}`);
+        const reason = (error as Error).message.replace(/^Invalid regular expression: /, '');
+        report([...at, name, 'regex'], `invalid regular expression: ${reason}`);
       }
     }
   }

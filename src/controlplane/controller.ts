@@ -6,6 +6,7 @@
  */
 import { ConfigError } from '../config/config-error.js';
 import { displayPath } from '../config/display-path.js';
+import { ListenError } from '../dataplane/listener.js';
 import { loadConfigFile } from '../config/load.js';
 import type { InstanceConfig, MeshConfig } from '../config/model.js';
 import { serviceEnv, writeEnvFiles, type OutboundPortOf } from './service-env.js';
@@ -213,10 +214,7 @@ export class MeshController {
           (commands.length ? `; commands restarted: ${commands.join(', ')}` : ''),
       );
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      return this.refuse(
-        `${displayPath(config.file)}: not applied, ${reason}; the running config stays in force`,
-      );
+      return this.refuse(`${displayPath(config.file)}: ${describeFailure(error)}`);
     }
   }
 
@@ -250,6 +248,14 @@ export class MeshController {
     await this.current.stop(graceMs);
     await this.supervisor?.stop();
   }
+}
+
+/** Why applying a valid config failed, with what to do when we know it. */
+function describeFailure(error: unknown): string {
+  if (error instanceof ListenError && error.code === 'EADDRINUSE') {
+    return `${error.message} — stop whatever uses it (lsof -i :${error.port}), or change the port in the config`;
+  }
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** Files the config points at (OpenAPI specs), watched beside the config itself. */
