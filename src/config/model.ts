@@ -1,8 +1,29 @@
 /**
  * The normalized, frozen config the rest of the program sees: durations in ms, sizes in
  * bytes, defaults filled, every service expanded into its instances, and outbound
- * listener ports allocated. Nothing outside `src/config/` ever sees raw YAML.
+ * listener ports allocated. Nothing outside `src/config/` ever sees raw YAML. Policy
+ * shapes (matches, retries, breakers, health, gateway routes) are the schema's own
+ * outputs, re-exported here: one definition, in `schema.ts`.
  */
+import type {
+  CircuitBreakerPolicy,
+  GatewayRoute,
+  HealthCheck,
+  Match,
+  MtlsMode,
+  RetryPolicy,
+} from './schema.js';
+
+export type {
+  CircuitBreakerPolicy,
+  GatewayRoute,
+  HeaderMatch,
+  HealthCheck,
+  Match,
+  MtlsMode,
+  RetryCondition,
+  RetryPolicy,
+} from './schema.js';
 
 /** The version name of a service declared without `versions:`. */
 export const DEFAULT_VERSION = 'default';
@@ -10,22 +31,6 @@ export const DEFAULT_VERSION = 'default';
 /** How an instance is named to users: `payments@v2`, or `orders` when unversioned. */
 export function instanceLabel(service: string, version: string | undefined): string {
   return version && version !== DEFAULT_VERSION ? `${service}@${version}` : service;
-}
-
-export type MtlsMode = 'strict' | 'permissive' | 'off';
-
-export interface HeaderMatch {
-  exact?: string;
-  present?: boolean;
-  regex?: string;
-}
-
-/** A request match: every given condition must hold. */
-export interface Match {
-  methods?: readonly string[];
-  /** Exact (`/charges`), prefix (`/api/*`) or template (`/items/:id`). */
-  path?: string;
-  headers?: Readonly<Record<string, HeaderMatch>>;
 }
 
 export interface RouteRule {
@@ -50,21 +55,6 @@ export interface FaultRule {
   bandwidth?: { bytesPerSecond: number; percent: number };
 }
 
-export type RetryCondition = '5xx' | 'gateway-error' | 'reset' | 'connect-failure' | number;
-
-export interface RetryPolicy {
-  /** Retries after the first try (Istio semantics). */
-  attempts: number;
-  perTryTimeoutMs?: number;
-  retryOn: readonly RetryCondition[];
-}
-
-export interface CircuitBreakerPolicy {
-  consecutiveErrors: number;
-  openForMs: number;
-  maxConcurrent?: number;
-}
-
 /** `allow: ["*"]`: any caller, authenticated or not (a public service). */
 export const ANYONE = '*';
 
@@ -72,12 +62,6 @@ export interface AllowRule {
   from: string;
   methods?: readonly string[];
   paths?: readonly string[];
-}
-
-export interface HealthCheck {
-  path?: string;
-  intervalMs: number;
-  timeoutMs: number;
 }
 
 export interface SimCall {
@@ -141,13 +125,6 @@ export interface ServiceConfig {
   allowSource: { file: string; line: number; explicit: boolean };
   /** Absolute path of the OpenAPI document, when given. */
   spec?: string;
-}
-
-export interface GatewayRoute {
-  path: string;
-  service: string;
-  version?: string;
-  stripPrefix: boolean;
 }
 
 export interface GatewayConfig {

@@ -11,12 +11,11 @@ import {
   type FaultRule,
   type InstanceConfig,
   type Latency,
-  type Match,
   type MeshConfig,
   type ServiceConfig,
   type SimSpec,
 } from './model.js';
-import type { RawConfig, RawFault, RawInstance, RawMatch, RawService, RawSim } from './schema.js';
+import type { RawConfig, RawFault, RawInstance, RawService, RawSim } from './schema.js';
 
 /** Normalizes and deep-freezes a config; `file` is absolute, `hash` its content hash. */
 export function normalize(
@@ -40,7 +39,7 @@ export function normalize(
     instances: instancesOf(name, service, dir),
     upstreams: service.upstreams,
     routes: service.routes.map((route) => ({
-      match: route.match && toMatch(route.match),
+      match: route.match,
       to: route.to,
       split:
         route.split &&
@@ -48,16 +47,8 @@ export function normalize(
     })),
     faults: service.faults.map((fault, i) => toFault(fault, `file:${name}:${i}`, name)),
     timeoutMs: service.timeout,
-    retries: service.retries && {
-      attempts: service.retries.attempts,
-      perTryTimeoutMs: service.retries.perTryTimeout,
-      retryOn: service.retries.retryOn,
-    },
-    circuitBreaker: service.circuitBreaker && {
-      consecutiveErrors: service.circuitBreaker.consecutiveErrors,
-      openForMs: service.circuitBreaker.openFor,
-      maxConcurrent: service.circuitBreaker.maxConcurrent,
-    },
+    retries: service.retries,
+    circuitBreaker: service.circuitBreaker,
     allow: service.allow
       ? service.allow.map((rule): AllowRule => (typeof rule === 'string' ? { from: rule } : rule))
       : [
@@ -128,33 +119,9 @@ function instancesOf(name: string, service: RawService, dir: string): InstanceCo
     command: instance.command,
     cwd: path.resolve(dir, instance.cwd ?? service.cwd ?? '.'),
     env: { ...service.env, ...instance.env },
-    health: (instance.health ?? service.health) && {
-      path: (instance.health ?? service.health)!.path,
-      intervalMs: (instance.health ?? service.health)!.interval,
-      timeoutMs: (instance.health ?? service.health)!.timeout,
-    },
+    health: instance.health ?? service.health,
     sim: instance.sim && toSim(instance.sim),
   }));
-}
-
-function toMatch(match: RawMatch): Match {
-  return {
-    methods:
-      match.method === undefined
-        ? undefined
-        : Array.isArray(match.method)
-          ? match.method
-          : [match.method],
-    path: match.path,
-    headers:
-      match.headers &&
-      Object.fromEntries(
-        Object.entries(match.headers).map(([name, value]) => [
-          name.toLowerCase(),
-          typeof value === 'string' ? { exact: value } : value,
-        ]),
-      ),
-  };
 }
 
 function toLatency(value: number | { p50: number; p99: number }): Latency {
@@ -168,7 +135,7 @@ export function toFault(fault: RawFault, id: string, service: string): FaultRule
   return {
     id,
     service,
-    match: fault.match && toMatch(fault.match),
+    match: fault.match,
     delay:
       delay === undefined
         ? undefined

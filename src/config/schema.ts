@@ -94,14 +94,16 @@ const latency = z.union([
   }),
 ]);
 
-const headerMatch = z.union([
-  scalarText.meta({ description: 'Exact value' }),
-  z.strictObject({
-    exact: z.string().optional(),
-    present: z.boolean().optional(),
-    regex: z.string().optional(),
-  }),
-]);
+const headerMatch = z
+  .union([
+    scalarText.meta({ description: 'Exact value' }),
+    z.strictObject({
+      exact: z.string().optional(),
+      present: z.boolean().optional(),
+      regex: z.string().optional(),
+    }),
+  ])
+  .transform((value) => (typeof value === 'string' ? { exact: value } : value));
 
 /** Request match shared by routes and faults: method, path and headers must all match. */
 const match = z
@@ -112,7 +114,26 @@ const match = z
       .meta({ description: 'Exact (/charges), prefix (/api/*) or template (/items/:id)' }),
     headers: z.record(z.string(), headerMatch).optional(),
   })
-  .meta({ description: 'Which requests this applies to; all given conditions must match' });
+  .meta({ description: 'Which requests this applies to; all given conditions must match' })
+  .transform(
+    ({
+      method,
+      path,
+      headers,
+    }): {
+      methods?: string[];
+      path?: string;
+      headers?: Record<string, { exact?: string; present?: boolean; regex?: string }>;
+    } => ({
+      methods: method === undefined ? undefined : Array.isArray(method) ? method : [method],
+      path,
+      headers:
+        headers &&
+        Object.fromEntries(
+          Object.entries(headers).map(([name, rule]) => [name.toLowerCase(), rule]),
+        ),
+    }),
+  );
 
 const route = z.strictObject({
   match: match.optional(),
@@ -166,29 +187,84 @@ const retryOn = z.union([
   httpStatus,
 ]);
 
-const retries = z.strictObject({
-  attempts: z
-    .number()
-    .int()
-    .min(0)
-    .max(10)
-    .default(2)
-    .meta({ description: 'Retries after the first try (Istio semantics)' }),
-  perTryTimeout: duration.optional(),
-  retryOn: z.array(retryOn).default(['5xx', 'reset', 'connect-failure']),
-});
+/** `5xx`, `gateway-error`, `reset`, `connect-failure` or a status code. */
+export type RetryCondition = z.output<typeof retryOn>;
 
-const circuitBreaker = z.strictObject({
-  consecutiveErrors: positiveInt.default(5),
-  openFor: duration.prefault('30s'),
-  maxConcurrent: positiveInt.optional(),
-});
+const retries = z
+  .strictObject({
+    attempts: z
+      .number()
+      .int()
+      .min(0)
+      .max(10)
+      .default(2)
+      .meta({ description: 'Retries after the first try (Istio semantics)' }),
+    perTryTimeout: duration.optional(),
+    retryOn: z.array(retryOn).default(['5xx', 'reset', 'connect-failure']),
+  })
+  .transform(
+    ({
+      attempts,
+      perTryTimeout,
+      retryOn,
+    }): {
+      attempts: number;
+      perTryTimeoutMs?: number;
+      retryOn: RetryCondition[];
+    } => ({
+      attempts,
+      /** ms */
+      perTryTimeoutMs: perTryTimeout,
+      retryOn,
+    }),
+  );
 
-const health = z.strictObject({
-  path: urlPath.optional().meta({ description: 'HTTP path; a TCP connect when absent' }),
-  interval: duration.prefault('2s'),
-  timeout: duration.prefault('1s'),
-});
+const circuitBreaker = z
+  .strictObject({
+    consecutiveErrors: positiveInt.default(5),
+    openFor: duration.prefault('30s'),
+    maxConcurrent: positiveInt.optional(),
+  })
+  .transform(
+    ({
+      consecutiveErrors,
+      openFor,
+      maxConcurrent,
+    }): {
+      consecutiveErrors: number;
+      openForMs: number;
+      maxConcurrent?: number;
+    } => ({
+      consecutiveErrors,
+      /** ms */
+      openForMs: openFor,
+      maxConcurrent,
+    }),
+  );
+
+const health = z
+  .strictObject({
+    path: urlPath.optional().meta({ description: 'HTTP path; a TCP connect when absent' }),
+    interval: duration.prefault('2s'),
+    timeout: duration.prefault('1s'),
+  })
+  .transform(
+    ({
+      path,
+      interval,
+      timeout,
+    }): {
+      path?: string;
+      intervalMs: number;
+      timeoutMs: number;
+    } => ({
+      path,
+      /** ms */
+      intervalMs: interval,
+      /** ms */
+      timeoutMs: timeout,
+    }),
+  );
 
 const allowRule = z.union([
   z.string(),
@@ -327,3 +403,13 @@ export type RawInstance = NonNullable<RawService['versions']>[string];
 export type RawMatch = NonNullable<RawService['routes'][number]['match']>;
 export type RawFault = RawService['faults'][number];
 export type RawSim = NonNullable<RawService['sim']>;
+
+// The normalized config (`model.ts`) reuses these outputs instead of restating them.
+/** A request match: every given condition must hold. */
+export type Match = z.output<typeof match>;
+export type HeaderMatch = z.output<typeof headerMatch>;
+export type RetryPolicy = z.output<typeof retries>;
+export type CircuitBreakerPolicy = z.output<typeof circuitBreaker>;
+export type HealthCheck = z.output<typeof health>;
+export type GatewayRoute = z.output<typeof gatewayRoute>;
+export type MtlsMode = RawConfig['mesh']['mtls'];
