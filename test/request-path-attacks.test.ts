@@ -196,9 +196,29 @@ describe('the header policy on plain requests', () => {
     expect(seen['x-forwarded-for']).toMatch(/^127\.0\.0\.1(, 127\.0\.0\.1)?$/);
     expect(seen['x-forwarded-proto']).toBe('http');
     expect(seen['x-forwarded-host']).toBe('shop.localhost:8080');
+    expect(seen.host).toBe('shop.localhost:8080');
     expect(seen['x-forwarded-client-cert']).toMatch(
       /;URI=spiffe:\/\/meshdev\.local\/ns\/default\/sa\/gateway$/,
     );
     expect(Object.keys(seen).filter((name) => name.startsWith('x-meshdev-'))).toEqual([]);
+  });
+
+  it('gateway.preserveHost: false sends the upstream address as Host instead', async () => {
+    const target = await app();
+    const m = await scope.mesh(
+      config('off', '[gateway]').replace(
+        'gateway: { port: 0,',
+        'gateway: { port: 0, preserveHost: false,',
+      ),
+      { P: String(target.port) },
+    );
+    const answer = await rawRequest(gatewayPort(m.gateway), [
+      'GET /h HTTP/1.1',
+      'host: shop.localhost:8080',
+      'connection: close',
+    ]);
+    const seen = (JSON.parse(answer.body) as { headers: Record<string, string> }).headers;
+    expect(seen.host).toBe(`127.0.0.1:${target.port}`);
+    expect(seen['x-forwarded-host']).toBe('shop.localhost:8080');
   });
 });

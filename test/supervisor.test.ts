@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { deadPort, echo, startServer } from '../fixtures/servers/upstreams.js';
 import { loadConfigFile } from '../src/config/load.js';
 import { MeshController } from '../src/controlplane/controller.js';
+import { runCli } from './helpers/cli.js';
 import { spawnCli } from './helpers/process.js';
 import { testScope } from './helpers/scope.js';
 
@@ -117,6 +118,30 @@ services:
     const response = await fetch(`${m.gateway()}/`);
     expect(response.status).toBe(503);
     expect(await response.json()).toMatchObject({ error: 'unhealthy', flags: ['UH'] });
+  });
+});
+
+describe('meshdev logs', () => {
+  it('a bare service name shows every version, prefixed; service@version just that one', async () => {
+    const [p1, p2] = [await deadPort(), await deadPort()];
+    const m = await start(`version: 1
+mesh: { name: logs, mtls: off, ports: { from: 0 }, admin: { port: 0 } }
+services:
+  api:
+    versions:
+      v1: { command: node ${APP}, port: ${p1}, health: { interval: 100ms } }
+      v2: { command: node ${APP}, port: ${p2}, health: { interval: 100ms } }
+`);
+    await until(() => m.states.includes('api@v1:up') && m.states.includes('api@v2:up'));
+    const all = await runCli(['logs', 'api'], { cwd: m.dir });
+    expect(all.code).toBe(0);
+    expect(all.stdout).toContain(`api@v1 | app api listening on ${p1}`);
+    expect(all.stdout).toContain(`api@v2 | app api listening on ${p2}`);
+    const one = await runCli(['logs', 'api@v2'], { cwd: m.dir });
+    expect(one.stdout).toBe(`app api listening on ${p2} \n`);
+    const wrong = await runCli(['logs', 'api@v9'], { cwd: m.dir });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('api has no version "v9"');
   });
 });
 

@@ -37,7 +37,11 @@ export function registerUp(program: Command): void {
     .option('-c, --config <file>', 'config file (default: nearest mesh.config.yaml)')
     .option('--no-ui', 'no dashboard: print one line per call (the default when not a TTY)')
     .option('--json', 'print a ready event, then one JSON object per call')
-    .option('--quiet', 'print the listeners, not the calls')
+    .option('--quiet', 'print the listeners and changes, not the calls or the stats tables')
+    .option(
+      '--only <services>',
+      "start only these services' commands (comma-separated); the others are still routed",
+    )
     .option('--no-load', 'do not start the load generators of the config')
     .option(
       '--summary-interval <duration>',
@@ -114,7 +118,7 @@ async function up(options: UpOptions): Promise<void> {
   if (!dashboard) attachLog(bus, options, announce);
   const { stats } = controller;
   const summary =
-    interval > 0 && !dashboard
+    interval > 0 && !dashboard && !options.quiet
       ? setInterval(() => {
           const snapshot = stats.snapshot();
           out.write(`${options.json ? formatStatsJson(snapshot) : formatStatsTable(snapshot)}\n`);
@@ -216,6 +220,7 @@ function publicInfo(info: ListenerInfo) {
     version: info.version ?? null,
     caller: info.caller ?? null,
     port: info.port,
+    ...(info.kind === 'gateway' ? { scheme: info.security === 'tls' ? 'https' : 'http' } : {}),
   };
 }
 
@@ -227,7 +232,9 @@ function listenerTable(listeners: ListenerInfo[]): string {
       : l.kind === 'gateway'
         ? 'clients → gateway'
         : instanceLabel(l.service!, l.version),
-    `127.0.0.1:${l.port}`,
+    l.kind === 'gateway'
+      ? `${l.security === 'tls' ? 'https' : 'http'}://127.0.0.1:${l.port}`
+      : `127.0.0.1:${l.port}`,
     l.kind === 'inbound'
       ? l.target === undefined
         ? '(simulated)'
@@ -241,5 +248,3 @@ function listenerTable(listeners: ListenerInfo[]): string {
     )
     .join('\n');
 }
-
-/** `.meshdev/env/<service>.env` for every service, so dev servers can load them. */

@@ -21,12 +21,14 @@ export interface MissingVariable {
 export function interpolate(
   doc: Document,
   env: Readonly<Record<string, string | undefined>>,
+  rewritten: ReadonlyMap<number, string> = new Map(),
 ): MissingVariable[] {
   const missing: MissingVariable[] = [];
   visit(doc, {
     Scalar(_key, node, ancestors) {
       if (typeof node.value !== 'string' || !node.value.includes('$')) return;
-      const original = node.value;
+      // A reference quoted in place by `quoteFlowReferences` is read back as written.
+      const original = rewritten.get(node.range?.[0] ?? -1) ?? node.value;
       const replaced = original.replace(REFERENCE, (whole, name?: string, fallback?: string) => {
         if (whole === '$${') return '${';
         const value = env[name!];

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError, formatPath, type ConfigIssue } from './config-error.js';
 import { displayPath } from './display-path.js';
+import { quoteFlowReferences } from './flow-references.js';
 import { interpolate } from './interpolate.js';
 import type { MeshConfig } from './model.js';
 import { normalize } from './normalize.js';
@@ -46,7 +47,9 @@ export function loadConfigText(text: string, file: string, options: LoadOptions 
   const absolute = path.resolve(file);
   const name = displayPath(absolute);
   const lines = new LineCounter();
-  const doc = parseDocument(text, {
+  // `${VAR}` inside `{ }` is quoted in place (same length) so YAML can parse it.
+  const flow = quoteFlowReferences(text);
+  const doc = parseDocument(flow.text, {
     lineCounter: lines,
     prettyErrors: false,
     uniqueKeys: true,
@@ -83,7 +86,7 @@ export function loadConfigText(text: string, file: string, options: LoadOptions 
     );
   }
 
-  const missing = interpolate(doc, options.env ?? process.env);
+  const missing = interpolate(doc, options.env ?? process.env, flow.rewritten);
   const issues: ConfigIssue[] = missing.map((variable) => {
     const { line, column } = sources.position(variable.offset);
     return {

@@ -132,6 +132,8 @@ export interface GatewayConfig {
   /** `true` when gateway.port serves HTTPS; a number for an extra HTTPS port. */
   tls: boolean | number;
   routes: readonly GatewayRoute[];
+  /** Forward the client's `Host` (true), or let each hop send the upstream's address. */
+  preserveHost: boolean;
 }
 
 /** The listener an app calls for one of its upstreams. */

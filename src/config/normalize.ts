@@ -90,6 +90,7 @@ export function normalize(
       port: raw.gateway.port,
       tls: typeof raw.gateway.tls === 'object' ? raw.gateway.tls.port : raw.gateway.tls,
       routes: raw.gateway.routes,
+      preserveHost: raw.gateway.preserveHost,
     },
     services,
     outbound,

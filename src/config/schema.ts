@@ -353,6 +353,10 @@ export const gatewaySchema = z.strictObject({
         'HTTPS on the gateway: true serves HTTPS on gateway.port; {port} adds an HTTPS port',
     }),
   routes: z.array(gatewayRoute).min(1, { error: 'a gateway needs at least one route' }),
+  preserveHost: z.boolean().default(true).meta({
+    description:
+      "Forward the client's Host header (dev servers that build URLs or check Host expect it); false: the upstream's address",
+  }),
 });
 
 /** The `mesh:` section. */

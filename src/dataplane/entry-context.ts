@@ -25,6 +25,8 @@ export interface EntryContext {
   readonly proto: 'http' | 'https';
   /** True on the gateway: the client is outside the mesh. */
   readonly edge: boolean;
+  /** Forward the Host that arrived (`gateway.preserveHost`; always on inner hops). */
+  readonly preserveHost?: boolean;
   readonly startedAt: number;
   /** Set by `normalize`: origin-form path with query, its pathname, forwarded headers. */
   method: string;
@@ -54,6 +56,7 @@ export interface EntryStart {
   listener: string;
   proto: 'http' | 'https';
   edge: boolean;
+  preserveHost?: boolean;
   caller?: string;
   target?: HopTarget;
 }

@@ -1,4 +1,4 @@
-/** Header hygiene for every entry: hop-by-hop dropped, internal headers stripped, x-forwarded-* set. */
+/** Header hygiene for every entry: hop-by-hop dropped, internal headers stripped, Host kept, x-forwarded-* set. */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 
 /** RFC 9110 hop-by-hop headers, plus ones undici refuses to forward. */
@@ -13,7 +13,6 @@ const HOP_BY_HOP = new Set([
   'transfer-encoding',
   'upgrade',
   'expect',
-  'host',
 ]);
 
 /** Headers of the mesh itself: never accepted from an app, set by meshdev only. */
@@ -34,6 +33,11 @@ export interface ClientInfo {
   edge: boolean;
   /** Keep `connection: upgrade` and `upgrade` (WebSocket handshakes). */
   upgrade?: boolean;
+  /**
+   * Forward the client's Host (Envoy's and nginx's usual choice); false drops it, so each
+   * hop sends the address it connects to.
+   */
+  preserveHost: boolean;
 }
 
 /**
@@ -52,6 +56,8 @@ export function forwardRequestHeaders(
     if (name.startsWith(INTERNAL_HEADER_PREFIX) || name === XFCC_HEADER) continue;
     out[name] = value;
   }
+  if (client.host && client.preserveHost) out.host = client.host;
+  else delete out.host;
   if (client.upgrade && incoming.upgrade) {
     out.connection = 'upgrade';
     out.upgrade = incoming.upgrade;

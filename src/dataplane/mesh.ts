@@ -271,7 +271,9 @@ export class Mesh {
 
   /** Opens the PKI when the config needs it and issues leaves for new identities. */
   private async ensureCertificates(config: MeshConfig): Promise<void> {
-    if (config.mesh.mtls === 'off' && !config.gateway?.tls) return;
+    // `gateway.tls` is `true` or an extra port (which may be 0): anything but `false` needs it.
+    const httpsGateway = config.gateway !== undefined && config.gateway.tls !== false;
+    if (config.mesh.mtls === 'off' && !httpsGateway) return;
     this.pki ??= await Pki.open(config.mesh, this.options.stateDir ?? projectPath(config));
     const missing = identitiesOf(config).filter((name) => !this.pki!.has(name));
     if (missing.length > 0) await this.pki.issue(missing);
@@ -444,7 +446,7 @@ export class Mesh {
     proto: 'http' | 'https',
   ): MeshListener {
     const entry = gatewayEntry(gateway, this.hopDeps, this.loadToken);
-    const start = { listener: 'gateway', proto, edge: true };
+    const start = { listener: 'gateway', proto, edge: true, preserveHost: gateway.preserveHost };
     // HTTPS on the gateway presents the gateway's leaf (valid for localhost, 127.0.0.1).
     const tls: ListenerTls | undefined =
       proto === 'https'

@@ -41,6 +41,7 @@ export const normalizeStage: Stage<EntryContext> = {
       proto: ctx.proto,
       edge: ctx.edge,
       upgrade: ctx.upgrade !== undefined,
+      preserveHost: ctx.preserveHost !== false,
     });
     return next();
   },
