@@ -101,4 +101,29 @@ services:
     expect(body.headers['x-forwarded-proto']).toBe('https');
     await dispatcher.close();
   });
+
+  it('adds an HTTPS gateway port in every mtls mode, and says which listener is which', async () => {
+    const api = await startServer(echo('api'));
+    scope.defer(() => api.close());
+    const dir = project(`version: 1
+mesh: { name: edge, mtls: off, ports: { from: 0 }, admin: { port: 0 } }
+gateway: { port: 0, tls: { port: 0 }, routes: [{ path: /, service: api }] }
+services:
+  api: { port: ${api.port} }
+`);
+    const cli = running(spawnCli(['up', '--json'], { cwd: dir }));
+    const ready = JSON.parse(await cli.waitForLine(/"event":"ready"/)) as {
+      listeners: Array<{ kind: string; port: number; scheme?: string }>;
+    };
+    const gateways = ready.listeners.filter((l) => l.kind === 'gateway');
+    expect(gateways.map((l) => l.scheme).sort()).toEqual(['http', 'https']);
+    const https = gateways.find((l) => l.scheme === 'https')!.port;
+    const ca = readFileSync(path.join(dir, '.meshdev/ca/ca.crt'), 'utf8');
+    const dispatcher = new Agent({ connect: { ca } });
+    const response = await fetch(`https://localhost:${https}/hello`, {
+      dispatcher,
+    } as unknown as RequestInit);
+    expect(response.status).toBe(200);
+    await dispatcher.close();
+  });
 });

@@ -110,4 +110,33 @@ services:
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('no service "nope"');
   });
+
+  it('--only is an option of up, and names a service that does not exist', async () => {
+    const dir = scope.project(`version: 1
+mesh: { name: only, mtls: off, ports: { from: 0 }, admin: { port: 0 } }
+services:
+  api: { sim: { routes: [{ method: GET, path: / }] } }
+`);
+    const result = await runCli(['up', '--only', 'nope'], { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--only: no service "nope"');
+  });
+
+  it('--quiet prints the listeners but neither calls nor stats tables', async () => {
+    const dir = scope.project(`version: 1
+mesh: { name: quiet, mtls: off, ports: { from: 0 }, admin: { port: 0 } }
+gateway: { port: 0, routes: [{ path: /, service: api }] }
+services:
+  api: { sim: { routes: [{ method: GET, path: / }] } }
+`);
+    const cli = scope.running(
+      spawnCli(['up', '--no-ui', '--quiet', '--summary-interval', '100ms'], { cwd: dir }),
+    );
+    const gateway = await cli.waitForLine(/gateway +clients → gateway/);
+    const url = /(http:\/\/127\.0\.0\.1:\d+)/.exec(gateway)![1]!;
+    expect((await fetch(`${url}/`)).status).toBe(200);
+    // Ten summary intervals: a stats table would have been printed by now.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(cli.lines.filter((line) => /last 60s|GET \/ 200/.test(line))).toEqual([]);
+  });
 });

@@ -231,10 +231,10 @@ function signal(pid: number, name: NodeJS.Signals): void {
   }
 }
 
-/** Whether something accepts connections on 127.0.0.1:port. */
-function portInUse(port: number): Promise<boolean> {
+/** Whether something accepts connections on 127.0.0.1:port (within `timeout` ms). */
+function portInUse(port: number, timeout = 1000): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port, timeout: 1000 });
+    const socket = net.connect({ host: '127.0.0.1', port, timeout });
     socket.once('connect', () => {
       socket.destroy();
       resolve(true);
@@ -263,18 +263,7 @@ async function probe(instance: InstanceConfig): Promise<boolean> {
       return false;
     }
   }
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port, timeout });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
+  return portInUse(port, timeout);
 }
 
 /** The supervised processes of a mesh. */
