@@ -104,9 +104,9 @@ const tick = (ms = 30) => new Promise((resolve) => setTimeout(resolve, ms));
 let unmount: (() => void) | undefined;
 afterEach(() => unmount?.());
 
-function mount(columns = 120, rows = 30) {
+function mount(columns = 120, rows = 30, noteMs?: number) {
   const src = source();
-  const app = render(<Dashboard source={src} onQuit={() => {}} intervalMs={20} />);
+  const app = render(<Dashboard source={src} onQuit={() => {}} intervalMs={20} noteMs={noteMs} />);
   Object.defineProperty(app.stdout, 'columns', { get: () => columns });
   Object.defineProperty(app.stdout, 'rows', { get: () => rows });
   app.stdout.emit('resize');
@@ -147,6 +147,23 @@ describe('Dashboard', () => {
     ]);
     await tick(60);
     expect(app.lastFrame()).toContain('added 50% abort on payments');
+    expect(app.lastFrame()).toMatch(/config ok · runtime: 1 fault/);
+  });
+
+  it('a note about a change fades, and the key hints come back', async () => {
+    const { app } = mount(120, 30, 1_000);
+    await tick();
+    app.stdin.write('\u001B[B');
+    await tick();
+    for (const key of ['f', 'a', '5', '\r']) {
+      app.stdin.write(key);
+      await tick();
+    }
+    expect(app.lastFrame()).toContain('✎ added 50% abort on payments');
+    // The note lives 1 s here; it is gone well within 3 s on a loaded machine.
+    await tick(3_000);
+    expect(app.lastFrame()).not.toContain('✎ added');
+    expect(app.lastFrame()).toContain('f faults · s split');
   });
 
   it('takes keys that arrive together one by one', async () => {

@@ -5,7 +5,7 @@
  * through the runtime API (as overlays that `meshdev status` lists).
  */
 import { Box, Text, useApp, useInput } from 'ink';
-import { useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { CallRecord } from '../telemetry/call-record.js';
 import { CallsPane } from './components/CallsPane.js';
 import { Details } from './components/Details.js';
@@ -38,9 +38,14 @@ export interface DashboardProps {
   onQuit: () => void;
   /** Frame interval, ms (tests shorten it). */
   intervalMs?: number;
+  /** How long a note about a change stays before the key hints come back, ms. */
+  noteMs?: number;
 }
 
-export function Dashboard({ source, onQuit, intervalMs }: DashboardProps) {
+/** A note about a change stays this long, then the key hints come back (ms). */
+export const NOTE_MS = 4_000;
+
+export function Dashboard({ source, onQuit, intervalMs, noteMs = NOTE_MS }: DashboardProps) {
   const { exit } = useApp();
   const frame = useFrame(source, intervalMs);
   const size = useTerminalSize();
@@ -51,6 +56,18 @@ export function Dashboard({ source, onQuit, intervalMs }: DashboardProps) {
   const latest = useRef({ ui, context, frame });
   latest.current.context = context;
   latest.current.frame = frame;
+
+  // A note fades: the key hints are what a user needs most of the time.
+  useEffect(() => {
+    if (ui.note === undefined) return;
+    const note = ui.note;
+    const timer = setTimeout(() => {
+      if (latest.current.ui.note !== note) return;
+      latest.current.ui = { ...latest.current.ui, note: undefined };
+      setUi(latest.current.ui);
+    }, noteMs);
+    return () => clearTimeout(timer);
+  }, [ui.note, noteMs]);
 
   useInput((input, key) => {
     // Keys typed faster than stdin is read arrive together ("a5\r"): take them one by one.

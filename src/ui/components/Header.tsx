@@ -1,4 +1,4 @@
-/** The top two lines: mesh, uptime, req/s, error %, mTLS mode and config status. */
+/** The top two lines: mesh, uptime, req/s, error %, mTLS mode, config status and overlays. */
 import { Box, Text } from 'ink';
 import type { DashboardFrame } from '../source.js';
 import { color, fit, pct } from '../format.js';
@@ -24,7 +24,7 @@ export function Header({
       : frame.config.status === 'reloaded'
         ? `config reloaded at ${new Date(frame.config.at).toTimeString().slice(0, 8)}`
         : 'config ok';
-  const line = `meshdev · ${frame.mesh} · up ${uptime} · ${total.rps.toFixed(1)} req/s · err ${pct(total.errorPct)} · mTLS ${frame.mtls} · ${config}`;
+  const line = `meshdev · ${frame.mesh} · up ${uptime} · ${total.rps.toFixed(1)} req/s · err ${pct(total.errorPct)} · mTLS ${frame.mtls} · ${config}${overlays(frame)}`;
   return (
     <Box flexDirection="column">
       <Text
@@ -44,4 +44,18 @@ export function Header({
       </Text>
     </Box>
   );
+}
+
+/** ` · runtime: 2 faults, 1 split` while runtime overlays are in force, else nothing. */
+function overlays(frame: DashboardFrame): string {
+  const faults = frame.services.reduce(
+    (count, service) => count + service.faults.filter((f) => f.source === 'runtime').length,
+    0,
+  );
+  const splits = frame.services.filter((service) => service.split?.source === 'runtime').length;
+  const parts = [
+    faults ? `${faults} fault${faults === 1 ? '' : 's'}` : '',
+    splits ? `${splits} split${splits === 1 ? '' : 's'}` : '',
+  ].filter(Boolean);
+  return parts.length ? ` · runtime: ${parts.join(', ')}` : '';
 }
