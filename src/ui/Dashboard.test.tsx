@@ -219,4 +219,34 @@ describe('Dashboard', () => {
       expect([...line].length).toBeLessThanOrEqual(90);
     expect(app.lastFrame()!.split('\n').length).toBeLessThanOrEqual(26);
   });
+
+  it('at 80, 110 and 160 columns: every column of the table, distinct endpoints, the chosen percent', async () => {
+    for (const [columns, rows] of [
+      [80, 24],
+      [110, 30],
+      [160, 40],
+    ] as const) {
+      const { app } = mount(columns, rows);
+      await tick();
+      const frame = app.lastFrame()!;
+      const size = `${columns}x${rows}`;
+      for (const line of frame.split('\n'))
+        expect([...line].length, size).toBeLessThanOrEqual(columns);
+      expect(frame, size).toMatch(
+        /service +versions +state +req\/s +p50 +p99 +err% +split +faults +breaker/,
+      );
+      expect(frame, size).toMatch(/payments +v1,v2 +sim .* v1:90 v2:10 +— +closed/);
+      expect(frame, size).toMatch(/GET \/ +[\d.]+/);
+      expect(frame, size).toMatch(/POST \/charges +[\d.]+/);
+      app.stdin.write('\u001B[B');
+      await tick();
+      for (const key of ['f', 'a', '5']) {
+        app.stdin.write(key);
+        await tick();
+      }
+      await tick(60);
+      expect(app.lastFrame(), size).toMatch(/^ 50% {2}a abort 503/m);
+      app.unmount();
+    }
+  });
 });

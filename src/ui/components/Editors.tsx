@@ -32,12 +32,13 @@ export function FaultEditor({
         )}
       </Text>
       <Text wrap="truncate-end">
+        {/* The percent first: it is what a key press changes, so it must never be cut. */}
+        <Text color={color('magenta')} bold>{`${String(ui.fault.percent).padStart(3)}% `}</Text>
         {kinds.map(([key, label]) => (
           <Text key={key} inverse={ui.fault.kind === label.split(' ')[0]}>
             {` ${key} ${label} `}
           </Text>
         ))}
-        <Text color={color('magenta')}>{`  percent ${ui.fault.percent}%`}</Text>
       </Text>
       <Text bold>runtime faults (x removes the highlighted one)</Text>
       {runtime.length === 0 ? <Text color={color('gray')}>none</Text> : null}

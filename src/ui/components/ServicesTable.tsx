@@ -3,7 +3,8 @@ import { Box, Text } from 'ink';
 import type { DashboardFrame } from '../source.js';
 import { color, fit, ms, pct } from '../format.js';
 
-const COLUMNS = [14, 10, 10, 7, 8, 8, 7, 15, 7, 9] as const;
+/** The widest a column grows (names and splits can be long); narrower when content is. */
+const MAX_WIDTHS = [18, 12, 12, 7, 8, 8, 7, 16, 7, 9] as const;
 const TITLES = [
   'service',
   'versions',
@@ -55,16 +56,23 @@ export function ServicesTable({
   width: number;
   height: number;
 }) {
-  const line = (cells: string[]) =>
-    fit(cells.map((cell, i) => fit(cell, COLUMNS[i]!)).join(' '), width);
   const visible = frame.services.slice(0, Math.max(0, height - 1));
+  const rows = visible.map((service) => serviceRow(frame, service.name));
+  // Columns as wide as their content (capped), so 80 columns show faults and breakers too.
+  const widths = TITLES.map((title, i) =>
+    Math.min(MAX_WIDTHS[i]!, Math.max(title.length, ...rows.map((cells) => cells[i]!.length))),
+  );
+  const total = widths.reduce((sum, w) => sum + w, 0);
+  const gap = total + 2 * (widths.length - 1) <= width ? '  ' : ' ';
+  const line = (cells: string[]) =>
+    fit(cells.map((cell, i) => fit(cell, widths[i]!)).join(gap), width);
   return (
     <Box flexDirection="column" height={height} overflow="hidden">
       <Text bold wrap="truncate-end">
         {line(TITLES)}
       </Text>
       {visible.map((service, index) => {
-        const cells = serviceRow(frame, service.name);
+        const cells = rows[index]!;
         const active = index === selected;
         return (
           <Text
