@@ -62,6 +62,11 @@ async function up(options: UpOptions): Promise<void> {
       2,
     );
   }
+  const dashboard =
+    options.ui && Boolean(process.stdout.isTTY) && process.env.CI !== 'true' && !options.json;
+  // Ink and React take ~1 s to load: only the dashboard pays for them, and before the mesh
+  // starts, so loading them never stalls calls in flight.
+  const ui = dashboard ? await loadDashboard() : undefined;
   let controller: MeshController;
   try {
     const only = options.only
@@ -93,8 +98,6 @@ async function up(options: UpOptions): Promise<void> {
     throw error;
   }
   const { bus } = controller;
-  const dashboard =
-    options.ui && Boolean(process.stdout.isTTY) && process.env.CI !== 'true' && !options.json;
   const out = process.stdout;
   const announce = () => {
     const listeners = controller.mesh.listenerInfo();
@@ -138,15 +141,9 @@ async function up(options: UpOptions): Promise<void> {
     await Promise.all(loads.map((load) => load.stop()));
     await controller.stop();
   };
-  if (dashboard) {
+  if (ui) {
+    const { createElement, render, Dashboard, controllerSource } = ui;
     const stopping = untilSignal(stopAll, true);
-    // Ink and React take ~1 s to load: only the dashboard pays for them.
-    const [{ createElement }, { render }, { Dashboard }, { controllerSource }] = await Promise.all([
-      import('react'),
-      import('ink'),
-      import('../ui/Dashboard.js'),
-      import('../ui/controller-source.js'),
-    ]);
     const app = render(
       createElement(Dashboard, {
         source: controllerSource(controller),
@@ -186,6 +183,17 @@ function attachLog(bus: MeshController['bus'], options: UpOptions, announce: () 
       if (status.message.startsWith('listeners changed')) announce();
     }
   });
+}
+
+/** The dashboard's modules, loaded on demand. */
+async function loadDashboard() {
+  const [{ createElement }, { render }, { Dashboard }, { controllerSource }] = await Promise.all([
+    import('react'),
+    import('ink'),
+    import('../ui/Dashboard.js'),
+    import('../ui/controller-source.js'),
+  ]);
+  return { createElement, render, Dashboard, controllerSource };
 }
 
 /** Waits for SIGINT/SIGTERM, then stops gracefully; a second signal exits at once. */
