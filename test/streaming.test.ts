@@ -115,6 +115,38 @@ describe('streaming', () => {
     }
   });
 
+  it('a WebSocket session is one call: 101, its duration, bytes each way and the close code', async () => {
+    const api = await server((_req, res) => res.end());
+    const wss = new WebSocketServer({ server: api.server });
+    wss.on('connection', (socket) =>
+      socket.on('message', (data) => {
+        if (String(data) === 'bye') socket.close(4001, 'server says bye');
+        else socket.send(`echo:${String(data)}`);
+      }),
+    );
+    scope.defer(() => new Promise<void>((resolve) => wss.close(() => resolve())));
+    const m = await mesh(twoHops, { P: String(api.port) });
+    for (const [who, expected] of [
+      ['client', 1000],
+      ['server', 4001],
+    ] as const) {
+      const socket = new WebSocket(m.gateway.replace('http', 'ws') + `/ws-${who}`);
+      await new Promise<void>((resolve, reject) => {
+        socket.on('open', () => socket.send('hello'));
+        socket.on('message', () => (who === 'client' ? socket.close(1000) : socket.send('bye')));
+        socket.on('close', () => resolve());
+        socket.on('error', reject);
+      });
+      await expect
+        .poll(() => m.calls.find((call) => call.path === `/ws-${who}`), { timeout: 5_000 })
+        .toBeDefined();
+      const call = m.calls.find((c) => c.path === `/ws-${who}`)!;
+      expect(call).toMatchObject({ status: 101, caller: 'gateway', wsCloseCode: expected });
+      expect(call.bytesIn).toBeGreaterThan(0);
+      expect(call.bytesOut).toBeGreaterThan(0);
+    }
+  });
+
   it('a client aborting mid-upload aborts the upstream request and leaks no socket', async () => {
     let upstreamAborted!: () => void;
     const aborted = new Promise<void>((resolve) => (upstreamAborted = resolve));

@@ -19,6 +19,7 @@ import {
 import { respond } from './respond.js';
 import { discard } from './stages/retry.js';
 import { ensureTrace } from './trace.js';
+import { CloseCodeReader } from './ws-close-code.js';
 
 /** What serving needs from the mesh. */
 export interface ServeDeps {
@@ -82,11 +83,14 @@ export async function serveUpgrade(
     socket,
     head,
   });
+  const closeCode = watchCloseCode(socket);
   const outcome = await run(deps, entry, ctx);
   if (outcome.kind === 'response' && outcome.status === SWITCHING_PROTOCOLS) {
     // The tunnel owns the socket: the call lasts as long as the session.
     const recordSession = () =>
-      recordCall(deps, ctx, SWITCHING_PROTOCOLS, socket.bytesWritten, socket.bytesRead);
+      recordCall(deps, ctx, SWITCHING_PROTOCOLS, socket.bytesWritten, socket.bytesRead, {
+        wsCloseCode: closeCode(),
+      });
     if (socket.destroyed) recordSession();
     else socket.once('close', recordSession);
     return;
@@ -102,6 +106,30 @@ async function run(deps: ServeDeps, entry: Entry, ctx: EntryContext): Promise<Ou
     deps.bus.emit('warning', { listener: entry.start.listener, message: String(error) });
     return { kind: 'reset', injected: false };
   }
+}
+
+/**
+ * The close code of the session tunnelled over `socket`: the first close frame either side
+ * sends. The tunnel pipes the upstream into `socket` (its `pipe` event names the upstream)
+ * and `socket` into the upstream right after, so both directions are read as they pass.
+ */
+function watchCloseCode(socket: Socket): () => number | undefined {
+  let code: number | undefined;
+  const watch = (stream: NodeJS.ReadableStream) => {
+    const reader = new CloseCodeReader();
+    const onData = (chunk: Buffer) => {
+      reader.push(chunk);
+      if (reader.code === undefined) return;
+      code ??= reader.code;
+      stream.off('data', onData);
+    };
+    stream.on('data', onData);
+  };
+  socket.once('pipe', (upstream: NodeJS.ReadableStream) => {
+    watch(upstream);
+    watch(socket);
+  });
+  return () => code;
 }
 
 /** Answers a refused handshake with a plain HTTP response, then closes the socket. */
@@ -127,6 +155,7 @@ function recordCall(
   status: number,
   bytesOut: number,
   bytesIn = ctx.bodyBytes(),
+  extra: Partial<CallRecord> = {},
 ): void {
   const { target, hop } = ctx;
   if (!target) return;
@@ -148,6 +177,7 @@ function recordCall(
     flags: [...ctx.flags],
     attempts: hop?.attempts ?? 0,
     security: hop?.security ?? 'none',
+    ...extra,
   };
   deps.bus.emit('call', call);
 }

@@ -25,6 +25,7 @@ export function formatCallLine(call: CallRecord, style: AccessLogStyle): string 
     formatBytes(call.bytesOut),
   ];
   if (call.attempts > 1) parts.push(`attempts=${call.attempts}`);
+  if (call.wsCloseCode !== undefined) parts.push(`ws-close=${call.wsCloseCode}`);
   if (call.flags.length > 0) parts.push(paint(call.flags.join(','), 35, style));
   parts.push(`trace=${call.traceId.slice(0, 6)}…`);
   return parts.join(' ');

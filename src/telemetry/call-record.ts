@@ -38,4 +38,6 @@ export interface CallRecord {
   attempts: number;
   /** `mutual_tls` or `none`, Istio's connection_security_policy. */
   security: 'mutual_tls' | 'none';
+  /** WebSocket sessions (status 101): the first close code either side sent (1005: none given). */
+  wsCloseCode?: number;
 }
