@@ -8,13 +8,12 @@ import { instanceLabel } from '../config/model.js';
 import { summarize } from '../config/summary.js';
 import { loadConfigFor, relative } from '../cli/config-option.js';
 import { UserError } from '../cli/user-error.js';
-import { ListenError, type ListenerInfo } from '../dataplane/listener.js';
-import { SHUTDOWN_GRACE_MS } from '../dataplane/mesh.js';
-import { MeshController } from '../controlplane/controller.js';
+import type { ListenerInfo } from '../dataplane/listener.js';
+import type { MeshController } from '../controlplane/controller.js';
+import { SHUTDOWN_GRACE_MS } from '../dataplane/shutdown-grace.js';
 import { formatIssues } from '../cli/format-issues.js';
 import { formatCallJson, formatCallLine } from '../telemetry/access-log.js';
 import { parseDuration } from '../config/units.js';
-import { startLoad } from '../sim/load.js';
 import { formatStatsJson, formatStatsTable } from '../telemetry/stats-table.js';
 
 interface UpOptions {
@@ -67,6 +66,12 @@ async function up(options: UpOptions): Promise<void> {
   // Ink and React take ~1 s to load: only the dashboard pays for them, and before the mesh
   // starts, so loading them never stalls calls in flight.
   const ui = dashboard ? await loadDashboard() : undefined;
+  // The mesh itself loads only when `up` runs: `meshdev --help` does not pay for it.
+  const [{ MeshController }, { ListenError }, { startLoad }] = await Promise.all([
+    import('../controlplane/controller.js'),
+    import('../dataplane/listener.js'),
+    import('../sim/load.js'),
+  ]);
   let controller: MeshController;
   try {
     const only = options.only

@@ -31,6 +31,7 @@ import { projectPath } from '../config/project-dir.js';
 import { meshRandom, type Random } from '../lib/random.js';
 import { MeshRuntime } from './runtime.js';
 import { serveRequest, serveUpgrade, type Entry } from './serve.js';
+import { SHUTDOWN_GRACE_MS } from './shutdown-grace.js';
 import { principalOf } from './stages/upstream.js';
 
 export interface MeshOptions {
@@ -45,9 +46,6 @@ export interface MeshOptions {
   /** Where `.meshdev/` state lives (CA, certificates); default beside the config file. */
   stateDir?: string;
 }
-
-/** How long in-flight calls may take to finish on shutdown, ms. */
-export const SHUTDOWN_GRACE_MS = 5_000;
 
 /** What a reconcile changed, by listener label. */
 export interface ReconcileResult {
