@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { cliStartTimes } from './cli-start.js';
 import { latencyAtRate, throughput } from './measure.js';
 import {
   freePort,
@@ -63,6 +64,13 @@ async function measure(scenario: string, hops: number, url: string): Promise<voi
   });
 }
 
+// CLI start first, before any server of ours runs: the commands a developer types from
+// a second terminal.
+const cli = cliStartTimes(
+  [['--version'], ['--help'], ['validate'], ['status']],
+  quick ? 5 : 10,
+  path.resolve(import.meta.dirname, '..'),
+);
 try {
   const upstream = await startUpstream();
   children.push(upstream);
@@ -180,6 +188,13 @@ console.log(
     .join('\n'),
 );
 
+console.log('\ncli start (median of runs)      seconds  ÷node');
+for (const row of cli)
+  console.log(
+    `${row.command.padEnd(32)}${row.seconds.toFixed(2).padStart(7)}  ${row.timesNode.toFixed(1).padStart(5)}`,
+  );
+const cliSeconds = (command: string) => cli.find((row) => row.command === command)!.seconds;
+
 const addedP99PerHop = (gateway.p99 - direct.p99) / 1;
 const withDashboard = find('meshdev gateway + dashboard');
 const headless = find('meshdev gateway, pty, no dashboard');
@@ -209,6 +224,16 @@ const targets = [
     value: (pair.p99 - direct.p99) / 2,
     met: (pair.p99 - direct.p99) / 2 <= 1,
   },
+  {
+    target: 'meshdev --version and --help < 0.3 s',
+    value: Math.max(cliSeconds('meshdev --version'), cliSeconds('meshdev --help')),
+    met: Math.max(cliSeconds('meshdev --version'), cliSeconds('meshdev --help')) < 0.3,
+  },
+  {
+    target: 'meshdev validate and status < 0.5 s',
+    value: Math.max(cliSeconds('meshdev validate'), cliSeconds('meshdev status')),
+    met: Math.max(cliSeconds('meshdev validate'), cliSeconds('meshdev status')) < 0.5,
+  },
   ...(withDashboard && headless
     ? [
         {
@@ -231,6 +256,6 @@ const out = path.resolve(import.meta.dirname, 'results', 'latest.json');
 mkdirSync(path.dirname(out), { recursive: true });
 writeFileSync(
   out,
-  `${JSON.stringify({ at: new Date().toISOString(), quick, node: process.version, tool: wrk ? 'wrk' : 'autocannon', connections: CONNECTIONS, seconds: SECONDS, rate: RATE, rows, targets }, null, 2)}\n`,
+  `${JSON.stringify({ at: new Date().toISOString(), quick, node: process.version, tool: wrk ? 'wrk' : 'autocannon', connections: CONNECTIONS, seconds: SECONDS, rate: RATE, rows, cli, targets }, null, 2)}\n`,
 );
 console.log(`\nwrote ${path.relative(process.cwd(), out)}`);
