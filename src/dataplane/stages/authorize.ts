@@ -10,27 +10,39 @@ import type { ServiceConfig } from '../../config/model.js';
 import { authorize } from '../authorize.js';
 import type { EntryContext } from '../entry-context.js';
 import { errorOutcome } from '../error-outcome.js';
-import type { HopContext, Stage } from '../pipeline.js';
+import type { HopContext, Next, Outcome, Stage } from '../pipeline.js';
+import type { ResponseFlag } from '../../telemetry/call-record.js';
 import { principalOf } from './upstream.js';
+
+/**
+ * The one check both stages run: `allow` decides; a denial is 403 `UAEX` naming the
+ * principal and the config line to change.
+ */
+function check(
+  ctx: { method: string; pathname: string; flags: Set<ResponseFlag> },
+  service: ServiceConfig,
+  version: string | undefined,
+  principal: string | undefined,
+  next: Next,
+): Promise<Outcome> {
+  const decision = authorize(service, principal, ctx.method, ctx.pathname);
+  if (decision.allowed) return next();
+  ctx.flags.add('UAEX');
+  return Promise.resolve(
+    errorOutcome('unauthorized', {
+      service: service.name,
+      version,
+      caller: principal,
+      detail: decision.reason,
+    }),
+  );
+}
 
 /** The inbound stage: `service()` is the config in force (hot reload changes `allow`). */
 export function authorizeStage(service: () => ServiceConfig, version: string): Stage<EntryContext> {
   return {
     name: 'authorize',
-    handle(ctx, next) {
-      const config = service();
-      const decision = authorize(config, ctx.caller, ctx.method, ctx.pathname);
-      if (decision.allowed) return next();
-      ctx.flags.add('UAEX');
-      return Promise.resolve(
-        errorOutcome('unauthorized', {
-          service: config.name,
-          version,
-          caller: ctx.caller,
-          detail: decision.reason,
-        }),
-      );
-    },
+    handle: (ctx, next) => check(ctx, service(), version, ctx.caller, next),
   };
 }
 
@@ -38,19 +50,7 @@ export function authorizeStage(service: () => ServiceConfig, version: string): S
 export const authorizeHopStage: Stage<HopContext> = {
   name: 'authorize',
   handle(ctx, next) {
-    const target = ctx.service.target(ctx.version!);
-    if (!target?.direct) return next();
-    const principal = principalOf(ctx.caller);
-    const decision = authorize(ctx.service.config, principal, ctx.method, ctx.pathname);
-    if (decision.allowed) return next();
-    ctx.flags.add('UAEX');
-    return Promise.resolve(
-      errorOutcome('unauthorized', {
-        service: ctx.service.name,
-        version: ctx.version,
-        caller: principal,
-        detail: decision.reason,
-      }),
-    );
+    if (!ctx.service.target(ctx.version!)?.direct) return next();
+    return check(ctx, ctx.service.config, ctx.version, principalOf(ctx.caller), next);
   },
 };
