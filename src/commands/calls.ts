@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { AdminClient } from '../cli/admin-client.js';
 import { configOption } from '../cli/config-option.js';
-import { formatCallLine } from '../telemetry/access-log.js';
+import { formatCallLine, formatViolation } from '../telemetry/access-log.js';
 import type { CallRecord } from '../telemetry/call-record.js';
 
 /** Registers `calls` on the program. */
@@ -14,6 +14,10 @@ export function registerCalls(program: Command): void {
     .option('--follow', 'keep printing calls as they happen')
     .option('--service <name>', 'only calls to this service')
     .option('--status <status>', 'only this status or class, e.g. 503 or 5xx')
+    .option(
+      '--violations',
+      "only calls that broke their callee's OpenAPI contract, with each violation",
+    )
     .option('--json', 'one JSON object per call')
     .addHelpText(
       'after',
@@ -25,12 +29,14 @@ export function registerCalls(program: Command): void {
         follow?: boolean;
         service?: string;
         status?: string;
+        violations?: boolean;
         json?: boolean;
       }) => {
         const client = AdminClient.connect(options.config);
         const query = new URLSearchParams();
         if (options.service) query.set('service', options.service);
         if (options.status) query.set('status', options.status);
+        if (options.violations) query.set('violations', '1');
         if (!options.follow) {
           const { calls } = await client.call<{ calls: CallRecord[] }>(
             'GET',
@@ -47,7 +53,10 @@ export function registerCalls(program: Command): void {
 }
 
 function print(call: CallRecord, json?: boolean): void {
-  process.stdout.write(
-    `${json ? JSON.stringify(call) : formatCallLine(call, { color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR })}\n`,
-  );
+  if (json) return void process.stdout.write(`${JSON.stringify(call)}\n`);
+  const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+  process.stdout.write(`${formatCallLine(call, { color })}\n`);
+  for (const violation of call.violations ?? []) {
+    process.stdout.write(`  ${formatViolation(violation)}\n`);
+  }
 }

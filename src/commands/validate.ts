@@ -10,13 +10,18 @@ import { EXIT } from '../cli/user-error.js';
 export function registerValidate(program: Command): void {
   program
     .command('validate')
-    .description('check mesh.config.yaml and list every problem with its line and column')
+    .description(
+      'check mesh.config.yaml (and the OpenAPI specs it names) and list every problem with its line and column',
+    )
     .option('-c, --config <file>', 'config file (default: nearest mesh.config.yaml)')
     .option('--json', 'print problems as JSON: [{file,line,column,path,message,hint}]')
     .addHelpText('after', '\nExample:\n  $ meshdev validate -c ./mesh.config.yaml\n')
-    .action((options: { config?: string; json?: boolean }) => {
+    .action(async (options: { config?: string; json?: boolean }) => {
       try {
         const config = loadConfigFor(options.config);
+        // The OpenAPI specs it names must load and compile too.
+        const { loadContracts } = await import('../contracts/contract-set.js');
+        await loadContracts(config);
         process.stdout.write(options.json ? '[]\n' : `${summarize(config)} — ok\n`);
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;

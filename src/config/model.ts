@@ -90,6 +90,8 @@ export interface SimRoute {
 }
 
 export interface SimSpec {
+  /** Answer the operations of the instance's OpenAPI spec (after `routes`, which win). */
+  fromSpec: boolean;
   routes: readonly SimRoute[];
   latency?: Latency;
   errors?: SimErrors;
@@ -106,6 +108,8 @@ export interface InstanceConfig {
   env: Readonly<Record<string, string>>;
   health?: HealthCheck;
   sim?: SimSpec;
+  /** Absolute path of this instance's OpenAPI document (its version's, else the service's). */
+  spec?: string;
 }
 
 export interface ServiceConfig {
@@ -166,6 +170,59 @@ export interface MeshSettings {
   adminPort: number;
   portsFrom: number;
   seed?: number;
+  /** Contract checking: `report` by default when any spec exists, else `off`. */
+  contracts: ContractMode;
+}
+
+/** `off`, `report` (record violations) or `enforce` (refuse them). */
+export type ContractMode = 'off' | 'report' | 'enforce';
+
+/** A fault a check applies for its duration. */
+export type CheckFault = FaultRule;
+
+/** A bound on a measured number, over the edge or one service's calls. */
+export interface Bound {
+  service?: string;
+  min?: number;
+  max?: number;
+}
+
+/** One `checks:` scenario (see `meshdev check`). */
+export interface CheckSpec {
+  name: string;
+  faults: readonly CheckFault[];
+  splits?: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  requests: ReadonlyArray<{
+    method: string;
+    path: string;
+    headers?: Readonly<Record<string, string>>;
+    body?: unknown;
+    repeat: number;
+  }>;
+  load?: {
+    method: string;
+    path: string;
+    headers?: Readonly<Record<string, string>>;
+    body?: unknown;
+    rps?: number;
+    concurrency?: number;
+    requests?: number;
+    durationMs: number;
+  };
+  run?: string;
+  timeoutMs: number;
+  expect: {
+    errorRate?: Bound;
+    p50?: Bound;
+    p99?: Bound;
+    status?: Readonly<Record<string, { min?: number; max?: number }>>;
+    violations: number;
+    coverage?: number;
+    calls?: ReadonlyArray<{ from: string; to: string; min: number }>;
+    exitCode: number;
+  };
+  /** Line of the check in the config, for reports. */
+  line: number;
 }
 
 /** A validated, normalized, deeply frozen mesh config. */
@@ -179,4 +236,5 @@ export interface MeshConfig {
   services: readonly ServiceConfig[];
   outbound: readonly OutboundSpec[];
   load: readonly LoadSpec[];
+  checks: readonly CheckSpec[];
 }

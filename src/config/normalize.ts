@@ -8,6 +8,8 @@ import { envVarName } from './names.js';
 import {
   DEFAULT_VERSION,
   type AllowRule,
+  type Bound,
+  type CheckSpec,
   type FaultRule,
   type InstanceConfig,
   type Latency,
@@ -15,7 +17,7 @@ import {
   type ServiceConfig,
   type SimSpec,
 } from './model.js';
-import type { RawConfig, RawFault, RawInstance, RawService, RawSim } from './schema.js';
+import type { RawCheck, RawConfig, RawFault, RawInstance, RawService, RawSim } from './schema.js';
 
 /** Normalizes and deep-freezes a config; `file` is absolute, `hash` its content hash. */
 export function normalize(
@@ -60,7 +62,7 @@ export function normalize(
       line: lineOf(service.allow ? ['services', name, 'allow'] : ['services', name]),
       explicit: service.allow !== undefined,
     },
-    spec: service.spec && path.resolve(dir, service.spec),
+    spec: resolvedSpec(service.spec, dir),
   }));
 
   let nextPort = raw.mesh.ports.from;
@@ -85,6 +87,11 @@ export function normalize(
       adminPort: raw.mesh.admin.port,
       portsFrom: raw.mesh.ports.from,
       seed: raw.mesh.seed,
+      contracts:
+        raw.mesh.contracts ??
+        (services.some((service) => service.instances.some((instance) => instance.spec))
+          ? 'report'
+          : 'off'),
     },
     gateway: raw.gateway && {
       port: raw.gateway.port,
@@ -105,6 +112,7 @@ export function normalize(
       durationMs: load.duration,
       rampMs: load.ramp,
     })),
+    checks: raw.checks.map((check, i) => toCheck(check, lineOf(['checks', i]))),
   };
   return deepFreeze(config);
 }
@@ -122,7 +130,57 @@ function instancesOf(name: string, service: RawService, dir: string): InstanceCo
     env: { ...service.env, ...instance.env },
     health: instance.health ?? service.health,
     sim: instance.sim && toSim(instance.sim),
+    spec: resolvedSpec(instance.spec ?? service.spec, dir),
   }));
+}
+
+function resolvedSpec(spec: string | undefined, dir: string): string | undefined {
+  return spec === undefined ? undefined : path.resolve(dir, spec);
+}
+
+function toCheck(check: RawCheck, line: number): CheckSpec {
+  const toBound = (value: number | Bound | undefined): Bound | undefined =>
+    value === undefined ? undefined : typeof value === 'number' ? { max: value } : value;
+  const { expect } = check;
+  return {
+    name: check.name,
+    faults: check.faults.map((fault, i) => ({
+      ...toFault(fault, `check:${check.name}:${i}`, fault.service),
+      version: fault.version,
+    })),
+    splits: check.splits,
+    requests: check.requests,
+    load: check.load && {
+      method: check.load.method,
+      path: check.load.path,
+      headers: check.load.headers,
+      body: check.load.body,
+      rps: check.load.rps,
+      concurrency: check.load.concurrency,
+      requests: check.load.requests,
+      durationMs: check.load.duration,
+    },
+    run: check.run,
+    timeoutMs: check.timeout,
+    expect: {
+      errorRate: toBound(expect.errorRate),
+      p50: toBound(expect.p50),
+      p99: toBound(expect.p99),
+      status: expect.status
+        ? Object.fromEntries(
+            Object.entries(expect.status).map(([key, value]) => [
+              key.toLowerCase(),
+              typeof value === 'number' ? { min: value, max: value } : value,
+            ]),
+          )
+        : undefined,
+      violations: expect.violations,
+      coverage: expect.coverage,
+      calls: expect.calls,
+      exitCode: expect.exitCode,
+    },
+    line,
+  };
 }
 
 function toLatency(value: number | { p50: number; p99: number }): Latency {
@@ -169,6 +227,7 @@ export function toFault(fault: RawFault, id: string, service: string): FaultRule
 
 function toSim(sim: RawSim): SimSpec {
   return {
+    fromSpec: sim.spec,
     latency: sim.latency === undefined ? undefined : toLatency(sim.latency),
     errors: sim.errors,
     routes: sim.routes.map((route) => ({

@@ -7,6 +7,7 @@ import { ANYONE } from './model.js';
 import type { RawConfig, RawFault, RawInstance, RawService } from './schema.js';
 import type { PathIssue } from './zod-issues.js';
 import { suggest } from './zod-issues.js';
+import { checkChecks } from './check-rules.js';
 
 const DNS_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** Caller names the mesh itself uses; a service cannot take them. */
@@ -151,6 +152,18 @@ export function checkRules(
     }
   });
 
+  for (const [name, service] of Object.entries(config.services)) {
+    for (const [path, instance] of instancesOf(service, ['services', name])) {
+      if (instance.sim?.spec && !(instance.spec ?? service.spec)) {
+        report(
+          [...path, 'sim', 'spec'],
+          'sim.spec answers from the OpenAPI spec, but this service has none',
+          'add spec: ./openapi.yaml to the service (or the version)',
+        );
+      }
+    }
+  }
+  checkChecks(config, exists, unknownService, report);
   checkPorts(config, report);
   return issues;
 }

@@ -305,6 +305,10 @@ const simRoute = z.strictObject({
 });
 
 const sim = z.strictObject({
+  spec: z.boolean().default(false).meta({
+    description:
+      "Answer every operation of the service's OpenAPI spec from its examples (else a value generated from the schema), with the declared status",
+  }),
   routes: z.array(simRoute).default([]),
   latency: latency.optional(),
   errors: errorRate.optional(),
@@ -317,6 +321,12 @@ const instanceFields = {
   env: env.optional(),
   health: health.optional(),
   sim: sim.optional(),
+  spec: z
+    .string()
+    .optional()
+    .meta({
+      description: 'OpenAPI document (3.0 or 3.1, YAML or JSON) of this service or version',
+    }),
 };
 
 const instance = z.strictObject(instanceFields);
@@ -332,7 +342,6 @@ export const serviceSchema = z.strictObject({
   retries: retries.optional(),
   circuitBreaker: circuitBreaker.optional(),
   allow: z.array(allowRule).optional(),
-  spec: z.string().optional().meta({ description: 'OpenAPI document of this service' }),
 });
 
 const gatewayRoute = z.strictObject({
@@ -369,6 +378,10 @@ export const meshSchema = z.strictObject({
   admin: z.strictObject({ port: listenPort.default(15000) }).default({ port: 15000 }),
   ports: z.strictObject({ from: listenPort.default(15100) }).default({ from: 15100 }),
   seed: z.number().int().optional().meta({ description: 'Seed for fault and split decisions' }),
+  contracts: z.enum(['off', 'report', 'enforce']).optional().meta({
+    description:
+      "Check every call against the callee's OpenAPI spec: report (default when a spec exists) records violations; enforce refuses them (422/401 before the callee, 502 after)",
+  }),
 });
 
 /** One entry of `load:`. */
@@ -384,6 +397,98 @@ export const loadSchema = z.strictObject({
   ramp: duration.optional(),
 });
 
+const checkFault = faultSchema.extend({
+  service: z.string(),
+  version: z.string().optional(),
+});
+
+const checkRequest = z.strictObject({
+  method: method.default('GET'),
+  path: urlPath,
+  headers: headers.optional(),
+  body: jsonBody.optional(),
+  repeat: positiveInt.default(1).meta({ description: 'Send it this many times' }),
+});
+
+const checkLoad = z.strictObject({
+  method: method.default('GET'),
+  path: urlPath,
+  headers: headers.optional(),
+  body: jsonBody.optional(),
+  rps: z.number().positive().optional(),
+  concurrency: positiveInt.optional(),
+  requests: positiveInt.optional().meta({ description: 'Stop after this many requests' }),
+  duration: duration.prefault('5s'),
+});
+
+/** A bound on a measured number: `{max: …}`, `{min: …}`, or a bare number meaning max. */
+const bound = <T extends z.ZodType>(value: T) =>
+  z.union([
+    value,
+    z.strictObject({
+      service: z
+        .string()
+        .optional()
+        .meta({ description: 'Calls to this service (default: the gateway edge)' }),
+      min: value.optional(),
+      max: value.optional(),
+    }),
+  ]);
+
+const statusCount = z.union([
+  z.number().int().min(0),
+  z.strictObject({
+    min: z.number().int().min(0).optional(),
+    max: z.number().int().min(0).optional(),
+  }),
+]);
+
+const checkExpect = z.strictObject({
+  errorRate: bound(percent)
+    .optional()
+    .meta({ description: 'Most 5xx and resets, in percent of calls' }),
+  p50: bound(duration).optional(),
+  p99: bound(duration).optional(),
+  status: z
+    .record(
+      z.string().regex(/^[1-5](\d\d|xx)$/i, { error: 'expected a status such as 200 or 5xx' }),
+      statusCount,
+    )
+    .optional()
+    .meta({ description: 'Counts by status or class at the edge: {200: {min: 1}, 5xx: 0}' }),
+  violations: z
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .meta({ description: 'Most error-level contract violations (default 0)' }),
+  coverage: percent
+    .optional()
+    .meta({ description: 'Least share of declared operation × status pairs exercised' }),
+  calls: z
+    .array(
+      z.strictObject({ from: z.string(), to: z.string(), min: z.number().int().min(0).default(1) }),
+    )
+    .optional(),
+  exitCode: z.number().int().default(0).meta({ description: 'What `run:` must exit with' }),
+});
+
+/** One entry of `checks:`, run by `meshdev check`. */
+export const checkSchema = z.strictObject({
+  name: z.string().min(1),
+  faults: z.array(checkFault).default([]),
+  splits: z.record(z.string(), z.record(z.string(), percent)).optional(),
+  requests: z.array(checkRequest).default([]),
+  load: checkLoad.optional(),
+  run: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: 'A shell command run with MESH_GATEWAY_URL and <SVC>_URL set' }),
+  timeout: duration.prefault('60s'),
+  expect: checkExpect.prefault({}),
+});
+
 /** The structural schema of `mesh.config.yaml`. */
 export const configSchema = z
   .strictObject({
@@ -397,6 +502,7 @@ export const configSchema = z
     gateway: gatewaySchema.optional(),
     services: z.record(z.string(), serviceSchema),
     load: z.array(loadSchema).default([]),
+    checks: z.array(checkSchema).default([]),
   })
   .meta({ title: 'meshdev mesh.config.yaml' });
 
@@ -407,6 +513,7 @@ export type RawInstance = NonNullable<RawService['versions']>[string];
 export type RawMatch = NonNullable<RawService['routes'][number]['match']>;
 export type RawFault = RawService['faults'][number];
 export type RawSim = NonNullable<RawService['sim']>;
+export type RawCheck = z.output<typeof checkSchema>;
 
 // The normalized config (`model.ts`) reuses these outputs instead of restating them.
 /** A request match: every given condition must hold. */

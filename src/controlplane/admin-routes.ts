@@ -60,6 +60,18 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     },
   },
   {
+    method: 'GET',
+    path: '/v1/contracts',
+    handle({ host, res, withToken }) {
+      const snapshot = host.contracts();
+      json(
+        res,
+        200,
+        withToken ? snapshot : { ...snapshot, recent: snapshot.recent.map(redactQuery) },
+      );
+    },
+  },
+  {
     method: 'POST',
     path: '/v1/faults',
     async handle({ host, req, res }) {
@@ -153,12 +165,14 @@ export function redactQuery(call: CallRecord): CallRecord {
   return { ...call, path: `${call.path.slice(0, at)}?${query}` };
 }
 
-/** `?service=payments&status=5xx` (or `status=503`) as a predicate. */
+/** `?service=payments&status=5xx` (or `status=503`, `violations=1`) as a predicate. */
 function callFilter(url: URL): (call: CallRecord) => boolean {
   const service = url.searchParams.get('service');
   const status = url.searchParams.get('status');
+  const violations = url.searchParams.get('violations') === '1';
   return (call) =>
     (!service || call.service === service) &&
+    (!violations || (call.violations?.length ?? 0) > 0) &&
     (!status ||
       (/^\dxx$/.test(status)
         ? Math.floor(call.status / 100) === Number(status[0])

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { ADMIN_ROUTES, json } from './admin-routes.js';
 import type { MeshBus } from '../telemetry/bus.js';
+import type { ContractsSnapshot } from '../telemetry/contract-ledger.js';
 import type { CallRecord } from '../telemetry/call-record.js';
 import type { MeshMetrics } from '../telemetry/metrics.js';
 import { ListenError } from '../dataplane/listener.js';
@@ -34,6 +35,8 @@ export interface AdminHost {
   describe(): Record<string, unknown>;
   /** The last calls, newest first. */
   recentCalls(): CallRecord[];
+  /** Contract violations and coverage (GET /v1/contracts). */
+  contracts(): ContractsSnapshot;
   /** Re-reads the config file; resolves with what happened. */
   reload(): Promise<{ applied: boolean; message: string; refused?: boolean }>;
 }

@@ -8,6 +8,8 @@ import { ConfigError } from '../config/config-error.js';
 import { displayPath } from '../config/display-path.js';
 import { ListenError } from '../dataplane/listener.js';
 import { loadConfigFile } from '../config/load.js';
+import { loadContracts, type ContractSet } from '../contracts/contract-set.js';
+import { ContractLedger } from '../telemetry/contract-ledger.js';
 import type { InstanceConfig, MeshConfig } from '../config/model.js';
 import { serviceEnv, writeEnvFiles, type OutboundPortOf } from './service-env.js';
 import { Supervisor, type SupervisorOptions } from './supervisor.js';
@@ -45,6 +47,8 @@ export class MeshController {
   readonly metrics: MeshMetrics;
   /** Rolling statistics and the ring of recent calls. */
   readonly stats = new MeshStats();
+  /** Contract violations and coverage, from the calls. */
+  readonly contracts: ContractLedger;
   private admin: AdminServer | undefined;
   private supervisor: Supervisor | undefined;
   private watcher: ConfigWatcher | undefined;
@@ -60,6 +64,7 @@ export class MeshController {
     this.bus = current.bus;
     this.metrics = new MeshMetrics(this.bus, () => this.current.runtime);
     this.stats.attach(this.bus);
+    this.contracts = new ContractLedger(() => this.current.runtime.contracts).attach(this.bus);
     this.configStatus = { status: 'ok', at: Date.now(), message: 'loaded' };
     this.bus.on('config', (status) => (this.configStatus = status));
   }
@@ -78,6 +83,7 @@ export class MeshController {
           metrics: controller.metrics,
           describe: () => controller.describe(),
           recentCalls: () => controller.stats.recent(),
+          contracts: () => controller.contracts.snapshot(),
           reload: () => controller.reload(),
         },
         {
@@ -188,6 +194,16 @@ export class MeshController {
     }
     const referenced = hashFiles(referencedFiles(config));
     this.watcher?.setFiles([config.file, ...referencedFiles(config)]);
+    let contracts: ContractSet;
+    try {
+      // A spec that does not load refuses the reload, like a broken config.
+      contracts = await loadContracts(config);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      return this.refuse(this.options.formatError?.(error) ?? error.message);
+    }
+    const runtime = this.current.runtime;
+    const previousContracts = runtime.contracts;
     if (config.hash === running.hash && referenced === this.referencedHash) {
       // A good file again after a broken save: the config in force is what it says.
       if (this.configStatus.status !== 'invalid') return { applied: false, message: 'unchanged' };
@@ -195,9 +211,11 @@ export class MeshController {
     }
     if (config.hash === running.hash) {
       this.referencedHash = referenced;
+      runtime.contracts = contracts;
       return this.accept('a file the config points at changed');
     }
     try {
+      runtime.contracts = contracts;
       if (shapeOf(config) === shapeOf(running)) {
         this.current.runtime.applyConfig(config);
         this.referencedHash = referenced;
@@ -214,6 +232,7 @@ export class MeshController {
           (commands.length ? `; commands restarted: ${commands.join(', ')}` : ''),
       );
     } catch (error) {
+      runtime.contracts = previousContracts;
       return this.refuse(`${displayPath(config.file)}: ${describeFailure(error)}`);
     }
   }
@@ -260,7 +279,10 @@ function describeFailure(error: unknown): string {
 
 /** Files the config points at (OpenAPI specs), watched beside the config itself. */
 function referencedFiles(config: MeshConfig): string[] {
-  return config.services.flatMap((service) => (service.spec ? [service.spec] : []));
+  const specs = config.services.flatMap((service) =>
+    service.instances.flatMap((instance) => (instance.spec ? [instance.spec] : [])),
+  );
+  return [...new Set(specs)];
 }
 
 /** One hash over the contents of `files` (a missing file hashes as empty). */

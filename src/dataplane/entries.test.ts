@@ -30,11 +30,12 @@ const deps = {
 const names = (stages: ReadonlyArray<{ name: string }>) => stages.map((stage) => stage.name);
 
 describe('entry pipelines', () => {
-  it('the outbound hop runs route → split → authorize → breaker → retry → timeout → fault → upstream', () => {
+  it('the outbound hop runs route → split → authorize → contract → breaker → retry → timeout → fault → upstream', () => {
     expect(names(outboundStages(forwarder))).toEqual([
       'route',
       'split',
       'authorize',
+      'contract',
       'breaker',
       'retry',
       'timeout',

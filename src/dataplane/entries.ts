@@ -7,7 +7,7 @@
  *   inbound   normalize → identify → authorize → forward
  *   upgrades  the same entries with `upgrade-hop` / `tunnel` as their terminal stage
  *
- *   outbound-hop  route → split → authorize → breaker → retry → timeout → fault → upstream
+ *   outbound-hop  route → split → authorize → contract → breaker → retry → timeout → fault → upstream
  *   upgrade-hop   route → split → authorize → tunnel
  */
 import type {
@@ -21,6 +21,8 @@ import type { Forwarder } from './forwarder.js';
 import type { HopContext, Stage } from './pipeline.js';
 import { authorizeHopStage, authorizeStage } from './stages/authorize.js';
 import { breakerStage } from './stages/breaker.js';
+import { contractStage } from './stages/contract.js';
+import { ContractSet } from '../contracts/contract-set.js';
 import { faultStage } from './stages/fault.js';
 import { forwardStage, type InstancePort } from './stages/forward.js';
 import { gatewayRouteStage } from './stages/gateway-route.js';
@@ -38,11 +40,13 @@ import { upstreamStage, type HopTlsSource } from './stages/upstream.js';
 export function outboundStages(
   forwarder: Forwarder,
   tlsFor?: HopTlsSource,
+  contracts: () => ContractSet = () => ContractSet.empty,
 ): readonly Stage<HopContext>[] {
   return [
     routeStage,
     splitStage,
     authorizeHopStage,
+    contractStage(contracts),
     breakerStage,
     retryStage,
     timeoutStage,
@@ -73,7 +77,11 @@ export function gatewayEntry(
     http: [
       normalizeStage,
       route,
-      hopStage('outbound-hop', deps, outboundStages(deps.forwarder, deps.tlsFor)),
+      hopStage(
+        'outbound-hop',
+        deps,
+        outboundStages(deps.forwarder, deps.tlsFor, () => deps.runtime.contracts),
+      ),
     ],
     upgrade: [normalizeStage, route, hopStage('upgrade-hop', deps, upgradeHopStages(deps.tlsFor))],
   };
@@ -87,7 +95,11 @@ export function outboundEntry(deps: HopEntryDeps): {
   return {
     http: [
       normalizeStage,
-      hopStage('outbound-hop', deps, outboundStages(deps.forwarder, deps.tlsFor)),
+      hopStage(
+        'outbound-hop',
+        deps,
+        outboundStages(deps.forwarder, deps.tlsFor, () => deps.runtime.contracts),
+      ),
     ],
     upgrade: [normalizeStage, hopStage('upgrade-hop', deps, upgradeHopStages(deps.tlsFor))],
   };

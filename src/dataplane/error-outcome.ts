@@ -8,10 +8,16 @@ import type { FailureCause, Outcome } from './pipeline.js';
 export function errorOutcome(
   code: MeshErrorCode,
   context: ErrorContext,
-  options: { flags?: Iterable<ResponseFlag>; status?: number; cause?: FailureCause } = {},
+  options: {
+    flags?: Iterable<ResponseFlag>;
+    status?: number;
+    cause?: FailureCause;
+    /** More fields for the JSON body (contract violations list theirs). */
+    extra?: Record<string, unknown>;
+  } = {},
 ): Outcome {
   const { status, body } = meshError(code, context, [...(options.flags ?? [])], options.status);
-  const text = Buffer.from(JSON.stringify(body));
+  const text = Buffer.from(JSON.stringify({ ...body, ...options.extra }));
   return {
     kind: 'response',
     status,

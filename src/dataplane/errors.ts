@@ -75,6 +75,17 @@ export const MESH_ERRORS = {
     flag: null,
     message: (c) => `${c.service} refused the request: ${c.detail ?? 'it is malformed'}`,
   },
+  contract_request: {
+    status: 422,
+    flag: 'CV',
+    message: (c) =>
+      `the request breaks the contract of ${label(c)}: ${c.detail ?? 'see violations'}`,
+  },
+  contract_response: {
+    status: 502,
+    flag: 'CV',
+    message: (c) => `${label(c)} answered outside its contract: ${c.detail ?? 'see violations'}`,
+  },
   unauthorized: {
     status: 403,
     flag: 'UAEX',

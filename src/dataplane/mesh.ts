@@ -30,6 +30,7 @@ import { Pki } from './pki/pki.js';
 import { projectPath } from '../config/project-dir.js';
 import { meshRandom, type Random } from '../lib/random.js';
 import { MeshRuntime } from './runtime.js';
+import { loadContracts, type ContractSet } from '../contracts/contract-set.js';
 import { serveRequest, serveUpgrade, type Entry } from './serve.js';
 import { SHUTDOWN_GRACE_MS } from './shutdown-grace.js';
 import { principalOf } from './stages/upstream.js';
@@ -45,6 +46,8 @@ export interface MeshOptions {
   simulate?: boolean;
   /** Where `.meshdev/` state lives (CA, certificates); default beside the config file. */
   stateDir?: string;
+  /** The config's contracts, when already loaded; else `start` loads them. */
+  contracts?: ContractSet;
 }
 
 /** What a reconcile changed, by listener label. */
@@ -120,6 +123,7 @@ export class Mesh {
   static async start(config: MeshConfig, options: MeshOptions = {}): Promise<Mesh> {
     const mesh = new Mesh(config, options);
     try {
+      mesh.runtime.contracts = options.contracts ?? (await loadContracts(config));
       await mesh.reconcile(config);
     } catch (error) {
       await mesh.stop(0);

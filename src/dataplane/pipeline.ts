@@ -10,6 +10,7 @@ import type { ResponseFlag } from '../telemetry/call-record.js';
 import type { RequestBody } from './request-body.js';
 import type { ServiceView } from './service-view.js';
 import type { Random } from '../lib/random.js';
+import type { CallCheck } from '../contracts/call-check.js';
 
 /** Why an attempt failed without an upstream answer (used by retry conditions). */
 export type FailureCause = 'connect-failure' | 'reset' | 'timeout';
@@ -71,6 +72,8 @@ export interface HopContext {
   readonly flags: Set<ResponseFlag>;
   /** Whether the last attempt went over mTLS (set by the upstream stage). */
   security: 'mutual_tls' | 'none';
+  /** The contract check of this call, when the callee has a spec (set by the contract stage). */
+  contract?: CallCheck;
   /** WebSocket handshakes: the request and the caller's socket, for the tunnel stage. */
   readonly upgrade?: { req: IncomingMessage; socket: Socket; head: Buffer };
 }

@@ -5,6 +5,7 @@
  */
 import type { FaultRule, MeshConfig, ServiceConfig } from '../config/model.js';
 import { CircuitBreaker } from './circuit-breaker.js';
+import { ContractSet } from '../contracts/contract-set.js';
 import {
   compileFaults,
   compileRoutes,
@@ -44,6 +45,8 @@ export class MeshRuntime {
   private readonly breakers = new Map<string, CircuitBreaker>();
   private readonly targets = new Map<string, InstanceTarget>();
   private nextFaultId = 1;
+  /** The contracts in force (swapped whole when a config or a spec changes). */
+  contracts: ContractSet = ContractSet.empty;
   /** Where instance health comes from (the supervisor), when meshdev runs commands. */
   healthOf: (service: string, version: string) => string | undefined = () => undefined;
 

@@ -160,6 +160,10 @@ function recordCall(
   const { target, hop } = ctx;
   if (!target) return;
   const trace = ctx.trace ?? ensureTrace(ctx.headers);
+  // The response body was delivered: checking it now costs the caller nothing.
+  const check = hop?.contract;
+  const violations = check?.finish();
+  if (check?.hasErrors()) ctx.flags.add('CV');
   const call: CallRecord = {
     time: ctx.startedAt,
     traceId: trace.traceId,
@@ -177,6 +181,7 @@ function recordCall(
     flags: [...ctx.flags],
     attempts: hop?.attempts ?? 0,
     security: hop?.security ?? 'none',
+    ...(check && { operation: check.operation, response: check.response, violations }),
     ...extra,
   };
   deps.bus.emit('call', call);

@@ -4,6 +4,7 @@
  */
 import { instanceLabel } from '../config/model.js';
 import type { CallRecord } from './call-record.js';
+import type { Violation } from '../contracts/violation.js';
 
 /** Options for the human-readable line. */
 export interface AccessLogStyle {
@@ -27,8 +28,21 @@ export function formatCallLine(call: CallRecord, style: AccessLogStyle): string 
   if (call.attempts > 1) parts.push(`attempts=${call.attempts}`);
   if (call.wsCloseCode !== undefined) parts.push(`ws-close=${call.wsCloseCode}`);
   if (call.flags.length > 0) parts.push(paint(call.flags.join(','), 35, style));
+  if (call.violations?.length) parts.push(paint(`CV ${call.violations.length}`, 33, style));
   parts.push(`trace=${call.traceId.slice(0, 6)}…`);
   return parts.join(' ');
+}
+
+/** `error response.body.id type: id must be integer (expected integer, got "two")` */
+export function formatViolation(violation: Violation): string {
+  const detail = [
+    violation.expected !== undefined ? `expected ${violation.expected}` : undefined,
+    violation.actual !== undefined ? `got ${violation.actual}` : undefined,
+  ].filter(Boolean);
+  return (
+    `${violation.severity} ${violation.location.join('.')} ${violation.code}: ${violation.message}` +
+    (detail.length ? ` (${detail.join(', ')})` : '')
+  );
 }
 
 /** The `--json` form of a call. */

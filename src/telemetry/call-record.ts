@@ -1,3 +1,5 @@
+import type { Violation } from '../contracts/violation.js';
+
 /** Envoy-style response flags: every outcome explainable in one column. */
 export type ResponseFlag =
   | 'DI' // delay injected
@@ -12,7 +14,8 @@ export type ResponseFlag =
   | 'UC' // upstream connection closed / reset
   | 'UH' // no healthy upstream
   | 'UAEX' // unauthenticated or unauthorized
-  | 'DC'; // the caller closed the connection before the answer
+  | 'DC' // the caller closed the connection before the answer
+  | 'CV'; // contract violation (error level) against the callee's OpenAPI spec
 
 /** One call record per hop: what a user needs to explain the call. */
 export interface CallRecord {
@@ -40,4 +43,10 @@ export interface CallRecord {
   security: 'mutual_tls' | 'none';
   /** WebSocket sessions (status 101): the first close code either side sent (1005: none given). */
   wsCloseCode?: number;
+  /** The callee's OpenAPI operation this call matched, e.g. `GET /orders/{id}`. */
+  operation?: string;
+  /** The declared response it fell under (`200`, `2XX`, `DEFAULT`). */
+  response?: string;
+  /** Contract violations, when the callee has a spec and checking is on. */
+  violations?: Violation[];
 }

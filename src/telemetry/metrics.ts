@@ -31,6 +31,9 @@ export class MeshMetrics {
   private readonly duration: Histogram<(typeof LABELS)[number]>;
   private readonly requestBytes: Counter<(typeof LABELS)[number]>;
   private readonly responseBytes: Counter<(typeof LABELS)[number]>;
+  private readonly violations: Counter<
+    'destination_service_name' | 'operation' | 'severity' | 'location_kind'
+  >;
   private readonly series = new Map<
     string,
     {
@@ -66,6 +69,12 @@ export class MeshMetrics {
       name: 'meshdev_response_bytes_total',
       help: 'Response body bytes',
       labelNames: LABELS,
+      registers,
+    });
+    this.violations = new Counter({
+      name: 'meshdev_contract_violations_total',
+      help: "Contract violations against the callee's OpenAPI spec",
+      labelNames: ['destination_service_name', 'operation', 'severity', 'location_kind'],
       registers,
     });
     new Gauge({
@@ -133,6 +142,15 @@ export class MeshMetrics {
     series.duration.observe(call.durationMs);
     series.requestBytes.inc(call.bytesIn);
     series.responseBytes.inc(call.bytesOut);
+    for (const violation of call.violations ?? []) {
+      this.violations.inc({
+        destination_service_name: call.service,
+        operation: call.operation ?? 'unknown',
+        severity: violation.severity,
+        // `request.query`, `response.body`: bounded, unlike the full location.
+        location_kind: violation.location.slice(0, 2).join('.'),
+      });
+    }
   }
 
   /** The Prometheus text exposition. */

@@ -1,0 +1,71 @@
+/**
+ * The contracts of a config: one compiled `Contract` per spec file, looked up by the
+ * instance a call reached (a version's own spec, else its service's), and the mode in
+ * force. Loaded before a config is applied, so a broken spec refuses the config (at
+ * `validate`, `up` and hot reload) instead of failing calls.
+ */
+import { ConfigError, type ConfigIssue } from '../config/config-error.js';
+import type { ContractMode, MeshConfig } from '../config/model.js';
+import { loadContract, type Contract } from './contract.js';
+
+/** What the data plane asks of the contracts in force. */
+export class ContractSet {
+  constructor(
+    readonly mode: ContractMode,
+    private readonly byInstance: ReadonlyMap<string, Contract>,
+  ) {}
+
+  /** No contracts: nothing is checked. */
+  static readonly empty = new ContractSet('off', new Map());
+
+  /** The contract of `service@version`, when it has one and checking is on. */
+  lookup(service: string, version: string | undefined): Contract | undefined {
+    if (this.mode === 'off') return undefined;
+    return this.byInstance.get(`${service}@${version ?? ''}`);
+  }
+
+  /** The contract of `service@version` whatever the mode (a simulated service answers from it). */
+  forInstance(service: string, version: string): Contract | undefined {
+    return this.byInstance.get(`${service}@${version}`);
+  }
+
+  /** Every distinct contract with the services that use it. */
+  all(): Array<{ contract: Contract; services: string[] }> {
+    const out = new Map<Contract, Set<string>>();
+    for (const [key, contract] of this.byInstance) {
+      const service = key.slice(0, key.lastIndexOf('@'));
+      out.set(contract, (out.get(contract) ?? new Set()).add(service));
+    }
+    return [...out].map(([contract, services]) => ({ contract, services: [...services] }));
+  }
+}
+
+/** Loads every spec `config` names; all problems of all specs in one ConfigError. */
+export async function loadContracts(config: MeshConfig): Promise<ContractSet> {
+  const files = new Set<string>();
+  for (const service of config.services) {
+    for (const instance of service.instances) if (instance.spec) files.add(instance.spec);
+  }
+  if (files.size === 0) return new ContractSet(config.mesh.contracts, new Map());
+  const loaded = new Map<string, Contract>();
+  const issues: ConfigIssue[] = [];
+  await Promise.all(
+    [...files].map(async (file) => {
+      try {
+        loaded.set(file, await loadContract(file));
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        issues.push(...error.issues);
+      }
+    }),
+  );
+  if (issues.length > 0) throw new ConfigError(issues);
+  const byInstance = new Map<string, Contract>();
+  for (const service of config.services) {
+    for (const instance of service.instances) {
+      if (instance.spec)
+        byInstance.set(`${service.name}@${instance.version}`, loaded.get(instance.spec)!);
+    }
+  }
+  return new ContractSet(config.mesh.contracts, byInstance);
+}

@@ -1,0 +1,152 @@
+/**
+ * JSON Schema validators of one OpenAPI document, compiled with ajv once per schema path
+ * and cached. OpenAPI 3.0 schemas get draft-04 semantics (boolean `exclusiveMinimum`,
+ * `nullable`); 3.1 gets 2020-12 (`unevaluatedProperties`, `dependentRequired`) or the
+ * dialect `jsonSchemaDialect` names. Requests and responses each see their own copy of
+ * the document: `readOnly` properties are not required in a request, nor `writeOnly`
+ * ones in a response, as OpenAPI says.
+ */
+import {
+  Ajv,
+  type AnySchemaObject,
+  type ErrorObject,
+  type Options,
+  type ValidateFunction,
+} from 'ajv';
+import { Ajv2019 } from 'ajv/dist/2019.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import AjvDraft04Module from 'ajv-draft-04';
+import addFormatsPlugin from 'ajv-formats';
+import type { LoadedSpec } from './spec-load.js';
+import { toPointer } from './pointer.js';
+import type { DocPath } from './operations.js';
+
+/** Which copy of the document a schema is read in. */
+export type Direction = 'request' | 'response' | 'parameters';
+
+/** A compiled validator: undefined errors means valid. */
+export type SchemaCheck = (data: unknown) => readonly ErrorObject[] | undefined;
+
+const SPEC_ID = 'meshdev-spec';
+
+// ajv-formats ships as CommonJS with a default export.
+const addFormats = addFormatsPlugin as unknown as (ajv: Ajv) => void;
+// ajv-draft-04 is CommonJS too: its class is the module itself.
+const AjvDraft04 = AjvDraft04Module as unknown as new (options: Options) => Ajv;
+
+/** Compiles and caches the validators of one document. */
+export class SchemaValidators {
+  private readonly engines = new Map<Direction, Ajv>();
+  private readonly cache = new Map<string, SchemaCheck>();
+
+  constructor(private readonly spec: LoadedSpec) {}
+
+  /** The validator of the schema at `path` in the document. */
+  at(direction: Direction, path: DocPath): SchemaCheck {
+    return this.compile(direction, `at:${toPointer(path)}`, () => ({
+      $ref: `${SPEC_ID}#${encodeURI(toPointer(path))}`,
+    }));
+  }
+
+  /**
+   * The validator of an object whose properties are parameters (`{limit: "5"}`), with
+   * types coerced from strings the way a server framework would read them.
+   */
+  parameters(
+    key: string,
+    properties: Array<{ name: string; path?: DocPath; required: boolean }>,
+  ): SchemaCheck {
+    return this.compile('parameters', `params:${key}`, () => ({
+      type: 'object',
+      properties: Object.fromEntries(
+        properties.map((p) => [
+          p.name,
+          p.path ? { $ref: `${SPEC_ID}#${encodeURI(toPointer(p.path))}` } : {},
+        ]),
+      ),
+      required: properties.filter((p) => p.required).map((p) => p.name),
+    }));
+  }
+
+  private compile(direction: Direction, key: string, schema: () => AnySchemaObject): SchemaCheck {
+    const cacheKey = `${direction}|${key}`;
+    const cached = this.cache.get(cacheKey);
+    if (cached) return cached;
+    const validate: ValidateFunction = this.engine(direction).compile(schema());
+    const check: SchemaCheck = (data) => (validate(data) ? undefined : (validate.errors ?? []));
+    this.cache.set(cacheKey, check);
+    return check;
+  }
+
+  private engine(direction: Direction): Ajv {
+    let engine = this.engines.get(direction);
+    if (engine) return engine;
+    const options: Options = {
+      strict: false,
+      allErrors: true,
+      verbose: true,
+      validateSchema: false,
+      coerceTypes: direction === 'parameters' ? 'array' : false,
+    };
+    engine = createAjv(this.spec, options);
+    addFormats(engine);
+    addOpenApiFormats(engine);
+    const copy = structuredClone(this.spec.doc);
+    relaxRequired(copy, direction === 'response' ? 'writeOnly' : 'readOnly');
+    engine.addSchema(copy, SPEC_ID);
+    this.engines.set(direction, engine);
+    return engine;
+  }
+}
+
+function createAjv(spec: LoadedSpec, options: Options): Ajv {
+  if (spec.openapi === '3.0') return new AjvDraft04(options);
+  const dialect = spec.dialect ?? '';
+  if (dialect.includes('draft-04')) return new AjvDraft04(options);
+  if (dialect.includes('draft-07') || dialect.includes('draft-06')) return new Ajv(options);
+  if (dialect.includes('2019-09')) return new Ajv2019(options) as unknown as Ajv;
+  return new Ajv2020(options) as unknown as Ajv;
+}
+
+/** OpenAPI's own formats: numeric ranges checked, the rest accepted as documentation. */
+function addOpenApiFormats(ajv: Ajv): void {
+  ajv.addFormat('int32', {
+    type: 'number',
+    validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31,
+  });
+  ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isInteger(n) });
+  ajv.addFormat('float', { type: 'number', validate: () => true });
+  ajv.addFormat('double', { type: 'number', validate: () => true });
+  ajv.addFormat('byte', /^[A-Za-z0-9+/]*={0,2}$/);
+  for (const name of ['binary', 'password']) ajv.addFormat(name, true);
+}
+
+/**
+ * Removes from every `required` list the properties marked `flag` (`readOnly` for
+ * requests, `writeOnly` for responses), following one `$ref` to see the flag.
+ */
+function relaxRequired(doc: Record<string, unknown>, flag: 'readOnly' | 'writeOnly'): void {
+  const seen = new Set<object>();
+  const lookup = (value: unknown): Record<string, unknown> | undefined => {
+    const ref = (value as { $ref?: unknown } | undefined)?.$ref;
+    if (typeof ref !== 'string' || !ref.startsWith('#/')) return value as Record<string, unknown>;
+    let node: unknown = doc;
+    for (const part of ref.slice(2).split('/')) {
+      node = (node as Record<string, unknown> | undefined)?.[
+        part.replace(/~1/g, '/').replace(/~0/g, '~')
+      ];
+    }
+    return node as Record<string, unknown> | undefined;
+  };
+  const walk = (node: unknown) => {
+    if (!node || typeof node !== 'object' || seen.has(node)) return;
+    seen.add(node);
+    const object = node as Record<string, unknown>;
+    const properties = object.properties as Record<string, unknown> | undefined;
+    if (Array.isArray(object.required) && properties && typeof properties === 'object') {
+      object.required = object.required.filter((name) => lookup(properties[name])?.[flag] !== true);
+    }
+    for (const child of Object.values(object)) walk(child);
+  };
+  walk(doc);
+}

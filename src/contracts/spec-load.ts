@@ -1,0 +1,135 @@
+/**
+ * Loads one OpenAPI document (3.0.x or 3.1.x, YAML or JSON, `$ref`s across files) with
+ * `@readme/openapi-parser`: validated, then bundled into one document whose `$ref`s all
+ * point inside it. A broken spec is a `ConfigError` positioned in the spec file, never a
+ * crash.
+ */
+import { readFile } from 'node:fs/promises';
+import { bundle, validate } from '@readme/openapi-parser';
+import { LineCounter, parseDocument } from 'yaml';
+import { ConfigError, formatPath, type ConfigIssue } from '../config/config-error.js';
+import { SourceMap } from '../config/positions.js';
+import { displayPath } from '../config/display-path.js';
+import { jsonLinePointers } from './json-lines.js';
+
+/** A JSON object as the parser returns it. */
+export type JsonObject = Record<string, unknown>;
+
+/** One loaded, bundled OpenAPI document. */
+export interface LoadedSpec {
+  /** Absolute path of the spec's entry file. */
+  file: string;
+  /** The bundled document: every `$ref` is an internal `#/…` pointer. */
+  doc: JsonObject;
+  /** `3.0` (JSON Schema draft-04 semantics) or `3.1` (2020-12 unless `jsonSchemaDialect` says otherwise). */
+  openapi: '3.0' | '3.1';
+  /** `jsonSchemaDialect` of a 3.1 document, when given. */
+  dialect?: string;
+}
+
+/** Loads and checks `file`; throws a `ConfigError` listing every problem found. */
+export async function loadSpec(file: string): Promise<LoadedSpec> {
+  const shown = displayPath(file);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw specError(
+      shown,
+      `cannot read the spec: ${(error as Error).message}`,
+      'check the path in `spec:` (relative to mesh.config.yaml)',
+    );
+  }
+  const lines = new LineCounter();
+  const source = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const sourceMap = new SourceMap(source, lines, text);
+  if (source.errors.length > 0) {
+    throw new ConfigError(
+      source.errors.map((error) => {
+        const at = sourceMap.position(error.pos[0]);
+        return {
+          file: shown,
+          ...at,
+          path: '',
+          message: `not valid YAML/JSON: ${error.message.split('\n')[0]}`,
+          source: sourceMap.sourceLine(at.line),
+        };
+      }),
+    );
+  }
+  const raw = source.toJS() as unknown;
+  const version = openapiVersion(raw);
+  if (typeof version !== 'string') throw specError(shown, version.message, version.hint);
+  let result;
+  try {
+    result = await validate(file, { validate: { errors: { colorize: false } } });
+  } catch (error) {
+    throw specError(
+      shown,
+      referenceMessage(error),
+      'fix the `$ref` (paths are relative to the file that holds them)',
+    );
+  }
+  if (!result.valid) {
+    const pointers = jsonLinePointers(raw);
+    throw new ConfigError(
+      result.errors.map((error) => positionedIssue(shown, error.message, pointers, sourceMap)),
+    );
+  }
+  const doc = (await bundle(file)) as unknown as JsonObject;
+  const dialect = typeof doc.jsonSchemaDialect === 'string' ? doc.jsonSchemaDialect : undefined;
+  return { file, doc, openapi: version.startsWith('3.0') ? '3.0' : '3.1', dialect };
+}
+
+function openapiVersion(raw: unknown): string | { message: string; hint: string } {
+  const doc = raw && typeof raw === 'object' ? (raw as JsonObject) : {};
+  if (typeof doc.swagger === 'string') {
+    return {
+      message: `Swagger ${doc.swagger} is not supported: meshdev reads OpenAPI 3.0 and 3.1`,
+      hint: 'convert it (npx swagger2openapi spec.yaml -o openapi.yaml)',
+    };
+  }
+  const version = typeof doc.openapi === 'string' ? doc.openapi : '';
+  if (/^3\.[01]\.\d+/.test(version)) return version;
+  return {
+    message: version
+      ? `OpenAPI ${version} is not supported`
+      : 'not an OpenAPI document (no `openapi:` version)',
+    hint: 'meshdev reads OpenAPI 3.0.x and 3.1.x documents',
+  };
+}
+
+/**
+ * The parser's message is an ajv error followed by a code frame of the document rendered
+ * as indented JSON; the frame's marked line gives the JSON pointer, mapped back to YAML.
+ */
+function positionedIssue(
+  file: string,
+  message: string,
+  pointers: readonly (readonly (string | number)[])[],
+  sourceMap: SourceMap,
+): ConfigIssue {
+  const [first = message, ...frame] = message.split('\n');
+  const marked = frame.find((line) => /^>\s*\d+\s*\|/.test(line));
+  const jsonLine = marked ? Number(/^>\s*(\d+)/.exec(marked)![1]) : 0;
+  const path = pointers[jsonLine - 1];
+  const text = first.replace(/^[A-Z]+ /, '').trim();
+  if (!path) return { file, line: 0, column: 0, path: '', message: text };
+  const at = sourceMap.locate(path);
+  return {
+    file,
+    ...at,
+    path: formatPath(path),
+    message: text,
+    source: sourceMap.sourceLine(at.line),
+  };
+}
+
+function referenceMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return `cannot resolve a $ref: ${message.split('\n')[0]}`;
+}
+
+function specError(file: string, message: string, hint?: string): ConfigError {
+  return new ConfigError([{ file, line: 0, column: 0, path: '', message, hint }]);
+}
