@@ -29,6 +29,7 @@ const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<Regist
   ['split', async () => (await import('./commands/split.js')).registerSplit],
   ['reload', async () => (await import('./commands/reload.js')).registerReload],
   ['logs', async () => (await import('./commands/logs.js')).registerLogs],
+  ['check', async () => (await import('./commands/check.js')).registerCheck],
 ];
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {

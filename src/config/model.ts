@@ -159,6 +159,8 @@ export interface LoadSpec {
   concurrency?: number;
   durationMs?: number;
   rampMs?: number;
+  /** Stop after this many requests (`meshdev check` loads). */
+  maxRequests?: number;
 }
 
 export interface MeshSettings {

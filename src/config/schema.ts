@@ -321,12 +321,9 @@ const instanceFields = {
   env: env.optional(),
   health: health.optional(),
   sim: sim.optional(),
-  spec: z
-    .string()
-    .optional()
-    .meta({
-      description: 'OpenAPI document (3.0 or 3.1, YAML or JSON) of this service or version',
-    }),
+  spec: z.string().optional().meta({
+    description: 'OpenAPI document (3.0 or 3.1, YAML or JSON) of this service or version',
+  }),
 };
 
 const instance = z.strictObject(instanceFields);

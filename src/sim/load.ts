@@ -89,7 +89,9 @@ export function startLoad(spec: LoadSpec, options: LoadOptions): RunningLoad {
 
   const started = now();
   const over = () =>
-    stopped || (spec.durationMs !== undefined && now() - started >= spec.durationMs);
+    stopped ||
+    (spec.durationMs !== undefined && now() - started >= spec.durationMs) ||
+    (spec.maxRequests !== undefined && stats.sent >= spec.maxRequests);
   let timer: NodeJS.Timeout | undefined;
   const workers: Promise<void>[] = [];
   if (spec.rps !== undefined) {
