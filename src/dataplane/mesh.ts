@@ -14,7 +14,7 @@ import {
   type OutboundSpec,
   type ServiceConfig,
 } from '../config/model.js';
-import { startSimServer, type SimServer } from '../sim/sim-server.js';
+import { startSimServer, type SimServer, type SimServerOptions } from '../sim/sim-server.js';
 import { MeshBus } from '../telemetry/bus.js';
 import { Forwarder, type HopTls } from './forwarder.js';
 import { gatewayEntry, inboundEntry, outboundEntry, type HopEntryDeps } from './entries.js';
@@ -31,6 +31,7 @@ import { projectPath } from '../config/project-dir.js';
 import { meshRandom, type Random } from '../lib/random.js';
 import { MeshRuntime } from './runtime.js';
 import { loadContracts, type ContractSet } from '../contracts/contract-set.js';
+import { mockAnswer } from '../contracts/mock.js';
 import { serveRequest, serveUpgrade, type Entry } from './serve.js';
 import { SHUTDOWN_GRACE_MS } from './shutdown-grace.js';
 import { principalOf } from './stages/upstream.js';
@@ -317,10 +318,19 @@ export class Mesh {
           const port = this.outboundPort(entry.instance.service, upstream);
           return port === undefined ? undefined : `http://127.0.0.1:${port}`;
         },
+        mock: entry.instance.sim!.fromSpec ? this.mockOf(entry.instance) : undefined,
       });
       this.sims.set(key, { signature: entry.signature, server });
       this.simPorts.set(key, server.port);
     }
+  }
+
+  /** Answers from the instance's contract in force (a spec edit changes the answers live). */
+  private mockOf(instance: InstanceConfig): NonNullable<SimServerOptions['mock']> {
+    return (method, pathname, prefer) => {
+      const contract = this.runtime.contracts.forInstance(instance.service, instance.version);
+      return contract && mockAnswer(contract, method, pathname, prefer);
+    };
   }
 
   /** Every listener `config` asks for, keyed, with the settings that would restart it. */

@@ -12,6 +12,7 @@ import { templateRegex } from '../lib/match.js';
 import type { Random } from '../lib/random.js';
 import { sampleLatency } from '../lib/latency.js';
 import { renderTemplate, type TemplateScope } from './template.js';
+import type { MockAnswer } from '../contracts/mock.js';
 
 /** Headers a simulated service forwards on its calls, so traces join up. */
 const PROPAGATED = ['traceparent', 'tracestate', 'x-request-id'];
@@ -23,6 +24,8 @@ export interface SimServerOptions {
   random: Random;
   /** The caller's outbound listener URL for an upstream, resolved at call time. */
   outboundUrl: (upstream: string) => string | undefined;
+  /** `sim.spec: true`: answers what no route answers from the contract in force. */
+  mock?: (method: string, pathname: string, prefer: string | undefined) => MockAnswer | undefined;
 }
 
 /** A started simulated instance. */
@@ -86,6 +89,8 @@ async function answer(
     res.end(method === 'HEAD' ? undefined : text);
   };
   if (!found) {
+    const mocked = options.mock?.(method, url.pathname, headerText(req.headers.prefer));
+    if (mocked) return answerMock(options, mocked, method, res);
     return json(404, {
       error: 'not_found',
       message: `${options.service} has no simulated route for ${method} ${url.pathname}`,
@@ -129,6 +134,36 @@ async function answer(
       ? { service: options.service, version: options.version, ok: true }
       : renderTemplate(route.body, scope);
   json(route.status, body, route.headers ? { ...route.headers } : {});
+}
+
+/** Sends a contract mock's answer, after the instance's latency and error rate. */
+async function answerMock(
+  options: SimServerOptions,
+  mocked: MockAnswer,
+  method: string,
+  res: http.ServerResponse,
+): Promise<void> {
+  const { spec, random } = options;
+  if (spec.latency) await sleep(sampleLatency(spec.latency, random));
+  if (spec.errors && random() * 100 < spec.errors.percent) {
+    const text = JSON.stringify({
+      error: 'simulated_error',
+      service: options.service,
+      version: options.version,
+    });
+    res.writeHead(spec.errors.status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(text),
+    });
+    return void res.end(text);
+  }
+  const body = mocked.body ?? Buffer.alloc(0);
+  res.writeHead(mocked.status, { ...mocked.headers, 'content-length': body.length });
+  res.end(method === 'HEAD' || mocked.status === 204 ? undefined : body);
+}
+
+function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
 }
 
 /** Makes one call; returns why it failed, or undefined when it succeeded. */
