@@ -14,7 +14,7 @@ import { startLoad } from '../sim/load.js';
 import type { MeshBus } from '../telemetry/bus.js';
 import type { CallRecord } from '../telemetry/call-record.js';
 import type { ContractLedger } from '../telemetry/contract-ledger.js';
-import type { Violation } from '../contracts/violation.js';
+import { redactPath, type Violation } from '../contracts/violation.js';
 import { evaluate, type Expectation } from './expectations.js';
 
 /** The calls of one caller to one operation of a callee: a JUnit test case of its own. */
@@ -253,24 +253,26 @@ function contractCases(calls: readonly CallRecord[], mesh: ScenarioMesh): Contra
       call.operation ?? `${call.method} ${call.path.split('?')[0]} (not in the spec)`;
     const key = `${call.caller}|${call.service}|${operation}`;
     let entry = cases.get(key);
+    const contract = mesh.runtime.contracts.forInstance(call.service, call.version);
     if (!entry) {
-      const file = mesh.runtime.contracts.forInstance(call.service, call.version)?.file;
       entry = {
         caller: call.caller,
         service: call.service,
         operation,
-        file,
+        file: contract?.file,
         calls: 0,
         violations: [],
       };
       cases.set(key, entry);
     }
     entry.calls++;
+    // Reports travel (CI artifacts): secret query values never go in them.
+    const shownPath = contract ? redactPath(call.path, contract.redactor) : call.path;
     for (const violation of call.violations) {
       entry.violations.push({
         ...violation,
         method: call.method,
-        path: call.path,
+        path: shownPath,
         status: call.status,
         version: call.version,
       });

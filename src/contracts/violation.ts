@@ -88,6 +88,30 @@ function render(value: unknown): string {
   }
 }
 
+/** A request path with the values of secret query parameters replaced: `/x?api_key=[redacted]`. */
+export function redactPath(requestPath: string, redactor: Redactor): string {
+  const at = requestPath.indexOf('?');
+  if (at < 0) return requestPath;
+  const query = requestPath
+    .slice(at + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const name = eq < 0 ? pair : pair.slice(0, eq);
+      return eq >= 0 && redactor.isSecret(safeDecode(name)) ? `${name}=${REDACTED}` : pair;
+    })
+    .join('&');
+  return `${requestPath.slice(0, at)}?${query}`;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 /** Turns ajv's errors on the value at `prefix` into violations. */
 export function schemaViolations(
   errors: readonly ErrorObject[],
@@ -110,7 +134,10 @@ export function schemaViolations(
       actual:
         error.keyword === 'required' || error.keyword === 'dependentRequired'
           ? 'absent'
-          : redactor.excerpt(error.data, extra ?? name),
+          : extra !== undefined && error.data && typeof error.data === 'object'
+            ? // The extra property's own value, not the whole object around it.
+              redactor.excerpt((error.data as Record<string, unknown>)[extra], extra)
+            : redactor.excerpt(error.data, name),
     };
   });
 }
