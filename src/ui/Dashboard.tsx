@@ -14,6 +14,7 @@ import { Header } from './components/Header.js';
 import { Help } from './components/Help.js';
 import { LogsPane } from './components/LogsPane.js';
 import { ServicesTable } from './components/ServicesTable.js';
+import { ContractsPane } from './components/ContractsPane.js';
 import { Topology } from './components/Topology.js';
 import { UsagePane } from './components/UsagePane.js';
 import { instanceLabel } from './format.js';
@@ -132,6 +133,13 @@ export function Dashboard({ source, onQuit, intervalMs, noteMs = NOTE_MS }: Dash
         <Help height={bottom} />
       ) : ui.mode === 'topology' ? (
         <Topology stats={frame.stats} width={width} height={bottom} />
+      ) : ui.mode === 'contracts' ? (
+        <ContractsPane
+          contracts={frame.contracts}
+          service={selected?.name}
+          width={width}
+          height={bottom}
+        />
       ) : ui.mode === 'details' && selected ? (
         <Details frame={frame} service={selected.name} width={width} height={bottom} />
       ) : ui.mode === 'logs' && selected ? (

@@ -52,6 +52,7 @@ export function controllerSource(
         instances,
         calls: controller.stats.recent(200),
         spiffe: (service) => spiffeId(config.mesh, service),
+        contracts: controller.contracts.snapshot(),
       };
     },
     logs: (instance) => controller.logs(instance),

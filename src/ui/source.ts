@@ -5,6 +5,7 @@
 import type { ServiceState } from '../dataplane/runtime.js';
 import type { CallRecord } from '../telemetry/call-record.js';
 import type { StatsSnapshot } from '../telemetry/stats.js';
+import type { ContractsSnapshot } from '../telemetry/contract-ledger.js';
 
 /** One instance as the dashboard lists it. */
 export interface InstanceInfo {
@@ -27,6 +28,8 @@ export interface DashboardFrame {
   instances: InstanceInfo[];
   calls: CallRecord[];
   spiffe: (service: string) => string;
+  /** Contract violations and coverage, when the source has them. */
+  contracts?: ContractsSnapshot;
 }
 
 /** A runtime fault the dashboard can add. */

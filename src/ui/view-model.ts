@@ -6,7 +6,15 @@
 import type { FaultKind } from './source.js';
 
 export type Mode =
-  'main' | 'details' | 'topology' | 'logs' | 'help' | 'faults' | 'split' | 'filter';
+  | 'main'
+  | 'details'
+  | 'topology'
+  | 'contracts'
+  | 'logs'
+  | 'help'
+  | 'faults'
+  | 'split'
+  | 'filter';
 
 export interface SplitDraft {
   service: string;
@@ -154,6 +162,8 @@ export function reduce(state: UiState, key: KeyPress, context: UiContext): [UiSt
   if (key.input === 't')
     return [{ ...state, mode: state.mode === 'topology' ? 'main' : 'topology' }, []];
   if (key.input === 'l') return [{ ...state, mode: state.mode === 'logs' ? 'main' : 'logs' }, []];
+  if (key.input === 'c')
+    return [{ ...state, mode: state.mode === 'contracts' ? 'main' : 'contracts' }, []];
   if (key.input === 'p') return [{ ...state, paused: !state.paused }, []];
   if (key.input === '/') return [{ ...state, mode: 'filter' }, []];
   if (key.input === 'f' && service)

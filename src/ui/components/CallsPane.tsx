@@ -1,4 +1,4 @@
-/** Live calls, newest first: status coloured, injected faults marked with ⚡. */
+/** Live calls, newest first: status coloured, injected faults marked with ⚡, contract violations with `CV n`. */
 import { Box, Text } from 'ink';
 import type { CallRecord } from '../../telemetry/call-record.js';
 import { color, fit, INJECTED, instanceLabel, ms, statusColor } from '../format.js';
@@ -7,7 +7,8 @@ import { color, fit, INJECTED, instanceLabel, ms, statusColor } from '../format.
 export function callText(call: CallRecord): string {
   const time = new Date(call.time).toTimeString().slice(0, 8);
   const status = call.status === 0 ? 'RST' : String(call.status);
-  return `${time} ${call.caller}→${instanceLabel(call.service, call.version)} ${call.method} ${call.path} ${status} ${ms(call.durationMs)} ${call.flags.join(',')}`;
+  const cv = call.violations?.length ? ` CV ${call.violations.length}` : '';
+  return `${time} ${call.caller}→${instanceLabel(call.service, call.version)} ${call.method} ${call.path} ${status} ${ms(call.durationMs)} ${call.flags.join(',')}${cv}`;
 }
 
 export function CallsPane({
@@ -36,7 +37,8 @@ export function CallsPane({
         const injected = call.flags.some((flag) => INJECTED.has(flag));
         const time = new Date(call.time).toTimeString().slice(0, 8);
         const head = `${time} ${call.caller}→${instanceLabel(call.service, call.version)} ${call.method} ${call.path}`;
-        const tail = ` ${ms(call.durationMs)} ${call.flags.join(',')}`;
+        const cv = call.violations?.length ? ` CV ${call.violations.length}` : '';
+        const tail = ` ${ms(call.durationMs)} ${call.flags.join(',')}${cv}`;
         const status = call.status === 0 ? 'RST' : String(call.status);
         const room = Math.max(0, width - status.length - tail.length - 3);
         return (

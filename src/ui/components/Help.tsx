@@ -10,6 +10,7 @@ export const KEYS: Array<[string, string]> = [
   ['/', 'filter the calls by text (enter keeps it, esc clears it)'],
   ['p', 'pause / resume the calls pane'],
   ['t', 'topology: caller → callee edges'],
+  ['c', "contracts: violations of the callee's OpenAPI spec by operation, coverage"],
   ['l', 'logs of the selected service (when meshdev runs it)'],
   ['?', 'this help'],
   ['q, Ctrl-C', 'quit (calls in flight finish first)'],
