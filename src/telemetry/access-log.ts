@@ -27,7 +27,9 @@ export function formatCallLine(call: CallRecord, style: AccessLogStyle): string 
   ];
   if (call.attempts > 1) parts.push(`attempts=${call.attempts}`);
   if (call.wsCloseCode !== undefined) parts.push(`ws-close=${call.wsCloseCode}`);
-  if (call.flags.length > 0) parts.push(paint(call.flags.join(','), 35, style));
+  // `CV n` says how many violations; the bare flag would only repeat it.
+  const flags = call.violations?.length ? call.flags.filter((flag) => flag !== 'CV') : call.flags;
+  if (flags.length > 0) parts.push(paint(flags.join(','), 35, style));
   if (call.violations?.length) parts.push(paint(`CV ${call.violations.length}`, 33, style));
   parts.push(`trace=${call.traceId.slice(0, 6)}…`);
   return parts.join(' ');

@@ -43,6 +43,15 @@ function call(overrides: Partial<CallRecord>): CallRecord {
   };
 }
 
+const violation = {
+  location: ['response', 'body', 'amount'],
+  severity: 'error' as const,
+  code: 'type',
+  message: 'amount must be integer',
+  expected: 'integer',
+  actual: '"12.5"',
+};
+
 /** A source over a real runtime and real stats, fed with known calls. */
 function source() {
   const runtime = new MeshRuntime(config);
@@ -71,6 +80,19 @@ function source() {
       flags: ['FI'],
     }),
   );
+  // A call that broke its contract: in the calls pane only, so the stats stay as above.
+  const violating = call({
+    caller: 'frontend',
+    service: 'payments',
+    version: 'v1',
+    method: 'POST',
+    path: '/charges',
+    status: 201,
+    flags: ['CV'],
+    operation: 'POST /charges',
+    response: '201',
+    violations: [violation],
+  });
   const value: DashboardSource & { added: typeof added; runtime: MeshRuntime } = {
     added,
     runtime,
@@ -86,8 +108,39 @@ function source() {
         { service: 'payments', version: 'v1', state: 'sim' },
         { service: 'payments', version: 'v2', state: 'sim' },
       ],
-      calls: stats.recent(50),
+      calls: [violating, ...stats.recent(50)],
       spiffe: (service) => `spiffe://meshdev.local/ns/default/sa/${service}`,
+      contracts: {
+        mode: 'report',
+        operations: [
+          {
+            service: 'payments',
+            operation: 'POST /charges',
+            calls: 10,
+            errors: 1,
+            warnings: 0,
+            last: {
+              time: Date.now(),
+              caller: 'frontend',
+              method: 'POST',
+              path: '/charges',
+              status: 201,
+              violations: [violation],
+            },
+          },
+        ],
+        coverage: [
+          {
+            file: '/project/payments.openapi.yaml',
+            services: ['payments'],
+            declared: 4,
+            exercised: 1,
+            percent: 25,
+            missing: ['POST /charges 400'],
+          },
+        ],
+        recent: [],
+      },
     }),
     logs: () => [],
     addFault: (service, kind, percent) => {
@@ -210,6 +263,26 @@ describe('Dashboard', () => {
     await tick(60);
     expect(small.app.lastFrame()).toContain('terminal 70×20: enlarge to 80×24');
     expect(small.app.lastFrame()).not.toContain('live calls');
+  });
+
+  it('marks violating calls and shows violations by operation with their excerpt (c)', async () => {
+    const { app } = mount();
+    await tick();
+    expect(app.lastFrame()).toMatch(/frontend→payments@v1 POST \/charges\s+201 12ms CV 1/);
+    app.stdin.write('c');
+    await tick(60);
+    const frame = app.lastFrame()!;
+    expect(frame).toContain('contracts (report) — violations by operation');
+    expect(frame).toContain('payments POST /charges  10 calls  1 errors  0 warnings');
+    expect(frame).toContain(
+      'error response.body.amount type: amount must be integer (expected integer, got "12.5")',
+    );
+    expect(frame).toMatch(
+      /coverage .*payments\.openapi\.yaml: 1\/4 \(25%\) · not yet: POST \/charges 400/,
+    );
+    app.stdin.write('c');
+    await tick(60);
+    expect(app.lastFrame()).toContain('live calls');
   });
 
   it('every line fits the terminal width', async () => {

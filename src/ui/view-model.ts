@@ -6,15 +6,7 @@
 import type { FaultKind } from './source.js';
 
 export type Mode =
-  | 'main'
-  | 'details'
-  | 'topology'
-  | 'contracts'
-  | 'logs'
-  | 'help'
-  | 'faults'
-  | 'split'
-  | 'filter';
+  'main' | 'details' | 'topology' | 'contracts' | 'logs' | 'help' | 'faults' | 'split' | 'filter';
 
 export interface SplitDraft {
   service: string;

@@ -7,8 +7,14 @@ import { color, fit, INJECTED, instanceLabel, ms, statusColor } from '../format.
 export function callText(call: CallRecord): string {
   const time = new Date(call.time).toTimeString().slice(0, 8);
   const status = call.status === 0 ? 'RST' : String(call.status);
-  const cv = call.violations?.length ? ` CV ${call.violations.length}` : '';
-  return `${time} ${call.caller}→${instanceLabel(call.service, call.version)} ${call.method} ${call.path} ${status} ${ms(call.durationMs)} ${call.flags.join(',')}${cv}`;
+  return `${time} ${call.caller}→${instanceLabel(call.service, call.version)} ${call.method} ${call.path} ${status} ${ms(call.durationMs)} ${flagText(call)}`;
+}
+
+/** Flags, with contract violations as `CV n` (how many) instead of the bare flag. */
+function flagText(call: CallRecord): string {
+  if (!call.violations?.length) return call.flags.join(',');
+  const others = call.flags.filter((flag) => flag !== 'CV');
+  return [...(others.length ? [others.join(',')] : []), `CV ${call.violations.length}`].join(' ');
 }
 
 export function CallsPane({
@@ -37,8 +43,7 @@ export function CallsPane({
         const injected = call.flags.some((flag) => INJECTED.has(flag));
         const time = new Date(call.time).toTimeString().slice(0, 8);
         const head = `${time} ${call.caller}→${instanceLabel(call.service, call.version)} ${call.method} ${call.path}`;
-        const cv = call.violations?.length ? ` CV ${call.violations.length}` : '';
-        const tail = ` ${ms(call.durationMs)} ${call.flags.join(',')}${cv}`;
+        const tail = ` ${ms(call.durationMs)} ${flagText(call)}`;
         const status = call.status === 0 ? 'RST' : String(call.status);
         const room = Math.max(0, width - status.length - tail.length - 3);
         return (

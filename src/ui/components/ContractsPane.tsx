@@ -20,7 +20,8 @@ export function contractLines(
   const lines: Array<{ text: string; tone?: 'red' | 'yellow' | 'dim' }> = [];
   const mine = contracts.operations.filter((op) => op.service === service);
   const shown = mine.length > 0 ? mine : contracts.operations;
-  if (shown.length === 0) lines.push({ text: 'no calls to a service with a spec yet', tone: 'dim' });
+  if (shown.length === 0)
+    lines.push({ text: 'no calls to a service with a spec yet', tone: 'dim' });
   for (const op of shown) {
     const tone = op.errors > 0 ? 'red' : op.warnings > 0 ? 'yellow' : undefined;
     lines.push({
@@ -29,8 +30,12 @@ export function contractLines(
     });
     if (!op.last) continue;
     const when = new Date(op.last.time).toTimeString().slice(0, 8);
-    lines.push({ text: `  last: ${when} ${op.last.caller} ${op.last.method} ${op.last.path} → ${op.last.status}`, tone: 'dim' });
-    for (const violation of op.last.violations.slice(0, 3)) lines.push({ text: `    ${formatViolation(violation)}`, tone });
+    lines.push({
+      text: `  last: ${when} ${op.last.caller} ${op.last.method} ${op.last.path} → ${op.last.status}`,
+      tone: 'dim',
+    });
+    for (const violation of op.last.violations.slice(0, 3))
+      lines.push({ text: `    ${formatViolation(violation)}`, tone });
   }
   for (const spec of contracts.coverage) {
     lines.push({
@@ -56,12 +61,21 @@ export function ContractsPane({
   return (
     <Box flexDirection="column" width={width} height={height} overflow="hidden">
       <Text bold wrap="truncate-end">
-        {fit(`contracts (${contracts?.mode ?? 'off'}) — violations by operation · c or esc to go back`, width)}
+        {fit(
+          `contracts (${contracts?.mode ?? 'off'}) — violations by operation · c or esc to go back`,
+          width,
+        )}
       </Text>
       {lines.map((line, index) => (
         <Text
           key={index}
-          color={line.tone === 'red' ? color('red') : line.tone === 'yellow' ? color('yellow') : undefined}
+          color={
+            line.tone === 'red'
+              ? color('red')
+              : line.tone === 'yellow'
+                ? color('yellow')
+                : undefined
+          }
           dimColor={line.tone === 'dim'}
           wrap="truncate-end"
         >
