@@ -191,13 +191,15 @@ describe('hot reload', () => {
     const v1 = await server(echo('v1'));
     const v2 = await server(echo('v2'));
     const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-spec-'));
-    writeFileSync(path.join(dir, 'pay.yaml'), 'openapi: 3.1.0\n');
+    const spec = (title: string) =>
+      `openapi: 3.1.0\ninfo: { title: ${title}, version: "1" }\npaths:\n  /x: { get: { responses: { "200": { description: ok } } } }\n`;
+    writeFileSync(path.join(dir, 'pay.yaml'), spec('pay'));
     const m = await controller(
       `${yaml(v1.port, v2.port)}    spec: ${path.join(dir, 'pay.yaml')}\n`,
     );
     const statuses: string[] = [];
     m.controller.bus.on('config', (status) => statuses.push(status.message));
-    writeFileSync(path.join(dir, 'pay.yaml'), 'openapi: 3.1.0\ninfo: { title: pay }\n');
+    writeFileSync(path.join(dir, 'pay.yaml'), spec('payments'));
     await waitFor(() => statuses.length === 1);
     expect(statuses[0]).toBe('a file the config points at changed');
   });

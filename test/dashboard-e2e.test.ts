@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -45,6 +45,7 @@ describe.skipIf(!hasTmux)('the dashboard in a real terminal (tmux)', () => {
       .replace('admin: { port: 15000 }', 'admin: { port: 0 }')
       .replace('ports: { from: 15100 }', 'ports: { from: 0 }');
     writeFileSync(path.join(dir, 'mesh.config.yaml'), demo);
+    cpSync('specs', path.join(dir, 'specs'), { recursive: true });
     // CI=true turns the dashboard off, as it should: this test wants it on.
     tmux(
       'new-session',

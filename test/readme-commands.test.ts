@@ -5,7 +5,7 @@
  * may differ). Long-running forms (`up`, `--follow`) are covered by their own tests.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -87,6 +87,7 @@ describe('the README', () => {
         .replace('ports: { from: 15100 }', 'ports: { from: 0 }')
         .replace(/^ {2}port: 8080$/m, '  port: 0'),
     );
+    cpSync('specs', path.join(dir, 'specs'), { recursive: true });
     const up = scope.running(spawnCli(['up', '--no-ui', '--no-load', '--json'], { cwd: dir }));
     await up.waitForLine(/"event":"ready"/, 30_000);
 

@@ -1,4 +1,4 @@
-import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -174,6 +174,7 @@ describe('the bundled demo', () => {
       .replace('ports: { from: 15100 }', 'ports: { from: 0 }')
       .replace('./schema/', path.resolve('schema') + '/');
     writeFileSync(path.join(dir, 'mesh.config.yaml'), demo);
+    cpSync('specs', path.join(dir, 'specs'), { recursive: true });
     const cli = spawnCli(['up', '--no-ui', '--json'], { cwd: dir });
     scope.defer(async () => {
       if (cli.child.exitCode === null) cli.child.kill('SIGKILL');

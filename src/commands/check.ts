@@ -84,6 +84,7 @@ async function check(options: CheckOptions): Promise<void> {
   try {
     controller = await MeshController.start(config, {
       watch: false,
+      headless: true,
       ephemeralPorts: options.freePorts,
       formatError: (error) => formatIssues(error.issues),
     });

@@ -6,8 +6,11 @@
 /** Line `i` (0-based) of the pretty JSON of `value` shows the key path `result[i]`. */
 export function jsonLinePointers(value: unknown): (string | number)[][] {
   const lines: (string | number)[][] = [[]];
+  const ancestors = new Set<object>();
   const walk = (node: unknown, path: (string | number)[]) => {
-    if (node === null || typeof node !== 'object') return;
+    // A circular document cannot be rendered as JSON: stop at the cycle.
+    if (node === null || typeof node !== 'object' || ancestors.has(node)) return;
+    ancestors.add(node);
     const entries = Array.isArray(node)
       ? node.map((item, index) => [index, item] as const)
       : Object.entries(node as Record<string, unknown>).filter(([, item]) => item !== undefined);
@@ -18,6 +21,7 @@ export function jsonLinePointers(value: unknown): (string | number)[][] {
       walk(item, childPath);
     }
     lines.push(path); // the closing bracket
+    ancestors.delete(node);
   };
   walk(value, []);
   return lines;

@@ -18,7 +18,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import AjvDraft04Module from 'ajv-draft-04';
 import addFormatsPlugin from 'ajv-formats';
 import type { LoadedSpec } from './spec-load.js';
-import { toPointer } from './pointer.js';
+import { fromPointer, toPointer, valueAt } from './pointer.js';
 import type { DocPath } from './operations.js';
 
 /** Which copy of the document a schema is read in. */
@@ -28,6 +28,9 @@ export type Direction = 'request' | 'response' | 'parameters';
 export type SchemaCheck = (data: unknown) => readonly ErrorObject[] | undefined;
 
 const SPEC_ID = 'meshdev-spec';
+
+/** The check of a location that declares nothing. */
+const ACCEPT_ANY: SchemaCheck = () => undefined;
 
 // ajv-formats ships as CommonJS with a default export.
 const addFormats = addFormatsPlugin as unknown as (ajv: Ajv) => void;
@@ -43,9 +46,27 @@ export class SchemaValidators {
 
   /** The validator of the schema at `path` in the document. */
   at(direction: Direction, path: DocPath): SchemaCheck {
-    return this.compile(direction, `at:${toPointer(path)}`, () => ({
-      $ref: `${SPEC_ID}#${encodeURI(toPointer(path))}`,
+    const pointer = this.target(path);
+    return this.compile(direction, `at:${pointer}`, () => ({
+      $ref: `${SPEC_ID}#${encodeURI(pointer)}`,
     }));
+  }
+
+  /**
+   * Where the schema at `path` really lives: a schema that is only a `$ref` (the usual
+   * `schema: {$ref: '#/components/schemas/Order'}`) shares the validator of its target.
+   */
+  private target(path: DocPath): string {
+    let pointer = toPointer(path);
+    for (let hops = 0; hops < 8; hops++) {
+      const node = valueAt(this.spec.doc, fromPointer(pointer)) as
+        Record<string, unknown> | undefined;
+      const ref = node?.$ref;
+      if (typeof ref !== 'string' || !ref.startsWith('#/') || Object.keys(node!).length !== 1)
+        break;
+      pointer = ref.slice(1);
+    }
+    return pointer;
   }
 
   /**
@@ -56,12 +77,14 @@ export class SchemaValidators {
     key: string,
     properties: Array<{ name: string; path?: DocPath; required: boolean }>,
   ): SchemaCheck {
+    // Most operations have no parameters in most locations: nothing to compile.
+    if (properties.length === 0) return ACCEPT_ANY;
     return this.compile('parameters', `params:${key}`, () => ({
       type: 'object',
       properties: Object.fromEntries(
         properties.map((p) => [
           p.name,
-          p.path ? { $ref: `${SPEC_ID}#${encodeURI(toPointer(p.path))}` } : {},
+          p.path ? { $ref: `${SPEC_ID}#${encodeURI(this.target(p.path))}` } : {},
         ]),
       ),
       required: properties.filter((p) => p.required).map((p) => p.name),

@@ -5,7 +5,7 @@
  * crash.
  */
 import { readFile } from 'node:fs/promises';
-import { bundle, validate } from '@readme/openapi-parser';
+import { bundle, dereference, validate } from '@readme/openapi-parser';
 import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError, formatPath, type ConfigIssue } from '../config/config-error.js';
 import { SourceMap } from '../config/positions.js';
@@ -40,45 +40,64 @@ export async function loadSpec(file: string): Promise<LoadedSpec> {
       'check the path in `spec:` (relative to mesh.config.yaml)',
     );
   }
-  const lines = new LineCounter();
-  const source = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  const sourceMap = new SourceMap(source, lines, text);
-  if (source.errors.length > 0) {
-    throw new ConfigError(
-      source.errors.map((error) => {
-        const at = sourceMap.position(error.pos[0]);
-        return {
-          file: shown,
-          ...at,
-          path: '',
-          message: `not valid YAML/JSON: ${error.message.split('\n')[0]}`,
-          source: sourceMap.sourceLine(at.line),
-        };
-      }),
-    );
-  }
-  const raw = source.toJS() as unknown;
-  const version = openapiVersion(raw);
-  if (typeof version !== 'string') throw specError(shown, version.message, version.hint);
-  let result;
+  let doc: JsonObject;
   try {
-    result = await validate(file, { validate: { errors: { colorize: false } } });
+    // One parse: the bundled document (external `$ref`s pulled in) is what gets validated.
+    doc = (await bundle(file)) as unknown as JsonObject;
   } catch (error) {
+    const syntax = yamlErrors(shown, text);
+    if (syntax) throw syntax;
     throw specError(
       shown,
       referenceMessage(error),
       'fix the `$ref` (paths are relative to the file that holds them)',
     );
   }
+  const version = openapiVersion(doc);
+  if (typeof version !== 'string') throw specError(shown, version.message, version.hint);
+  const result = await validate(structuredClone(doc) as never, {
+    validate: { errors: { colorize: false } },
+  });
   if (!result.valid) {
-    const pointers = jsonLinePointers(raw);
+    // The parser's code frame shows the dereferenced document as indented JSON.
+    const rendered = await dereference(structuredClone(doc) as never).catch(() => doc);
+    const pointers = jsonLinePointers(rendered);
+    const sourceMap = yamlSourceMap(text);
     throw new ConfigError(
       result.errors.map((error) => positionedIssue(shown, error.message, pointers, sourceMap)),
     );
   }
-  const doc = (await bundle(file)) as unknown as JsonObject;
   const dialect = typeof doc.jsonSchemaDialect === 'string' ? doc.jsonSchemaDialect : undefined;
   return { file, doc, openapi: version.startsWith('3.0') ? '3.0' : '3.1', dialect };
+}
+
+function yamlSourceMap(text: string): SourceMap {
+  const lines = new LineCounter();
+  return new SourceMap(
+    parseDocument(text, { lineCounter: lines, prettyErrors: false }),
+    lines,
+    text,
+  );
+}
+
+/** The YAML (or JSON) syntax errors of `text`, positioned; undefined when it parses. */
+function yamlErrors(file: string, text: string): ConfigError | undefined {
+  const lines = new LineCounter();
+  const source = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  if (source.errors.length === 0) return undefined;
+  const sourceMap = new SourceMap(source, lines, text);
+  return new ConfigError(
+    source.errors.map((error) => {
+      const at = sourceMap.position(error.pos[0]);
+      return {
+        file,
+        ...at,
+        path: '',
+        message: `not valid YAML/JSON: ${error.message.split('\n')[0]}`,
+        source: sourceMap.sourceLine(at.line),
+      };
+    }),
+  );
 }
 
 function openapiVersion(raw: unknown): string | { message: string; hint: string } {

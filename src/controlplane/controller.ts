@@ -33,6 +33,11 @@ export interface ControllerOptions extends MeshOptions {
   watch?: boolean;
   /** Formats config errors for the reload message. */
   formatError?: (error: ConfigError) => string;
+  /**
+   * No admin API, no `state.json`, no env files (`meshdev check`): a headless run beside a
+   * running `up` must not take over what the CLI commands of that `up` read.
+   */
+  headless?: boolean;
 }
 
 /** What a reload did: `refused` when the file (or applying it) failed and nothing changed. */
@@ -76,23 +81,7 @@ export class MeshController {
     const controller = new MeshController(mesh, { ...options, bus });
     try {
       const stateDir = options.stateDir ?? projectPath(config);
-      controller.admin = await startAdmin(
-        {
-          runtime: () => controller.current.runtime,
-          bus,
-          metrics: controller.metrics,
-          describe: () => controller.describe(),
-          recentCalls: () => controller.stats.recent(),
-          contracts: () => controller.contracts.snapshot(),
-          reload: () => controller.reload(),
-        },
-        {
-          port: options.ephemeralPorts ? 0 : config.mesh.adminPort,
-          stateDir,
-          configFile: config.file,
-        },
-      );
-      writeEnvFiles(config, controller.boundPort);
+      if (!options.headless) await controller.startAdminApi(config, stateDir);
       await controller.supervise(config, stateDir);
       controller.referencedHash = hashFiles(referencedFiles(config));
       if (options.watch !== false) {
@@ -106,6 +95,27 @@ export class MeshController {
       throw error;
     }
     return controller;
+  }
+
+  /** The admin API, `state.json` and the env files other commands read. */
+  private async startAdminApi(config: MeshConfig, stateDir: string): Promise<void> {
+    this.admin = await startAdmin(
+      {
+        runtime: () => this.current.runtime,
+        bus: this.bus,
+        metrics: this.metrics,
+        describe: () => this.describe(),
+        recentCalls: () => this.stats.recent(),
+        contracts: () => this.contracts.snapshot(),
+        reload: () => this.reload(),
+      },
+      {
+        port: this.options.ephemeralPorts ? 0 : config.mesh.adminPort,
+        stateDir,
+        configFile: config.file,
+      },
+    );
+    writeEnvFiles(config, this.boundPort);
   }
 
   /** The commands of `config` meshdev should run (all, or those of `--only`), with their env. */
@@ -224,7 +234,7 @@ export class MeshController {
       // Listeners or instances changed: restart just those, and the commands that changed.
       const { started, stopped } = await this.current.reconcile(config);
       this.referencedHash = referenced;
-      writeEnvFiles(config, this.boundPort);
+      if (!this.options.headless) writeEnvFiles(config, this.boundPort);
       const commands = await this.supervise(config, this.options.stateDir ?? projectPath(config));
       const restarted = [...new Set([...stopped, ...started])];
       return this.accept(
