@@ -4,13 +4,59 @@
  * measured in the same run on this machine. Writes bench/results/latest.json.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { cliStartTimes } from './cli-start.js';
 import { latencyAtRate, throughput } from './measure.js';
+import { generatedSpec } from './spec-200.js';
+
+/** The OpenAPI document of the bench's JSON service: every response body is checked. */
+const ITEMS_SPEC = JSON.stringify({
+  openapi: '3.1.0',
+  info: { title: 'items', version: '1' },
+  paths: {
+    '/items': {
+      get: {
+        parameters: [{ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1 } }],
+        responses: {
+          '200': {
+            description: 'items',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['items', 'total'],
+                  properties: {
+                    total: { type: 'integer' },
+                    items: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        required: ['id', 'name'],
+                        properties: {
+                          id: { type: 'integer' },
+                          name: { type: 'string' },
+                          price: { type: 'number' },
+                          tags: { type: 'array', items: { type: 'string' } },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+});
 import {
   freePort,
   startHttpProxy3,
+  startJsonUpstream,
   startMesh,
   startMeshWithDashboard,
   startNginx,
@@ -95,6 +141,27 @@ services:
   children.push(pairMesh);
   const proxy = await startHttpProxy3(target);
   children.push(proxy);
+  // Contracts: the same gateway hop to the same JSON upstream, to a service without a
+  // spec (`/plain`) and to one whose every call is checked (`/checked`, contracts: report).
+  const jsonUpstream = await startJsonUpstream();
+  const jsonUpstream2 = await startJsonUpstream(); // a port is one service's
+  children.push(jsonUpstream, jsonUpstream2);
+  const contractMesh = await startMesh(
+    `version: 1
+mesh: { name: bench-contracts, mtls: off, ports: { from: 0 }, admin: { port: 0 }, contracts: report }
+gateway:
+  port: 0
+  routes:
+    - { path: /plain, service: plain, stripPrefix: true }
+    - { path: /checked, service: checked, stripPrefix: true }
+services:
+  plain: { port: ${jsonUpstream.ports.port} }
+  checked: { port: ${jsonUpstream2.ports.port}, spec: ./items.openapi.json }
+`,
+    [],
+    { 'items.openapi.json': ITEMS_SPEC },
+  );
+  children.push(contractMesh);
 
   process.stderr.write(
     `meshdev bench (${quick ? 'quick' : 'full'}): ${CONNECTIONS} connections × ${SECONDS}s with ${wrk ? 'wrk' : 'autocannon'}; latency at ${RATE} req/s for ${LATENCY_SECONDS}s\n`,
@@ -102,6 +169,9 @@ services:
   await measure('direct', 0, `http://127.0.0.1:${target}/`);
   await measure('http-proxy-3 hop', 1, `http://127.0.0.1:${proxy.ports.port}/`);
   await measure('meshdev gateway', 1, `http://127.0.0.1:${mesh.ports['gateway::']}/`);
+  const contractGateway = `http://127.0.0.1:${contractMesh.ports['gateway::']}`;
+  await measure('gateway → JSON service, no spec', 1, `${contractGateway}/plain/items`);
+  await measure('gateway → JSON service, contracts report', 1, `${contractGateway}/checked/items`);
   await measure(
     'meshdev sidecar, mtls off',
     1,
@@ -193,6 +263,7 @@ for (const row of cli)
   console.log(
     `${row.command.padEnd(32)}${row.seconds.toFixed(2).padStart(7)}  ${row.timesNode.toFixed(1).padStart(5)}`,
   );
+const specLoad = specLoadSeconds();
 const cliSeconds = (command: string) => cli.find((row) => row.command === command)!.seconds;
 
 const addedP99PerHop = (gateway.p99 - direct.p99) / 1;
@@ -223,6 +294,21 @@ const targets = [
     target: 'mTLS sidecar pair added p99 per hop ≤ 1 ms',
     value: (pair.p99 - direct.p99) / 2,
     met: (pair.p99 - direct.p99) / 2 <= 1,
+  },
+  {
+    target: 'gateway hop with contracts report ≥ 0.9× the same hop without a spec',
+    value:
+      find('gateway → JSON service, contracts report')!.rps /
+      find('gateway → JSON service, no spec')!.rps,
+    met:
+      find('gateway → JSON service, contracts report')!.rps /
+        find('gateway → JSON service, no spec')!.rps >=
+      0.9,
+  },
+  {
+    target: 'spec load + compile of a 200-operation spec < 1 s (fresh process)',
+    value: specLoad,
+    met: specLoad < 1,
   },
   {
     target: 'meshdev --version and --help < 0.3 s',
@@ -259,3 +345,26 @@ writeFileSync(
   `${JSON.stringify({ at: new Date().toISOString(), quick, node: process.version, tool: wrk ? 'wrk' : 'autocannon', connections: CONNECTIONS, seconds: SECONDS, rate: RATE, rows, cli, targets }, null, 2)}\n`,
 );
 console.log(`\nwrote ${path.relative(process.cwd(), out)}`);
+
+/** Seconds a fresh process takes to load and compile a generated 200-operation spec. */
+function specLoadSeconds(): number {
+  const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-bench-spec-'));
+  const file = path.join(dir, 'spec200.json');
+  writeFileSync(file, generatedSpec(200));
+  const contract = pathToFileURL(
+    path.resolve(import.meta.dirname, '../dist/contracts/contract.js'),
+  ).href;
+  const script = `const { loadContract } = await import(${JSON.stringify(contract)}); const t = performance.now(); const c = await loadContract(${JSON.stringify(file)}); console.log(JSON.stringify({ ms: performance.now() - t, operations: c.index.operations.length }));`;
+  const runs = Array.from({ length: quick ? 3 : 5 }, () => {
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+    });
+    return (JSON.parse(out) as { ms: number }).ms / 1000;
+  });
+  runs.sort((a, b) => a - b);
+  const median = runs[Math.floor(runs.length / 2)]!;
+  console.log(
+    `spec load + compile, 200 operations: median ${median.toFixed(2)} s of ${runs.length} fresh processes`,
+  );
+  return median;
+}

@@ -79,6 +79,18 @@ export function startUpstream(): Promise<Child> {
   return spawnChild(process.execPath, ['-e', code], portLine);
 }
 
+/** An upstream answering `GET /items` with ~1 KiB of JSON (what the bench spec declares). */
+export function startJsonUpstream(): Promise<Child> {
+  const code = `
+    const http = require('node:http');
+    const items = Array.from({ length: 16 }, (_, i) => ({ id: i + 1, name: 'item-' + i, price: i * 1.5, tags: ['a', 'b'] }));
+    const body = Buffer.from(JSON.stringify({ items, total: items.length }));
+    const server = http.createServer((req, res) => { req.resume(); res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length }); res.end(body); });
+    server.keepAliveTimeout = 60000;
+    server.listen(0, '127.0.0.1', () => console.log('PORT ' + server.address().port));`;
+  return spawnChild(process.execPath, ['-e', code], portLine);
+}
+
 /** A bare http-proxy-3 hop in front of `target`. */
 export function startHttpProxy3(target: number): Promise<Child> {
   const code = `
@@ -131,9 +143,14 @@ http {
 }
 
 /** `meshdev up` on `yaml`, reporting every listener's port by `kind:service:caller`. */
-export function startMesh(yaml: string, extraArgs: string[] = []): Promise<Child> {
+export function startMesh(
+  yaml: string,
+  extraArgs: string[] = [],
+  files: Record<string, string> = {},
+): Promise<Child> {
   const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-bench-'));
   writeFileSync(path.join(dir, 'mesh.config.yaml'), yaml);
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
   return spawnChild(
     process.execPath,
     [

@@ -7,6 +7,8 @@
 import { ConfigError, type ConfigIssue } from '../config/config-error.js';
 import type { ContractMode, MeshConfig } from '../config/model.js';
 import { loadContract, type Contract } from './contract.js';
+import { SpecVerdicts } from './verdict-cache.js';
+import { projectPath } from '../config/project-dir.js';
 
 /** What the data plane asks of the contracts in force. */
 export class ContractSet {
@@ -40,7 +42,10 @@ export class ContractSet {
   }
 }
 
-/** Loads every spec `config` names; all problems of all specs in one ConfigError. */
+/**
+ * Loads every spec `config` names; all problems of all specs in one ConfigError. Verdicts
+ * of specs that passed validation before are kept in the project's `.meshdev/cache/`.
+ */
 export async function loadContracts(config: MeshConfig): Promise<ContractSet> {
   const files = new Set<string>();
   for (const service of config.services) {
@@ -49,16 +54,18 @@ export async function loadContracts(config: MeshConfig): Promise<ContractSet> {
   if (files.size === 0) return new ContractSet(config.mesh.contracts, new Map());
   const loaded = new Map<string, Contract>();
   const issues: ConfigIssue[] = [];
+  const verdicts = new SpecVerdicts(projectPath(config, 'cache', 'openapi-valid.json'));
   await Promise.all(
     [...files].map(async (file) => {
       try {
-        loaded.set(file, await loadContract(file));
+        loaded.set(file, await loadContract(file, verdicts));
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
         issues.push(...error.issues);
       }
     }),
   );
+  verdicts.save();
   if (issues.length > 0) throw new ConfigError(issues);
   const byInstance = new Map<string, Contract>();
   for (const service of config.services) {

@@ -10,6 +10,7 @@ import { resolveRef, valueAt } from './pointer.js';
 import { SchemaValidators } from './schema-validators.js';
 import { loadSpec, type JsonObject, type LoadedSpec } from './spec-load.js';
 import { Redactor } from './violation.js';
+import type { SpecVerdicts } from './verdict-cache.js';
 
 /** A compiled contract. */
 export class Contract {
@@ -114,8 +115,8 @@ export class Contract {
 }
 
 /** Loads and compiles the contract in `file`. */
-export async function loadContract(file: string): Promise<Contract> {
-  return new Contract(await loadSpec(file));
+export async function loadContract(file: string, verdicts?: SpecVerdicts): Promise<Contract> {
+  return new Contract(await loadSpec(file, verdicts));
 }
 
 /** `Accept`, `Content-Type` and `Authorization` header parameters are ignored, as OpenAPI says. */

@@ -46,10 +46,24 @@ export class SchemaValidators {
 
   /** The validator of the schema at `path` in the document. */
   at(direction: Direction, path: DocPath): SchemaCheck {
+    const key = `${direction}|at:${toPointer(path)}`;
+    const cached = this.cache.get(key);
+    if (cached) return cached;
     const pointer = this.target(path);
-    return this.compile(direction, `at:${pointer}`, () => ({
+    const check = this.compile(direction, `at:${this.content(pointer)}`, () => ({
       $ref: `${SPEC_ID}#${encodeURI(pointer)}`,
     }));
+    this.cache.set(key, check);
+    return check;
+  }
+
+  /**
+   * What a schema says, as text: schemas that say the same share one validator (specs
+   * repeat the same `id` path parameter or pagination query on every operation). Nested
+   * `$ref`s are absolute pointers into the one document, so equal text means equal schema.
+   */
+  private content(pointer: string): string {
+    return JSON.stringify(valueAt(this.spec.doc, fromPointer(pointer))) ?? pointer;
   }
 
   /**
@@ -79,16 +93,24 @@ export class SchemaValidators {
   ): SchemaCheck {
     // Most operations have no parameters in most locations: nothing to compile.
     if (properties.length === 0) return ACCEPT_ANY;
-    return this.compile('parameters', `params:${key}`, () => ({
+    const cached = this.cache.get(`params|${key}`);
+    if (cached) return cached;
+    const targets = properties.map((p) => ({ ...p, pointer: p.path && this.target(p.path) }));
+    const content = JSON.stringify(
+      targets.map((p) => [p.name, p.required, p.pointer && this.content(p.pointer)]),
+    );
+    const check = this.compile('parameters', `params:${content}`, () => ({
       type: 'object',
       properties: Object.fromEntries(
-        properties.map((p) => [
+        targets.map((p) => [
           p.name,
-          p.path ? { $ref: `${SPEC_ID}#${encodeURI(this.target(p.path))}` } : {},
+          p.pointer ? { $ref: `${SPEC_ID}#${encodeURI(p.pointer)}` } : {},
         ]),
       ),
-      required: properties.filter((p) => p.required).map((p) => p.name),
+      required: targets.filter((p) => p.required).map((p) => p.name),
     }));
+    this.cache.set(`params|${key}`, check);
+    return check;
   }
 
   private compile(direction: Direction, key: string, schema: () => AnySchemaObject): SchemaCheck {

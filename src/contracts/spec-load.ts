@@ -11,6 +11,7 @@ import { ConfigError, formatPath, type ConfigIssue } from '../config/config-erro
 import { SourceMap } from '../config/positions.js';
 import { displayPath } from '../config/display-path.js';
 import { jsonLinePointers } from './json-lines.js';
+import { SpecVerdicts } from './verdict-cache.js';
 
 /** A JSON object as the parser returns it. */
 export type JsonObject = Record<string, unknown>;
@@ -28,7 +29,10 @@ export interface LoadedSpec {
 }
 
 /** Loads and checks `file`; throws a `ConfigError` listing every problem found. */
-export async function loadSpec(file: string): Promise<LoadedSpec> {
+export async function loadSpec(
+  file: string,
+  verdicts: SpecVerdicts = new SpecVerdicts(),
+): Promise<LoadedSpec> {
   const shown = displayPath(file);
   let text: string;
   try {
@@ -55,10 +59,12 @@ export async function loadSpec(file: string): Promise<LoadedSpec> {
   }
   const version = openapiVersion(doc);
   if (typeof version !== 'string') throw specError(shown, version.message, version.hint);
-  const result = await validate(structuredClone(doc) as never, {
-    validate: { errors: { colorize: false } },
-  });
-  if (!result.valid) {
+  const key = SpecVerdicts.key(doc);
+  const result = verdicts.has(key)
+    ? { valid: true as const }
+    : await validate(structuredClone(doc) as never, { validate: { errors: { colorize: false } } });
+  if (result.valid) verdicts.add(key);
+  else {
     // The parser's code frame shows the dereferenced document as indented JSON.
     const rendered = await dereference(structuredClone(doc) as never).catch(() => doc);
     const pointers = jsonLinePointers(rendered);
