@@ -38,7 +38,7 @@ export function Header({
         {fit(
           note
             ? `✎ ${note}`
-            : '↑↓ select · enter details · f faults · s split · / filter · p pause · t topology · l logs · ? help · q quit',
+            : '↑↓ select · ⏎ details · f faults · s split · / filter · t topology · c contracts · l logs · ? help · q quit',
           width,
         )}
       </Text>
