@@ -31,6 +31,11 @@ export class ContractSet {
     return this.byInstance.get(`${service}@${version}`);
   }
 
+  /** Every file of every spec: entry files and the files their `$ref`s reach. */
+  files(): string[] {
+    return [...new Set([...this.byInstance.values()].flatMap((contract) => contract.spec.files))];
+  }
+
   /** Every distinct contract with the services that use it. */
   all(): Array<{ contract: Contract; services: string[] }> {
     const out = new Map<Contract, Set<string>>();

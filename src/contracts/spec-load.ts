@@ -6,7 +6,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { bundle, dereference, validate } from '@readme/openapi-parser';
-import { LineCounter, parseDocument } from 'yaml';
+import path from 'node:path';
+import { LineCounter, parse as parseYaml, parseDocument } from 'yaml';
 import { ConfigError, formatPath, type ConfigIssue } from '../config/config-error.js';
 import { SourceMap } from '../config/positions.js';
 import { displayPath } from '../config/display-path.js';
@@ -26,6 +27,8 @@ export interface LoadedSpec {
   openapi: '3.0' | '3.1';
   /** `jsonSchemaDialect` of a 3.1 document, when given. */
   dialect?: string;
+  /** The entry file and every local file its `$ref`s reach (watched for hot reload). */
+  files: string[];
 }
 
 /** Loads and checks `file`; throws a `ConfigError` listing every problem found. */
@@ -74,7 +77,13 @@ export async function loadSpec(
     );
   }
   const dialect = typeof doc.jsonSchemaDialect === 'string' ? doc.jsonSchemaDialect : undefined;
-  return { file, doc, openapi: version.startsWith('3.0') ? '3.0' : '3.1', dialect };
+  return {
+    file,
+    doc,
+    openapi: version.startsWith('3.0') ? '3.0' : '3.1',
+    dialect,
+    files: await referencedFiles(file),
+  };
 }
 
 function yamlSourceMap(text: string): SourceMap {
@@ -157,4 +166,32 @@ function referenceMessage(error: unknown): string {
 
 function specError(file: string, message: string, hint?: string): ConfigError {
   return new ConfigError([{ file, line: 0, column: 0, path: '', message, hint }]);
+}
+
+/** `file` and the local files its `$ref`s reach, transitively (URLs are not followed). */
+async function referencedFiles(file: string): Promise<string[]> {
+  const seen = new Set<string>();
+  const visit = async (current: string): Promise<void> => {
+    if (seen.has(current)) return;
+    seen.add(current);
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(await readFile(current, 'utf8'));
+    } catch {
+      return; // bundling already read every file that matters; a broken one was reported
+    }
+    const refs: string[] = [];
+    const walk = (node: unknown) => {
+      if (!node || typeof node !== 'object') return;
+      const ref = (node as { $ref?: unknown }).$ref;
+      if (typeof ref === 'string' && !ref.startsWith('#') && !/^[a-z]+:\/\//i.test(ref)) {
+        refs.push(path.resolve(path.dirname(current), decodeURI(ref.split('#')[0]!)));
+      }
+      for (const child of Object.values(node)) walk(child);
+    };
+    walk(parsed);
+    for (const next of refs) await visit(next);
+  };
+  await visit(file);
+  return [...seen];
 }

@@ -83,10 +83,11 @@ export class MeshController {
       const stateDir = options.stateDir ?? projectPath(config);
       if (!options.headless) await controller.startAdminApi(config, stateDir);
       await controller.supervise(config, stateDir);
-      controller.referencedHash = hashFiles(referencedFiles(config));
+      const files = referencedFiles(config, mesh.runtime.contracts);
+      controller.referencedHash = hashFiles(files);
       if (options.watch !== false) {
         controller.watcher = await watchConfig(
-          [config.file, ...referencedFiles(config)],
+          [config.file, ...files],
           () => void controller.reload(),
         );
       }
@@ -202,17 +203,20 @@ export class MeshController {
       if (!(error instanceof ConfigError)) throw error;
       return this.refuse(this.options.formatError?.(error) ?? error.message);
     }
-    const referenced = hashFiles(referencedFiles(config));
-    this.watcher?.setFiles([config.file, ...referencedFiles(config)]);
+    const runtime = this.current.runtime;
     let contracts: ContractSet;
     try {
       // A spec that does not load refuses the reload, like a broken config.
       contracts = await loadContracts(config);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
+      this.watcher?.setFiles([config.file, ...referencedFiles(config, runtime.contracts)]);
       return this.refuse(this.options.formatError?.(error) ?? error.message);
     }
-    const runtime = this.current.runtime;
+    // The specs and every file their `$ref`s reach: an edit of a shared schema file is a spec edit.
+    const files = referencedFiles(config, contracts);
+    const referenced = hashFiles(files);
+    this.watcher?.setFiles([config.file, ...files]);
     const previousContracts = runtime.contracts;
     if (config.hash === running.hash && referenced === this.referencedHash) {
       // A good file again after a broken save: the config in force is what it says.
@@ -287,12 +291,15 @@ function describeFailure(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Files the config points at (OpenAPI specs), watched beside the config itself. */
-function referencedFiles(config: MeshConfig): string[] {
+/**
+ * Files the config points at, watched beside the config itself: its OpenAPI specs and,
+ * once loaded, every file their `$ref`s reach.
+ */
+function referencedFiles(config: MeshConfig, contracts?: ContractSet): string[] {
   const specs = config.services.flatMap((service) =>
     service.instances.flatMap((instance) => (instance.spec ? [instance.spec] : [])),
   );
-  return [...new Set(specs)];
+  return [...new Set([...specs, ...(contracts?.files() ?? [])])];
 }
 
 /** One hash over the contents of `files` (a missing file hashes as empty). */

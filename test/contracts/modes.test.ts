@@ -236,6 +236,78 @@ describe('contracts: live specs', () => {
   });
 });
 
+describe('contracts: files and versions', () => {
+  it('an edit of a file a $ref reaches is seen by the watcher and recompiles', async () => {
+    const upstream = await scope.server(scripted());
+    const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-spec-'));
+    cpSync(FIXTURES, dir, { recursive: true });
+    writeFileSync(
+      path.join(dir, 'mesh.config.yaml'),
+      config('report')
+        .replace(`${FIXTURES}/orders.openapi.yaml`, './orders.openapi.yaml')
+        .replace('"${P}"', String(upstream.port)),
+    );
+    const controller = await MeshController.start(
+      loadConfigFile(path.join(dir, 'mesh.config.yaml')),
+      { ephemeralPorts: true, stateDir: path.join(dir, '.meshdev') },
+    );
+    scope.defer(() => controller.stop(0));
+    const calls: CallRecord[] = [];
+    controller.bus.on('call', (call) => calls.push(call));
+    const statuses: string[] = [];
+    controller.bus.on('config', (status) => statuses.push(status.message));
+    const gateway = `http://127.0.0.1:${controller.mesh.gatewayPort()}`;
+    const bigOrder = { ...order, quantity: 500 };
+    await callOnce(gateway, '/orders/1', { reply: { body: bigOrder } });
+    expect((await lastCall(calls, 1)).violations).toEqual([]);
+
+    // schemas.yaml is only reached through a $ref of orders.openapi.yaml.
+    const schemas = path.join(dir, 'schemas.yaml');
+    writeFileSync(
+      schemas,
+      readFileSync(schemas, 'utf8').replace(
+        'quantity: { type: integer, minimum: 1 }',
+        'quantity: { type: integer, minimum: 1, maximum: 100 }',
+      ),
+    );
+    for (let i = 0; i < 300 && statuses.length === 0; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(statuses).toEqual(['a file the config points at changed']);
+    await callOnce(gateway, '/orders/1', { reply: { body: bigOrder } });
+    expect((await lastCall(calls, 2)).violations?.map((v) => v.location.join('.'))).toEqual([
+      'response.body.quantity',
+    ]);
+  });
+
+  it("a version with its own spec is checked against it, the others against the service's", async () => {
+    const v1 = await scope.server(scripted());
+    const v2 = await scope.server(scripted());
+    const m = await scope.mesh(
+      `version: 1
+mesh: { name: versions, mtls: off, admin: { port: 0 }, ports: { from: 0 } }
+gateway:
+  port: 0
+  routes:
+    - { path: /v1, service: orders, version: v1, stripPrefix: true }
+    - { path: /v2, service: orders, version: v2, stripPrefix: true }
+services:
+  orders:
+    spec: ${FIXTURES}/orders.openapi.yaml
+    versions:
+      v1: { port: "\${P}" }
+      v2: { port: "\${Q}", spec: ${FIXTURES}/catalog.openapi.yaml }
+`,
+      { P: String(v1.port), Q: String(v2.port) },
+    );
+    await callOnce(m.gateway, '/v1/items/ABC-1', { reply: { body: { sku: 'ABC-1' } } });
+    await callOnce(m.gateway, '/v2/items/ABC-1', { reply: { body: { sku: 'ABC-1' } } });
+    const [first, second] = [await lastCall(m.calls, 1), await lastCall(m.calls, 2)];
+    expect(first).toMatchObject({ version: 'v1', operation: undefined });
+    expect(first.violations!.map((v) => v.code)).toEqual(['unknown-path']);
+    expect(second).toMatchObject({ version: 'v2', operation: 'GET /items/{sku}', violations: [] });
+  });
+});
+
 describe('contracts: simulated from the spec (sim.spec: true)', () => {
   it('answers every operation with its example or a generated value that passes the contract', async () => {
     const m = await scope.mesh(`version: 1
