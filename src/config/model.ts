@@ -201,13 +201,8 @@ export interface CheckSpec {
     body?: unknown;
     repeat: number;
   }>;
-  load?: {
-    method: string;
-    path: string;
-    headers?: Readonly<Record<string, string>>;
-    body?: unknown;
-    rps?: number;
-    concurrency?: number;
+  /** A load like `load:` entries, bounded by a duration and optionally a count. */
+  load?: Omit<LoadSpec, 'name' | 'rampMs' | 'maxRequests'> & {
     requests?: number;
     durationMs: number;
   };

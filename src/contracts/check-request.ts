@@ -4,7 +4,8 @@
  * security requirements (the credential is present), content type and body.
  */
 import type { Contract } from './contract.js';
-import { matchMediaType, parseBody } from './media-type.js';
+import { checkBody } from './check-body.js';
+import { matchMediaType } from './media-type.js';
 import type { Operation, SecurityAlternatives, SecurityScheme } from './operations.js';
 import {
   parseCookies,
@@ -71,11 +72,15 @@ export function checkRequest(
     if (errors) out.push(...schemaViolations(errors, ['request', where], redactor));
   }
   out.push(...checkSecurity(operation.security, request, query, cookies));
-  out.push(...checkBody(contract, operation, request));
+  out.push(...checkRequestBody(contract, operation, request));
   return out;
 }
 
-function checkBody(contract: Contract, operation: Operation, request: RequestFacts): Violation[] {
+function checkRequestBody(
+  contract: Contract,
+  operation: Operation,
+  request: RequestFacts,
+): Violation[] {
   const spec = operation.body;
   const hasBody = request.body !== undefined && request.body.length > 0;
   if (!hasBody && request.bodyKnown) {
@@ -106,23 +111,8 @@ function checkBody(contract: Contract, operation: Operation, request: RequestFac
       },
     ];
   }
-  if (!media.schemaPath || !request.body) return [];
-  const parsed = parseBody(contentType, request.body);
-  if (parsed.kind === 'opaque') return [];
-  if (parsed.kind === 'invalid') {
-    return [
-      {
-        location: ['request', 'body'],
-        severity: 'error',
-        code: 'invalid-json',
-        message: `request body is not valid JSON: ${parsed.reason}`,
-        expected: media.type,
-        actual: contract.redactor.excerpt(request.body.toString('utf8').slice(0, 200)),
-      },
-    ];
-  }
-  const errors = contract.bodyCheck('request', media.type, media.schemaPath)(parsed.value);
-  return errors ? schemaViolations(errors, ['request', 'body'], contract.redactor) : [];
+  if (!request.body) return [];
+  return checkBody(contract, 'request', media, contentType, request.body);
 }
 
 /** Security: at least one alternative has every credential it names (presence, as Prism checks). */

@@ -6,7 +6,8 @@
  */
 import type { Contract } from './contract.js';
 import { headerText } from './check-request.js';
-import { matchMediaType, parseBody } from './media-type.js';
+import { checkBody } from './check-body.js';
+import { matchMediaType } from './media-type.js';
 import type { MediaSpec, Operation, ResponseSpec } from './operations.js';
 import { readHeaderParameter } from './read-parameters.js';
 import { schemaViolations, type Violation } from './violation.js';
@@ -88,20 +89,5 @@ export function checkResponseBody(
   contentType: string | undefined,
   body: Buffer,
 ): Violation[] {
-  const parsed = parseBody(contentType, body);
-  if (parsed.kind === 'opaque') return [];
-  if (parsed.kind === 'invalid') {
-    return [
-      {
-        location: ['response', 'body'],
-        severity: 'error',
-        code: 'invalid-json',
-        message: `response body is not valid JSON: ${parsed.reason}`,
-        expected: media.type,
-        actual: contract.redactor.excerpt(body.toString('utf8').slice(0, 200)),
-      },
-    ];
-  }
-  const errors = contract.bodyCheck('response', media.type, media.schemaPath!)(parsed.value);
-  return errors ? schemaViolations(errors, ['response', 'body'], contract.redactor) : [];
+  return checkBody(contract, 'response', media, contentType, body);
 }

@@ -41,6 +41,24 @@ async function callOnce(
   return { response, text: await response.text() };
 }
 
+/** A project dir holding the fixture specs, run by a controller (watching when asked). */
+async function project(port: number, watch: boolean) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-spec-'));
+  cpSync(FIXTURES, dir, { recursive: true });
+  writeFileSync(
+    path.join(dir, 'mesh.config.yaml'),
+    config('report')
+      .replace(`${FIXTURES}/orders.openapi.yaml`, './orders.openapi.yaml')
+      .replace('"${P}"', String(port)),
+  );
+  const controller = await MeshController.start(
+    loadConfigFile(path.join(dir, 'mesh.config.yaml')),
+    { ephemeralPorts: true, watch, stateDir: path.join(dir, '.meshdev') },
+  );
+  scope.defer(() => controller.stop(0));
+  return { dir, controller };
+}
+
 async function lastCall(calls: CallRecord[], count = 1): Promise<CallRecord> {
   for (let i = 0; i < 200 && calls.length < count; i++) await new Promise((r) => setTimeout(r, 10));
   return calls[count - 1]!;
@@ -178,23 +196,7 @@ describe('contracts: enforce mode', () => {
 describe('contracts: live specs', () => {
   it('a spec edit recompiles on reload; a broken spec is refused and the old one stays', async () => {
     const upstream = await scope.server(scripted());
-    const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-spec-'));
-    cpSync(FIXTURES, dir, { recursive: true });
-    writeFileSync(
-      path.join(dir, 'mesh.config.yaml'),
-      config('report')
-        .replace(`${FIXTURES}/orders.openapi.yaml`, './orders.openapi.yaml')
-        .replace('"${P}"', String(upstream.port)),
-    );
-    const controller = await MeshController.start(
-      loadConfigFile(path.join(dir, 'mesh.config.yaml')),
-      {
-        ephemeralPorts: true,
-        watch: false,
-        stateDir: path.join(dir, '.meshdev'),
-      },
-    );
-    scope.defer(() => controller.stop(0));
+    const { dir, controller } = await project(upstream.port, false);
     const calls: CallRecord[] = [];
     controller.bus.on('call', (call) => calls.push(call));
     const gateway = `http://127.0.0.1:${controller.mesh.gatewayPort()}`;
@@ -239,19 +241,7 @@ describe('contracts: live specs', () => {
 describe('contracts: files and versions', () => {
   it('an edit of a file a $ref reaches is seen by the watcher and recompiles', async () => {
     const upstream = await scope.server(scripted());
-    const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-spec-'));
-    cpSync(FIXTURES, dir, { recursive: true });
-    writeFileSync(
-      path.join(dir, 'mesh.config.yaml'),
-      config('report')
-        .replace(`${FIXTURES}/orders.openapi.yaml`, './orders.openapi.yaml')
-        .replace('"${P}"', String(upstream.port)),
-    );
-    const controller = await MeshController.start(
-      loadConfigFile(path.join(dir, 'mesh.config.yaml')),
-      { ephemeralPorts: true, stateDir: path.join(dir, '.meshdev') },
-    );
-    scope.defer(() => controller.stop(0));
+    const { dir, controller } = await project(upstream.port, true);
     const calls: CallRecord[] = [];
     controller.bus.on('call', (call) => calls.push(call));
     const statuses: string[] = [];
