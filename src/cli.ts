@@ -30,6 +30,7 @@ const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<Regist
   ['reload', async () => (await import('./commands/reload.js')).registerReload],
   ['logs', async () => (await import('./commands/logs.js')).registerLogs],
   ['check', async () => (await import('./commands/check.js')).registerCheck],
+  ['token', async () => (await import('./commands/token.js')).registerToken],
 ];
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {

@@ -11,6 +11,7 @@ import type { CheckSpec, MeshConfig } from '../config/model.js';
 import { envVarName } from '../config/names.js';
 import type { MeshRuntime } from '../dataplane/runtime.js';
 import { startLoad } from '../sim/load.js';
+import { actAsHeaders } from '../edge/act-as.js';
 import type { MeshBus } from '../telemetry/bus.js';
 import type { CallRecord } from '../telemetry/call-record.js';
 import type { ContractLedger } from '../telemetry/contract-ledger.js';
@@ -83,8 +84,10 @@ export async function runScenario(mesh: ScenarioMesh, check: CheckSpec): Promise
   }, check.timeoutMs);
   try {
     await Promise.all([
-      gateway && check.requests.length > 0 ? sendRequests(gateway, check, abort.signal) : undefined,
-      gateway && check.load ? runLoad(gateway, mesh.loadToken, check, abort.signal) : undefined,
+      gateway && check.requests.length > 0
+        ? sendRequests(gateway, mesh.config, check, abort.signal)
+        : undefined,
+      gateway && check.load ? runLoad(gateway, mesh, check, abort.signal) : undefined,
       check.run !== undefined
         ? runCommand(check.run, mesh, gateway, abort.signal, (line) => {
             runOutput.push(line);
@@ -127,7 +130,12 @@ export async function runScenario(mesh: ScenarioMesh, check: CheckSpec): Promise
   };
 }
 
-async function sendRequests(gateway: string, check: CheckSpec, signal: AbortSignal): Promise<void> {
+async function sendRequests(
+  gateway: string,
+  config: MeshConfig,
+  check: CheckSpec,
+  signal: AbortSignal,
+): Promise<void> {
   const pool = new Pool(gateway, { connections: 4 });
   try {
     for (const request of check.requests) {
@@ -163,7 +171,7 @@ async function sendRequests(gateway: string, check: CheckSpec, signal: AbortSign
 
 async function runLoad(
   gateway: string,
-  token: string,
+  mesh: ScenarioMesh,
   check: CheckSpec,
   signal: AbortSignal,
 ): Promise<void> {
@@ -173,14 +181,14 @@ async function runLoad(
       name: check.name,
       method: spec.method,
       path: spec.path,
-      headers: spec.headers,
+      headers: { ...actAsHeaders(mesh.config, spec.as), ...spec.headers },
       body: spec.body,
       rps: spec.rps,
       concurrency: spec.concurrency,
       durationMs: spec.durationMs,
       maxRequests: spec.requests,
     },
-    { target: gateway, token },
+    { target: gateway, token: mesh.loadToken },
   );
   const stop = () => void load.stop();
   signal.addEventListener('abort', stop, { once: true });

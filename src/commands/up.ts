@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { instanceLabel } from '../config/model.js';
 import { summarize } from '../config/summary.js';
 import { loadConfigFor, relative } from '../cli/config-option.js';
+import { actAsHeaders } from '../edge/act-as.js';
 import { UserError } from '../cli/user-error.js';
 import type { ListenerInfo } from '../dataplane/listener.js';
 import type { MeshController } from '../controlplane/controller.js';
@@ -135,10 +136,13 @@ async function up(options: UpOptions): Promise<void> {
   const loads =
     options.load && config.gateway
       ? config.load.map((spec) =>
-          startLoad(spec, {
-            target: `http://127.0.0.1:${controller.mesh.gatewayPort()}`,
-            token: controller.mesh.loadToken,
-          }),
+          startLoad(
+            { ...spec, headers: { ...actAsHeaders(config, spec.as), ...spec.headers } },
+            {
+              target: `http://127.0.0.1:${controller.mesh.gatewayPort()}`,
+              token: controller.mesh.loadToken,
+            },
+          ),
         )
       : [];
   const stopAll = async () => {

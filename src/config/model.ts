@@ -131,8 +131,68 @@ export interface ServiceConfig {
   spec?: string;
 }
 
+/** What the gateway (or a route) requires of a caller. */
+export type AuthRequire = 'none' | 'apiKey' | 'jwt' | 'any';
+
+/** JWT verification settings, with `jwks` resolved (absolute file path or loopback URL). */
+export interface JwtSettings {
+  local: boolean;
+  issuer?: string;
+  audience?: string;
+  jwks?: string;
+  algorithms: readonly string[];
+  clockSkewMs: number;
+  consumerClaim: string;
+}
+
+/** `gateway.auth`. */
+export interface GatewayAuth {
+  require: AuthRequire;
+  apiKeys: { header: string; query?: string };
+  jwt?: JwtSettings;
+  forwardCredentials: boolean;
+}
+
+/** `gateway.cors`. */
+export interface CorsConfig {
+  origins: readonly string[];
+  methods: readonly string[];
+  headers: readonly string[];
+  exposedHeaders: readonly string[];
+  credentials: boolean;
+  maxAgeMs: number;
+}
+
+/** Who calls the APIs: a consumer with its plan and credentials. */
+export interface ConsumerConfig {
+  name: string;
+  plan?: string;
+  keys: readonly string[];
+  /** The value of the consumer claim that names this consumer in a JWT. */
+  jwtSubject: string;
+  groups: readonly string[];
+}
+
+/** A number of requests per window. */
+export interface WindowLimit {
+  requests: number;
+  perMs: number;
+}
+
+/** A plan: a rate limit and/or a quota. `anonymous` applies to callers without credentials. */
+export interface PlanConfig {
+  name: string;
+  rateLimit?: WindowLimit;
+  quota?: WindowLimit;
+}
+
+/** The plan of callers without credentials, keyed by client address. */
+export const ANONYMOUS_PLAN = 'anonymous';
+
 export interface GatewayConfig {
   port: number;
+  auth: GatewayAuth;
+  cors?: CorsConfig;
   /** `true` when gateway.port serves HTTPS; a number for an extra HTTPS port. */
   tls: boolean | number;
   routes: readonly GatewayRoute[];
@@ -161,6 +221,8 @@ export interface LoadSpec {
   rampMs?: number;
   /** Stop after this many requests (`meshdev check` loads). */
   maxRequests?: number;
+  /** Send as this consumer. */
+  as?: string;
 }
 
 export interface MeshSettings {
@@ -200,9 +262,11 @@ export interface CheckSpec {
     headers?: Readonly<Record<string, string>>;
     body?: unknown;
     repeat: number;
+    as?: string;
   }>;
   /** A load like `load:` entries, bounded by a duration and optionally a count. */
   load?: Omit<LoadSpec, 'name' | 'rampMs' | 'maxRequests'> & {
+    as?: string;
     requests?: number;
     durationMs: number;
   };
@@ -232,6 +296,8 @@ export interface MeshConfig {
   gateway?: GatewayConfig;
   services: readonly ServiceConfig[];
   outbound: readonly OutboundSpec[];
+  consumers: readonly ConsumerConfig[];
+  plans: Readonly<Record<string, PlanConfig>>;
   load: readonly LoadSpec[];
   checks: readonly CheckSpec[];
 }

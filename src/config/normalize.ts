@@ -95,12 +95,58 @@ export function normalize(
     },
     gateway: raw.gateway && {
       port: raw.gateway.port,
+      auth: {
+        require: raw.gateway.auth.require,
+        apiKeys: raw.gateway.auth.apiKeys,
+        forwardCredentials: raw.gateway.auth.forwardCredentials,
+        jwt: raw.gateway.auth.jwt && {
+          local: raw.gateway.auth.jwt.local,
+          issuer: raw.gateway.auth.jwt.issuer,
+          audience: raw.gateway.auth.jwt.audience,
+          jwks:
+            raw.gateway.auth.jwt.jwks === undefined ||
+            /^https?:\/\//.test(raw.gateway.auth.jwt.jwks)
+              ? raw.gateway.auth.jwt.jwks
+              : path.resolve(dir, raw.gateway.auth.jwt.jwks),
+          algorithms: raw.gateway.auth.jwt.algorithms,
+          clockSkewMs: raw.gateway.auth.jwt.clockSkew,
+          consumerClaim: raw.gateway.auth.jwt.consumerClaim,
+        },
+      },
+      cors: raw.gateway.cors && {
+        origins: raw.gateway.cors.origins,
+        methods: raw.gateway.cors.methods,
+        headers: raw.gateway.cors.headers.map((h) => h.toLowerCase()),
+        exposedHeaders: raw.gateway.cors.exposedHeaders,
+        credentials: raw.gateway.cors.credentials,
+        maxAgeMs: raw.gateway.cors.maxAge,
+      },
       tls: typeof raw.gateway.tls === 'object' ? raw.gateway.tls.port : raw.gateway.tls,
       routes: raw.gateway.routes,
       preserveHost: raw.gateway.preserveHost,
     },
     services,
     outbound,
+    consumers: Object.entries(raw.consumers).map(([name, consumer]) => ({
+      name,
+      plan: consumer.plan,
+      keys: consumer.keys,
+      jwtSubject: consumer.jwt?.subject ?? name,
+      groups: consumer.groups,
+    })),
+    plans: Object.fromEntries(
+      Object.entries(raw.plans).map(([name, plan]) => [
+        name,
+        {
+          name,
+          rateLimit: plan.rateLimit && {
+            requests: plan.rateLimit.requests,
+            perMs: plan.rateLimit.per,
+          },
+          quota: plan.quota && { requests: plan.quota.requests, perMs: plan.quota.per },
+        },
+      ]),
+    ),
     load: raw.load.map((load, i) => ({
       name: load.name ?? `load-${i + 1}`,
       method: load.method,
@@ -111,6 +157,7 @@ export function normalize(
       concurrency: load.concurrency,
       durationMs: load.duration,
       rampMs: load.ramp,
+      as: load.as,
     })),
     checks: raw.checks.map((check, i) => toCheck(check, lineOf(['checks', i]))),
   };
@@ -159,6 +206,7 @@ function toCheck(check: RawCheck, line: number): CheckSpec {
       concurrency: check.load.concurrency,
       requests: check.load.requests,
       durationMs: check.load.duration,
+      as: check.load.as,
     },
     run: check.run,
     timeoutMs: check.timeout,

@@ -8,6 +8,7 @@ import type { RawConfig, RawFault, RawInstance, RawService } from './schema.js';
 import type { PathIssue } from './zod-issues.js';
 import { suggest } from './zod-issues.js';
 import { checkChecks } from './check-rules.js';
+import { checkAuth } from './auth-rules.js';
 
 const DNS_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** Caller names the mesh itself uses; a service cannot take them. */
@@ -164,6 +165,7 @@ export function checkRules(
     }
   }
   checkChecks(config, exists, unknownService, report);
+  checkAuth(config, report);
   checkPorts(config, report);
   return issues;
 }

@@ -341,11 +341,107 @@ export const serviceSchema = z.strictObject({
   allow: z.array(allowRule).optional(),
 });
 
+const authRequire = z.enum(['none', 'apiKey', 'jwt', 'any']).meta({
+  description: 'What a caller must present: nothing, an API key, a JWT, or either',
+});
+
+const routeAuth = z.strictObject({
+  require: authRequire
+    .optional()
+    .meta({ description: 'Overrides gateway.auth.require on this route' }),
+  scopes: z
+    .array(z.string())
+    .min(1)
+    .optional()
+    .meta({ description: 'JWT scopes a token must carry (all of them)' }),
+  consumers: z
+    .array(z.string())
+    .min(1)
+    .optional()
+    .meta({ description: 'Only these consumers (an access list); others get 403' }),
+});
+
 const gatewayRoute = z.strictObject({
   path: urlPath,
   service: z.string(),
   version: z.string().optional(),
   stripPrefix: z.boolean().default(false),
+  auth: routeAuth.optional(),
+});
+
+const jwtSettings = z.strictObject({
+  local: z.boolean().default(false).meta({
+    description: "Trust meshdev's own development issuer (`meshdev token <consumer>`)",
+  }),
+  issuer: z.string().optional(),
+  audience: z.string().optional(),
+  jwks: z
+    .string()
+    .optional()
+    .meta({ description: 'A JWKS file (relative to the config) or a loopback http:// URL' }),
+  algorithms: z
+    .array(
+      z.enum([
+        'RS256',
+        'RS384',
+        'RS512',
+        'PS256',
+        'PS384',
+        'PS512',
+        'ES256',
+        'ES384',
+        'ES512',
+        'EdDSA',
+      ]),
+    )
+    .min(1)
+    .default(['RS256', 'ES256', 'EdDSA'])
+    .meta({ description: 'Signature algorithms accepted (never `none`)' }),
+  clockSkew: duration.prefault('30s'),
+  consumerClaim: z.string().default('sub').meta({
+    description: 'The claim that names the consumer (matched to consumers.<name>.jwt.subject)',
+  }),
+});
+
+const gatewayAuth = z.strictObject({
+  require: authRequire.default('none'),
+  apiKeys: z
+    .strictObject({
+      header: z.string().default('x-api-key'),
+      query: z
+        .string()
+        .optional()
+        .meta({ description: 'Also accept the key in this query parameter' }),
+    })
+    .prefault({}),
+  jwt: jwtSettings.optional(),
+  forwardCredentials: z
+    .boolean()
+    .default(false)
+    .meta({ description: 'Pass the key or token on to the service (default: stripped)' }),
+});
+
+const origin = z.string().regex(/^(\*|https?:\/\/(\*\.)?[^/*]+)$/, {
+  error: 'expected an origin such as "http://localhost:5173", "https://*.example.com" or "*"',
+});
+
+const cors = z.strictObject({
+  origins: z.array(origin).min(1),
+  methods: z.array(method).default(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']),
+  headers: z.array(z.string()).default(['content-type', 'authorization', 'x-api-key']),
+  exposedHeaders: z
+    .array(z.string())
+    .default([
+      'ratelimit',
+      'ratelimit-policy',
+      'x-ratelimit-limit',
+      'x-ratelimit-remaining',
+      'x-ratelimit-reset',
+      'retry-after',
+      'x-meshdev-violations',
+    ]),
+  credentials: z.boolean().default(false),
+  maxAge: duration.prefault('10m'),
 });
 
 /** The `gateway:` section. */
@@ -359,6 +455,8 @@ export const gatewaySchema = z.strictObject({
         'HTTPS on the gateway: true serves HTTPS on gateway.port; {port} adds an HTTPS port',
     }),
   routes: z.array(gatewayRoute).min(1, { error: 'a gateway needs at least one route' }),
+  auth: gatewayAuth.prefault({}),
+  cors: cors.optional().meta({ description: 'CORS: preflights answered by the gateway' }),
   preserveHost: z.boolean().default(true).meta({
     description:
       "Forward the client's Host header (dev servers that build URLs or check Host expect it); false: the upstream's address",
@@ -381,6 +479,35 @@ export const meshSchema = z.strictObject({
   }),
 });
 
+const perWindow = z.strictObject({
+  requests: positiveInt,
+  per: duration.meta({ description: 'The window: 1s, 1m, 1h, 1d, 30d' }),
+});
+
+/** One entry of `plans:`. */
+export const planSchema = z.strictObject({
+  rateLimit: perWindow.optional().meta({ description: 'Requests per window; over it: 429' }),
+  quota: perWindow
+    .optional()
+    .meta({ description: 'Requests per long window (a day, a month); survives restarts' }),
+});
+
+/** One entry of `consumers:`. */
+export const consumerSchema = z.strictObject({
+  plan: z.string().optional(),
+  keys: z
+    .array(z.string().min(8, { error: 'an API key needs at least 8 characters' }))
+    .default([])
+    .meta({
+      description: 'API keys (use ${VAR} so no secret sits in the file); several for rotation',
+    }),
+  jwt: z
+    .strictObject({ subject: z.string() })
+    .optional()
+    .meta({ description: 'The JWT claim value naming this consumer (default: its name)' }),
+  groups: z.array(z.string()).default([]),
+});
+
 /** One entry of `load:`. */
 export const loadSchema = z.strictObject({
   name: z.string().optional(),
@@ -392,6 +519,7 @@ export const loadSchema = z.strictObject({
   concurrency: positiveInt.optional().meta({ description: 'Closed-loop workers' }),
   duration: duration.optional(),
   ramp: duration.optional(),
+  as: z.string().optional().meta({ description: 'Send as this consumer (its first API key)' }),
 });
 
 const checkFault = faultSchema.extend({
@@ -405,6 +533,7 @@ const checkRequest = z.strictObject({
   headers: headers.optional(),
   body: jsonBody.optional(),
   repeat: positiveInt.default(1).meta({ description: 'Send it this many times' }),
+  as: z.string().optional().meta({ description: 'Send as this consumer (its first API key)' }),
 });
 
 const checkLoad = z.strictObject({
@@ -416,6 +545,7 @@ const checkLoad = z.strictObject({
   concurrency: positiveInt.optional(),
   requests: positiveInt.optional().meta({ description: 'Stop after this many requests' }),
   duration: duration.prefault('5s'),
+  as: z.string().optional().meta({ description: 'Send as this consumer (its first API key)' }),
 });
 
 /** A bound on a measured number: `{max: …}`, `{min: …}`, or a bare number meaning max. */
@@ -498,6 +628,8 @@ export const configSchema = z
     mesh: meshSchema,
     gateway: gatewaySchema.optional(),
     services: z.record(z.string(), serviceSchema),
+    consumers: z.record(z.string(), consumerSchema).default({}),
+    plans: z.record(z.string(), planSchema).default({}),
     load: z.array(loadSchema).default([]),
     checks: z.array(checkSchema).default([]),
   })

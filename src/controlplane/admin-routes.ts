@@ -61,6 +61,14 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   },
   {
     method: 'GET',
+    path: '/v1/jwks',
+    handle({ host, res }) {
+      // Public keys only: what a service needs to verify meshdev's development tokens.
+      json(res, 200, host.jwks() ?? { keys: [] });
+    },
+  },
+  {
+    method: 'GET',
     path: '/v1/contracts',
     handle({ host, res, withToken }) {
       const snapshot = host.contracts();

@@ -37,6 +37,8 @@ export interface AdminHost {
   recentCalls(): CallRecord[];
   /** Contract violations and coverage (GET /v1/contracts). */
   contracts(): ContractsSnapshot;
+  /** The development issuer's public keys (GET /v1/jwks), when the config trusts it. */
+  jwks(): { keys: unknown[] } | undefined;
   /** Re-reads the config file; resolves with what happened. */
   reload(): Promise<{ applied: boolean; message: string; refused?: boolean }>;
 }

@@ -108,6 +108,7 @@ export class MeshController {
         describe: () => this.describe(),
         recentCalls: () => this.stats.recent(),
         contracts: () => this.contracts.snapshot(),
+        jwks: () => this.current.localIssuer?.jwks,
         reload: () => this.reload(),
       },
       {
@@ -230,6 +231,7 @@ export class MeshController {
     }
     try {
       runtime.contracts = contracts;
+      await this.current.ensureLocalIssuer(config);
       if (shapeOf(config) === shapeOf(running)) {
         this.current.runtime.applyConfig(config);
         this.referencedHash = referenced;

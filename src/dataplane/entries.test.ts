@@ -12,6 +12,9 @@ import {
 } from './entries.js';
 import { Forwarder } from './forwarder.js';
 import { MeshRuntime } from './runtime.js';
+import { edgeFor } from '../edge/api-edge.js';
+import { PlanLimits } from '../edge/plan-limits.js';
+import { QuotaStore } from '../edge/quota-store.js';
 
 const config = loadConfigText(
   'version: 1\nmesh: { name: unit, ports: { from: 0 } }\nservices:\n  api: { port: 1 }\n',
@@ -48,10 +51,27 @@ describe('entry pipelines', () => {
     expect(names(upgradeHopStages())).toEqual(['route', 'split', 'authorize', 'tunnel']);
   });
 
-  it('the gateway runs normalize → gateway-route → the hop, for requests and upgrades', () => {
-    const entry = gatewayEntry({ routes: [] }, deps, 'token');
-    expect(names(entry.http)).toEqual(['normalize', 'gateway-route', 'outbound-hop']);
-    expect(names(entry.upgrade)).toEqual(['normalize', 'gateway-route', 'upgrade-hop']);
+  it('the gateway runs normalize → cors → gateway-route → authenticate → limit → the hop', () => {
+    const edge = {
+      edge: () => edgeFor(config, undefined),
+      limits: new PlanLimits(new QuotaStore()),
+    };
+    const entry = gatewayEntry({ routes: [] }, deps, 'token', edge);
+    expect(names(entry.http)).toEqual([
+      'normalize',
+      'cors',
+      'gateway-route',
+      'authenticate',
+      'limit',
+      'outbound-hop',
+    ]);
+    expect(names(entry.upgrade)).toEqual([
+      'normalize',
+      'gateway-route',
+      'authenticate',
+      'limit',
+      'upgrade-hop',
+    ]);
   });
 
   it('an outbound listener runs normalize → the hop', () => {

@@ -2,7 +2,7 @@
  * Every way into the mesh, as declared stage arrays — there is no hand-written request
  * path. Each array is pinned by `entries.test.ts` and drawn in docs/architecture.md.
  *
- *   gateway   normalize → gateway-route → outbound-hop
+ *   gateway   normalize → cors → gateway-route → authenticate → limit → outbound-hop
  *   outbound  normalize → outbound-hop
  *   inbound   normalize → identify → authorize → forward
  *   upgrades  the same entries with `upgrade-hop` / `tunnel` as their terminal stage
@@ -21,6 +21,11 @@ import type { Forwarder } from './forwarder.js';
 import type { HopContext, Stage } from './pipeline.js';
 import { authorizeHopStage, authorizeStage } from './stages/authorize.js';
 import { breakerStage } from './stages/breaker.js';
+import { authenticateStage } from './stages/authenticate.js';
+import { corsStage } from './stages/cors.js';
+import { limitStage } from './stages/limit.js';
+import type { ApiEdge } from '../edge/api-edge.js';
+import type { PlanLimits } from '../edge/plan-limits.js';
 import { contractStage } from './stages/contract.js';
 import { ContractSet } from '../contracts/contract-set.js';
 import { faultStage } from './stages/fault.js';
@@ -66,24 +71,42 @@ export interface HopEntryDeps extends HopDeps {
   tlsFor: HopTlsSource;
 }
 
+/** What the gateway's API edge needs: the edge of the config in force, and plan counters. */
+export interface EdgeDeps {
+  edge: () => ApiEdge;
+  limits: PlanLimits;
+}
+
 /** Gateway entries (HTTP and upgrade); `loadToken` marks the mesh's own generated load. */
 export function gatewayEntry(
   gateway: Pick<GatewayConfig, 'routes'>,
   deps: HopEntryDeps,
   loadToken: string,
+  edge: EdgeDeps,
 ): { http: readonly Stage<EntryContext>[]; upgrade: readonly Stage<EntryContext>[] } {
   const route = gatewayRouteStage(gateway, loadToken);
+  const authenticate = authenticateStage(edge.edge);
+  const limit = limitStage(edge.edge, edge.limits);
   return {
     http: [
       normalizeStage,
+      corsStage(() => edge.edge().config.gateway?.cors),
       route,
+      authenticate,
+      limit,
       hopStage(
         'outbound-hop',
         deps,
         outboundStages(deps.forwarder, deps.tlsFor, () => deps.runtime.contracts),
       ),
     ],
-    upgrade: [normalizeStage, route, hopStage('upgrade-hop', deps, upgradeHopStages(deps.tlsFor))],
+    upgrade: [
+      normalizeStage,
+      route,
+      authenticate,
+      limit,
+      hopStage('upgrade-hop', deps, upgradeHopStages(deps.tlsFor)),
+    ],
   };
 }
 

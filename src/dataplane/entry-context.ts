@@ -6,6 +6,8 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ResponseFlag } from '../telemetry/call-record.js';
+import type { GatewayRoute } from '../config/model.js';
+import type { Consumer } from '../edge/api-edge.js';
 import type { Caller } from './stages/identify.js';
 import type { HopContext } from './pipeline.js';
 
@@ -42,6 +44,10 @@ export interface EntryContext {
   identity?: Caller;
   /** Set by the outbound listener, or by `gateway-route`. */
   target?: HopTarget;
+  /** The gateway route that matched (its `auth` applies). */
+  route?: GatewayRoute;
+  /** The API consumer `authenticate` recognized. */
+  consumer?: Consumer;
   /** The hop that ran (outbound and upgrade hops), for the call record. */
   hop?: HopContext;
   trace?: { traceId: string; requestId: string };

@@ -86,6 +86,31 @@ export const MESH_ERRORS = {
     flag: 'CV',
     message: (c) => `${label(c)} answered outside its contract: ${c.detail ?? 'see violations'}`,
   },
+  unauthenticated: {
+    status: 401,
+    flag: 'UAEX',
+    message: (c) => c.detail ?? 'credentials are missing or invalid',
+  },
+  consumer_forbidden: {
+    status: 403,
+    flag: 'UAEX',
+    message: (c) => c.detail ?? `${c.caller ?? 'this consumer'} may not call this route`,
+  },
+  rate_limited: {
+    status: 429,
+    flag: 'RL',
+    message: (c) => c.detail ?? 'rate limit exceeded',
+  },
+  quota_exceeded: {
+    status: 429,
+    flag: 'RL',
+    message: (c) => c.detail ?? 'quota exceeded',
+  },
+  cors_refused: {
+    status: 403,
+    flag: null,
+    message: (c) => c.detail ?? 'CORS preflight refused',
+  },
   unauthorized: {
     status: 403,
     flag: 'UAEX',

@@ -21,6 +21,18 @@ export const INTERNAL_HEADER_PREFIX = 'x-meshdev-';
 /** Envoy's header for the caller's verified identity: set by the inbound listener only. */
 export const XFCC_HEADER = 'x-forwarded-client-cert';
 
+/**
+ * Kong's consumer headers (so apps written against Kong work unchanged): set by the
+ * gateway's authenticate stage only; a client's own copies are removed at the edge.
+ */
+export const CONSUMER_HEADERS = [
+  'x-consumer-id',
+  'x-consumer-username',
+  'x-consumer-groups',
+  'x-credential-identifier',
+  'x-anonymous-consumer',
+] as const;
+
 /** Where a request came from, for the x-forwarded-* headers. */
 export interface ClientInfo {
   address?: string;
@@ -43,7 +55,8 @@ export interface ClientInfo {
 /**
  * The one header policy of every entry, upgrades included: hop-by-hop headers dropped,
  * the mesh's own (`x-meshdev-*`) and the identity header (`x-forwarded-client-cert`)
- * removed whoever sent them, x-forwarded-* replaced at the edge and extended inside.
+ * removed whoever sent them, x-forwarded-* replaced at the edge and extended inside, and
+ * a client's consumer headers (`x-consumer-*`) removed at the edge.
  */
 export function forwardRequestHeaders(
   incoming: IncomingHttpHeaders,
@@ -65,6 +78,7 @@ export function forwardRequestHeaders(
   if (client.edge) {
     for (const name of ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded'])
       delete out[name];
+    for (const name of CONSUMER_HEADERS) delete out[name];
   }
   const previous = out['x-forwarded-for'];
   if (client.address)

@@ -6,6 +6,7 @@
  * started. The data plane only emits events; it never prints.
  */
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import {
   instanceLabel,
   type GatewayConfig,
@@ -32,6 +33,10 @@ import { meshRandom, type Random } from '../lib/random.js';
 import { MeshRuntime } from './runtime.js';
 import { loadContracts, type ContractSet } from '../contracts/contract-set.js';
 import { mockAnswer } from '../contracts/mock.js';
+import { edgeFor } from '../edge/api-edge.js';
+import { loadLocalIssuer, type LocalIssuer } from '../edge/local-issuer.js';
+import { PlanLimits } from '../edge/plan-limits.js';
+import { QuotaStore } from '../edge/quota-store.js';
 import { serveRequest, serveUpgrade, type Entry } from './serve.js';
 import { SHUTDOWN_GRACE_MS } from './shutdown-grace.js';
 import { principalOf } from './stages/upstream.js';
@@ -94,6 +99,11 @@ export class Mesh {
   readonly loadToken = randomBytes(16).toString('hex');
   /** The PKI, once a config needs certificates. */
   pki: Pki | undefined;
+  /** meshdev's development JWT issuer, once a config trusts it (`gateway.auth.jwt.local`). */
+  localIssuer: LocalIssuer | undefined;
+  /** Quota counters (persisted under `.meshdev/usage/`) and rate-limit windows of plans. */
+  readonly quotas: QuotaStore;
+  readonly limits: PlanLimits;
   private current: MeshConfig;
   private readonly forwarder = new Forwarder();
   private readonly hopDeps: HopEntryDeps;
@@ -110,6 +120,8 @@ export class Mesh {
     this.bus = options.bus ?? new MeshBus();
     const clock = options.clock ?? realClock;
     this.runtime = new MeshRuntime(config, () => clock.now());
+    this.quotas = new QuotaStore(path.join(this.stateDir(config), 'usage', 'quotas.json'));
+    this.limits = new PlanLimits(this.quotas);
     this.hopDeps = {
       runtime: this.runtime,
       forwarder: this.forwarder,
@@ -144,6 +156,7 @@ export class Mesh {
   async reconcile(config: MeshConfig): Promise<ReconcileResult> {
     const first = this.slots.size === 0 && this.sims.size === 0;
     await this.ensureCertificates(config);
+    await this.ensureLocalIssuer(config);
     await this.reconcileSims(config);
 
     const wanted = new Map(this.wantedListeners(config).map((entry) => [entry.key, entry]));
@@ -253,6 +266,8 @@ export class Mesh {
       );
     }
     this.slots.clear();
+    // Quota counts survive the restart: write the last of them now.
+    this.quotas.flushIfUsed();
     await this.forwarder.close();
     await Promise.all([...this.sims.values()].map((sim) => sim.server.close()));
     this.sims.clear();
@@ -280,6 +295,17 @@ export class Mesh {
     this.pki ??= await Pki.open(config.mesh, this.options.stateDir ?? projectPath(config));
     const missing = identitiesOf(config).filter((name) => !this.pki!.has(name));
     if (missing.length > 0) await this.pki.issue(missing);
+  }
+
+  /** Loads (or creates) the development JWT issuer when `config` trusts it. */
+  async ensureLocalIssuer(config: MeshConfig): Promise<void> {
+    if (this.localIssuer || !config.gateway?.auth.jwt?.local) return;
+    this.localIssuer = await loadLocalIssuer(this.stateDir(config), config.mesh.name);
+  }
+
+  /** Where this mesh keeps its files (`.meshdev/` beside the config, unless told). */
+  private stateDir(config: MeshConfig): string {
+    return this.options.stateDir ?? projectPath(config);
   }
 
   /** Starts, keeps or restarts each simulated instance by its spec. */
@@ -457,7 +483,10 @@ export class Mesh {
     port: number,
     proto: 'http' | 'https',
   ): MeshListener {
-    const entry = gatewayEntry(gateway, this.hopDeps, this.loadToken);
+    const entry = gatewayEntry(gateway, this.hopDeps, this.loadToken, {
+      edge: () => edgeFor(this.runtime.current, this.localIssuer),
+      limits: this.limits,
+    });
     const start = { listener: 'gateway', proto, edge: true, preserveHost: gateway.preserveHost };
     // HTTPS on the gateway presents the gateway's leaf (valid for localhost, 127.0.0.1).
     const tls: ListenerTls | undefined =

@@ -25,6 +25,7 @@ export function formatCallLine(call: CallRecord, style: AccessLogStyle): string 
     `${Math.round(call.durationMs)}ms`,
     formatBytes(call.bytesOut),
   ];
+  if (call.consumer) parts.push(`consumer=${call.consumer}`);
   if (call.attempts > 1) parts.push(`attempts=${call.attempts}`);
   if (call.wsCloseCode !== undefined) parts.push(`ws-close=${call.wsCloseCode}`);
   // `CV n` says how many violations; the bare flag would only repeat it.

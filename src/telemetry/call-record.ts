@@ -15,7 +15,8 @@ export type ResponseFlag =
   | 'UH' // no healthy upstream
   | 'UAEX' // unauthenticated or unauthorized
   | 'DC' // the caller closed the connection before the answer
-  | 'CV'; // contract violation (error level) against the callee's OpenAPI spec
+  | 'CV' // contract violation (error level) against the callee's OpenAPI spec
+  | 'RL'; // rate limited (or over quota) by the caller's plan
 
 /** One call record per hop: what a user needs to explain the call. */
 export interface CallRecord {
@@ -43,6 +44,8 @@ export interface CallRecord {
   security: 'mutual_tls' | 'none';
   /** WebSocket sessions (status 101): the first close code either side sent (1005: none given). */
   wsCloseCode?: number;
+  /** The API consumer the gateway recognized (API key or JWT), if any. */
+  consumer?: string;
   /** The callee's OpenAPI operation this call matched, e.g. `GET /orders/{id}`. */
   operation?: string;
   /** The declared response it fell under (`200`, `2XX`, `DEFAULT`). */

@@ -49,6 +49,7 @@ export function gatewayRouteStage(
           errorOutcome('gateway_no_route', { service: 'gateway', path: ctx.pathname }),
         );
       }
+      ctx.route = route;
       ctx.target = {
         service: route.service,
         pinnedVersion: route.version,

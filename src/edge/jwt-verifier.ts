@@ -1,0 +1,94 @@
+/**
+ * Verifies JWTs with jose: the signature against a JWKS (a file, re-read when a token
+ * names a `kid` it does not hold; a loopback URL, cached and refreshed on a `kid` miss by
+ * jose; or meshdev's local issuer), the issuer, the audience, the allowed algorithms
+ * (never `none`) and the expiry with the configured clock skew.
+ */
+import { readFileSync } from 'node:fs';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
+import type { JwtSettings } from '../config/model.js';
+import type { LocalIssuer } from './local-issuer.js';
+
+/** What verifying a token found. */
+export type JwtResult = { ok: true; claims: JWTPayload } | { ok: false; reason: string };
+
+/** Verifies tokens for one gateway config. */
+export class JwtVerifier {
+  private readonly external?: JWTVerifyGetKey;
+
+  constructor(
+    private readonly settings: JwtSettings,
+    private readonly local: LocalIssuer | undefined,
+    private readonly audience: string,
+  ) {
+    const jwks = settings.jwks;
+    if (jwks && /^https?:\/\//.test(jwks)) this.external = createRemoteJWKSet(new URL(jwks));
+    else if (jwks) this.external = fileKeySet(jwks);
+  }
+
+  /** Verifies `token`; a failure says why in words a developer can act on. */
+  async verify(token: string): Promise<JwtResult> {
+    const local = this.settings.local && this.local;
+    const useLocal = local && issuerOf(token) === local.issuer;
+    const keys = useLocal ? createLocalJWKSet(local.jwks) : this.external;
+    if (!keys) return { ok: false, reason: 'no keys trust this issuer' };
+    try {
+      const { payload } = await jwtVerify(token, keys, {
+        issuer: useLocal ? local.issuer : this.settings.issuer,
+        audience: useLocal ? this.audience : this.settings.audience,
+        algorithms: useLocal ? ['ES256'] : [...this.settings.algorithms],
+        clockTolerance: Math.round(this.settings.clockSkewMs / 1000),
+      });
+      return { ok: true, claims: payload };
+    } catch (error) {
+      return { ok: false, reason: reasonOf(error) };
+    }
+  }
+}
+
+/** A JWKS file, re-read once when a token names a key it does not hold (a rotated file). */
+function fileKeySet(file: string): JWTVerifyGetKey {
+  let keys = createLocalJWKSet(JSON.parse(readFileSync(file, 'utf8')));
+  return async (header, token) => {
+    try {
+      return await keys(header, token);
+    } catch (error) {
+      if (!(error instanceof errors.JWKSNoMatchingKey)) throw error;
+      keys = createLocalJWKSet(JSON.parse(readFileSync(file, 'utf8')));
+      return keys(header, token);
+    }
+  };
+}
+
+function issuerOf(token: string): string | undefined {
+  try {
+    const payload = JSON.parse(
+      Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'),
+    ) as { iss?: unknown };
+    return typeof payload.iss === 'string' ? payload.iss : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function reasonOf(error: unknown): string {
+  if (error instanceof errors.JWTExpired) return 'the token has expired';
+  if (error instanceof errors.JWTClaimValidationFailed)
+    return `the token's ${error.claim} claim is not accepted (${error.reason})`;
+  if (error instanceof errors.JOSEAlgNotAllowed)
+    return 'the token is signed with an algorithm that is not allowed';
+  if (error instanceof errors.JWKSNoMatchingKey)
+    return 'no key of the JWKS matches the token (kid)';
+  if (error instanceof errors.JWSSignatureVerificationFailed)
+    return 'the token signature is invalid';
+  if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid)
+    return 'the token is malformed';
+  return error instanceof Error ? error.message : String(error);
+}

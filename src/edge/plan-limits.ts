@@ -1,0 +1,106 @@
+/**
+ * Rate limits and quotas of plans. Rate limits use rate-limiter-flexible's in-memory
+ * fixed windows (one limiter per plan and window); quotas use `QuotaStore`, which
+ * persists. Every decision carries the IETF RateLimit / RateLimit-Policy fields and the
+ * X-RateLimit-* headers clients written against Kong or Tyk read.
+ */
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { PlanConfig, WindowLimit } from '../config/model.js';
+import type { QuotaStore } from './quota-store.js';
+
+/** What a plan says about one more request. */
+export interface LimitDecision {
+  allowed: boolean;
+  /** Why it was refused. */
+  refusedBy?: 'rateLimit' | 'quota';
+  /** Seconds until a refused caller may try again. */
+  retryAfterS?: number;
+  /** Headers for the response, allowed or not. */
+  headers: Record<string, string>;
+}
+
+/** The limits of every plan, with their counters. */
+export class PlanLimits {
+  private readonly limiters = new Map<string, RateLimiterMemory>();
+
+  constructor(
+    private readonly quotas: QuotaStore,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Counts one request of `key` (a consumer, or an anonymous client) under `plan`. */
+  async take(plan: PlanConfig, key: string): Promise<LimitDecision> {
+    const policies: string[] = [];
+    const states: string[] = [];
+    const headers: Record<string, string> = {};
+    let decision: LimitDecision | undefined;
+
+    if (plan.quota) {
+      const quota = plan.quota;
+      const counter = this.quotas.take(`${plan.name}|${key}`, quota.perMs, this.now());
+      const resetS = Math.max(
+        0,
+        Math.ceil((counter.windowStart + quota.perMs - this.now()) / 1000),
+      );
+      const remaining = Math.max(0, quota.requests - counter.used);
+      policies.push(`"${plan.name}-quota";q=${quota.requests};w=${seconds(quota)}`);
+      states.push(`"${plan.name}-quota";r=${remaining};t=${resetS}`);
+      if (counter.used > quota.requests) {
+        this.quotas.untake(`${plan.name}|${key}`);
+        decision = { allowed: false, refusedBy: 'quota', retryAfterS: resetS, headers };
+      }
+    }
+    if (plan.rateLimit && !decision) {
+      const limit = plan.rateLimit;
+      const limiter = this.limiter(plan.name, limit);
+      let result: RateLimiterRes;
+      let allowed = true;
+      try {
+        result = await limiter.consume(key);
+      } catch (refused) {
+        if (!(refused instanceof RateLimiterRes)) throw refused;
+        result = refused;
+        allowed = false;
+      }
+      const resetS = Math.max(0, Math.ceil(result.msBeforeNext / 1000));
+      policies.unshift(`"${plan.name}";q=${limit.requests};w=${seconds(limit)}`);
+      states.unshift(`"${plan.name}";r=${result.remainingPoints};t=${resetS}`);
+      headers['x-ratelimit-limit'] = String(limit.requests);
+      headers['x-ratelimit-remaining'] = String(result.remainingPoints);
+      headers['x-ratelimit-reset'] = String(Math.ceil(this.now() / 1000) + resetS);
+      if (!allowed) {
+        if (plan.quota) this.quotas.untake(`${plan.name}|${key}`);
+        decision = {
+          allowed: false,
+          refusedBy: 'rateLimit',
+          retryAfterS: Math.max(1, resetS),
+          headers,
+        };
+      }
+    }
+    if (policies.length > 0) {
+      headers['ratelimit-policy'] = policies.join(', ');
+      headers.ratelimit = states.join(', ');
+    }
+    if (decision?.retryAfterS !== undefined) headers['retry-after'] = String(decision.retryAfterS);
+    return decision ?? { allowed: true, headers };
+  }
+
+  private limiter(plan: string, limit: WindowLimit): RateLimiterMemory {
+    const id = `${plan}|${limit.requests}|${limit.perMs}`;
+    let limiter = this.limiters.get(id);
+    if (!limiter) {
+      limiter = new RateLimiterMemory({
+        keyPrefix: id,
+        points: limit.requests,
+        duration: seconds(limit),
+      });
+      this.limiters.set(id, limiter);
+    }
+    return limiter;
+  }
+}
+
+function seconds(limit: WindowLimit): number {
+  return Math.max(1, Math.round(limit.perMs / 1000));
+}
