@@ -135,12 +135,13 @@ function refuse(
   tokenSent: boolean,
 ): Outcome {
   ctx.flags.add('UAEX');
+  const key = `an API key in ${auth.apiKeys.header}${auth.apiKeys.query ? ` or ?${auth.apiKeys.query}=` : ''}`;
   const wanted =
     requirement === 'apiKey'
-      ? `an API key in ${auth.apiKeys.header}${auth.apiKeys.query ? ` or ?${auth.apiKeys.query}=` : ''}`
+      ? key
       : requirement === 'jwt'
         ? 'a JWT in Authorization: Bearer'
-        : `an API key in ${auth.apiKeys.header} or a JWT in Authorization: Bearer`;
+        : `${key} or a JWT in Authorization: Bearer`;
   const outcome = errorOutcome('unauthenticated', {
     service: 'gateway',
     detail: failure ? `${failure} — this route needs ${wanted}` : `this route needs ${wanted}`,
