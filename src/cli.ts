@@ -31,6 +31,7 @@ const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<Regist
   ['logs', async () => (await import('./commands/logs.js')).registerLogs],
   ['check', async () => (await import('./commands/check.js')).registerCheck],
   ['token', async () => (await import('./commands/token.js')).registerToken],
+  ['usage', async () => (await import('./commands/usage.js')).registerUsage],
 ];
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {

@@ -8,6 +8,7 @@ import type { MeshBus } from '../telemetry/bus.js';
 import { RuntimeChangeError } from '../dataplane/runtime.js';
 import { admitFault, admitSplit } from './admission.js';
 import type { AdminHost } from './admin.js';
+import { parseDuration } from '../config/units.js';
 
 /** One request to a route of the admin API. */
 export interface AdminRequest {
@@ -65,6 +66,30 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     handle({ host, res }) {
       // Public keys only: what a service needs to verify meshdev's development tokens.
       json(res, 200, host.jwks() ?? { keys: [] });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/usage',
+    handle({ host, res, url }) {
+      const since = url.searchParams.get('since');
+      const sinceMs = since === null ? undefined : parseDuration(since);
+      if (since !== null && sinceMs === undefined) {
+        return json(res, 400, {
+          error: 'bad_request',
+          message: `since: "${since}" is not a duration`,
+        });
+      }
+      json(res, 200, { consumers: host.usage(sinceMs) });
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/usage/reset',
+    async handle({ host, req, res }) {
+      const body = (await readJson(req)) as { consumer?: unknown } | undefined;
+      const consumer = typeof body?.consumer === 'string' ? body.consumer : undefined;
+      json(res, 200, { cleared: host.resetUsage(consumer) });
     },
   },
   {

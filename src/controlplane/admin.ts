@@ -39,6 +39,10 @@ export interface AdminHost {
   contracts(): ContractsSnapshot;
   /** The development issuer's public keys (GET /v1/jwks), when the config trusts it. */
   jwks(): { keys: unknown[] } | undefined;
+  /** API usage by consumer (GET /v1/usage). */
+  usage(sinceMs?: number): unknown[];
+  /** Clears quota counters, of one consumer or all; returns how many. */
+  resetUsage(consumer?: string): number;
   /** Re-reads the config file; resolves with what happened. */
   reload(): Promise<{ applied: boolean; message: string; refused?: boolean }>;
 }

@@ -10,6 +10,7 @@ import { ListenError } from '../dataplane/listener.js';
 import { loadConfigFile } from '../config/load.js';
 import { loadContracts, type ContractSet } from '../contracts/contract-set.js';
 import { ContractLedger } from '../telemetry/contract-ledger.js';
+import { UsageLedger, type ConsumerUsage } from '../telemetry/usage-ledger.js';
 import type { InstanceConfig, MeshConfig } from '../config/model.js';
 import { serviceEnv, writeEnvFiles, type OutboundPortOf } from './service-env.js';
 import { Supervisor, type SupervisorOptions } from './supervisor.js';
@@ -54,6 +55,8 @@ export class MeshController {
   readonly stats = new MeshStats();
   /** Contract violations and coverage, from the calls. */
   readonly contracts: ContractLedger;
+  /** API usage by consumer, from the calls. */
+  readonly usage = new UsageLedger();
   private admin: AdminServer | undefined;
   private supervisor: Supervisor | undefined;
   private watcher: ConfigWatcher | undefined;
@@ -70,6 +73,7 @@ export class MeshController {
     this.metrics = new MeshMetrics(this.bus, () => this.current.runtime);
     this.stats.attach(this.bus);
     this.contracts = new ContractLedger(() => this.current.runtime.contracts).attach(this.bus);
+    this.usage.attach(this.bus);
     this.configStatus = { status: 'ok', at: Date.now(), message: 'loaded' };
     this.bus.on('config', (status) => (this.configStatus = status));
   }
@@ -98,6 +102,32 @@ export class MeshController {
     return controller;
   }
 
+  /**
+   * Usage of every consumer of the config (those without calls too), with its plan and
+   * how much of its quota it used.
+   */
+  usageReport(sinceMs?: number): UsageReport[] {
+    const config = this.current.runtime.current;
+    const rows = new Map(this.usage.byConsumer(sinceMs).map((row) => [row.consumer, row]));
+    return config.consumers.map((consumer) => {
+      const plan = consumer.plan ? config.plans[consumer.plan] : undefined;
+      const counter = plan?.quota && this.current.quotas.get(`${plan.name}|${consumer.name}`);
+      const live = counter && Date.now() < counter.windowStart + plan!.quota!.perMs;
+      return {
+        ...(rows.get(consumer.name) ?? emptyUsage(consumer.name)),
+        plan: consumer.plan ?? null,
+        quota: plan?.quota
+          ? {
+              used: live ? counter.used : 0,
+              limit: plan.quota.requests,
+              percent: live ? Math.round((counter.used / plan.quota.requests) * 1000) / 10 : 0,
+              resetsAt: live ? counter.windowStart + plan.quota.perMs : null,
+            }
+          : null,
+      };
+    });
+  }
+
   /** The admin API, `state.json` and the env files other commands read. */
   private async startAdminApi(config: MeshConfig, stateDir: string): Promise<void> {
     this.admin = await startAdmin(
@@ -109,6 +139,8 @@ export class MeshController {
         recentCalls: () => this.stats.recent(),
         contracts: () => this.contracts.snapshot(),
         jwks: () => this.current.localIssuer?.jwks,
+        usage: (sinceMs) => this.usageReport(sinceMs),
+        resetUsage: (consumer) => this.current.quotas.reset(consumer),
         reload: () => this.reload(),
       },
       {
@@ -283,6 +315,26 @@ export class MeshController {
     await this.current.stop(graceMs);
     await this.supervisor?.stop();
   }
+}
+
+/** One consumer's usage, plan and quota, as `GET /v1/usage` and `meshdev usage` show it. */
+export interface UsageReport extends ConsumerUsage {
+  plan: string | null;
+  quota: { used: number; limit: number; percent: number; resetsAt: number | null } | null;
+}
+
+function emptyUsage(consumer: string): ConsumerUsage {
+  return {
+    consumer,
+    calls: 0,
+    ok: 0,
+    clientErrors: 0,
+    serverErrors: 0,
+    limited: 0,
+    rps: 0,
+    lastSeen: 0,
+    topEndpoints: [],
+  };
 }
 
 /** Why applying a valid config failed, with what to do when we know it. */

@@ -24,6 +24,9 @@ export interface PolicyStateSource {
   }>;
 }
 
+/** Consumers that get a `consumer` label value of their own. */
+export const MAX_CONSUMER_LABELS = 20;
+
 /** A registry of the mesh's metrics, fed by the bus and (on scrape) by the runtime. */
 export class MeshMetrics {
   readonly registry = new Registry();
@@ -34,6 +37,12 @@ export class MeshMetrics {
   private readonly violations: Counter<
     'destination_service_name' | 'operation' | 'severity' | 'location_kind'
   >;
+  private readonly consumerRequests: Counter<
+    'consumer' | 'destination_service_name' | 'response_code'
+  >;
+  private readonly limited: Counter<'consumer'>;
+  /** Consumers with a label of their own; later ones are counted as `other`. */
+  private readonly namedConsumers = new Set<string>();
   private readonly series = new Map<
     string,
     {
@@ -69,6 +78,18 @@ export class MeshMetrics {
       name: 'meshdev_response_bytes_total',
       help: 'Response body bytes',
       labelNames: LABELS,
+      registers,
+    });
+    this.consumerRequests = new Counter({
+      name: 'meshdev_consumer_requests_total',
+      help: `Calls of API consumers at the gateway (the first ${MAX_CONSUMER_LABELS} consumers by name, the rest as "other")`,
+      labelNames: ['consumer', 'destination_service_name', 'response_code'],
+      registers,
+    });
+    this.limited = new Counter({
+      name: 'meshdev_ratelimit_limited_total',
+      help: "Calls refused by the caller's plan (rate limit or quota: 429, flag RL)",
+      labelNames: ['consumer'],
       registers,
     });
     this.violations = new Counter({
@@ -142,6 +163,15 @@ export class MeshMetrics {
     series.duration.observe(call.durationMs);
     series.requestBytes.inc(call.bytesIn);
     series.responseBytes.inc(call.bytesOut);
+    if (call.consumer !== undefined || call.flags.includes('RL')) {
+      const consumer = this.consumerLabel(call.consumer);
+      this.consumerRequests.inc({
+        consumer,
+        destination_service_name: call.service,
+        response_code: String(call.status),
+      });
+      if (call.flags.includes('RL')) this.limited.inc({ consumer });
+    }
     for (const violation of call.violations ?? []) {
       this.violations.inc({
         destination_service_name: call.service,
@@ -151,6 +181,15 @@ export class MeshMetrics {
         location_kind: violation.location.slice(0, 2).join('.'),
       });
     }
+  }
+
+  /** A bounded label: a consumer's name, `other` past the first few, `anonymous` for none. */
+  private consumerLabel(consumer: string | undefined): string {
+    if (consumer === undefined) return 'anonymous';
+    if (this.namedConsumers.has(consumer)) return consumer;
+    if (this.namedConsumers.size >= MAX_CONSUMER_LABELS) return 'other';
+    this.namedConsumers.add(consumer);
+    return consumer;
   }
 
   /** The Prometheus text exposition. */

@@ -8,6 +8,7 @@ import { build, type Histogram } from 'hdr-histogram-js';
 import { instanceLabel } from '../config/model.js';
 import type { MeshBus } from './bus.js';
 import type { CallRecord } from './call-record.js';
+import { endpointOf } from './endpoint.js';
 
 /** The dimensions stats are kept by. */
 export const DIMENSIONS = ['service', 'instance', 'edge', 'route', 'status'] as const;
@@ -133,7 +134,7 @@ export class MeshStats {
       service: call.service,
       instance: callee,
       edge: `${call.caller}→${call.service}`,
-      route: `${call.service} ${call.method} ${call.route}`,
+      route: `${call.service} ${endpointOf(call)}`,
       status: call.status === 0 ? 'reset' : `${Math.floor(call.status / 100)}xx`,
     };
     for (const dimension of DIMENSIONS) {

@@ -15,6 +15,7 @@ import { Help } from './components/Help.js';
 import { LogsPane } from './components/LogsPane.js';
 import { ServicesTable } from './components/ServicesTable.js';
 import { ContractsPane } from './components/ContractsPane.js';
+import { ConsumersPane } from './components/ConsumersPane.js';
 import { Topology } from './components/Topology.js';
 import { UsagePane } from './components/UsagePane.js';
 import { instanceLabel } from './format.js';
@@ -133,6 +134,8 @@ export function Dashboard({ source, onQuit, intervalMs, noteMs = NOTE_MS }: Dash
         <Help height={bottom} />
       ) : ui.mode === 'topology' ? (
         <Topology stats={frame.stats} width={width} height={bottom} />
+      ) : ui.mode === 'consumers' ? (
+        <ConsumersPane usage={frame.usage} width={width} height={bottom} />
       ) : ui.mode === 'contracts' ? (
         <ContractsPane
           contracts={frame.contracts}

@@ -53,6 +53,7 @@ export function controllerSource(
         calls: controller.stats.recent(200),
         spiffe: (service) => spiffeId(config.mesh, service),
         contracts: controller.contracts.snapshot(),
+        usage: controller.usageReport(),
       };
     },
     logs: (instance) => controller.logs(instance),

@@ -6,6 +6,7 @@ import type { ServiceState } from '../dataplane/runtime.js';
 import type { CallRecord } from '../telemetry/call-record.js';
 import type { StatsSnapshot } from '../telemetry/stats.js';
 import type { ContractsSnapshot } from '../telemetry/contract-ledger.js';
+import type { UsageReport } from '../controlplane/controller.js';
 
 /** One instance as the dashboard lists it. */
 export interface InstanceInfo {
@@ -30,6 +31,8 @@ export interface DashboardFrame {
   spiffe: (service: string) => string;
   /** Contract violations and coverage, when the source has them. */
   contracts?: ContractsSnapshot;
+  /** API usage by consumer, when the source has it. */
+  usage?: UsageReport[];
 }
 
 /** A runtime fault the dashboard can add. */

@@ -6,7 +6,16 @@
 import type { FaultKind } from './source.js';
 
 export type Mode =
-  'main' | 'details' | 'topology' | 'contracts' | 'logs' | 'help' | 'faults' | 'split' | 'filter';
+  | 'main'
+  | 'details'
+  | 'topology'
+  | 'contracts'
+  | 'consumers'
+  | 'logs'
+  | 'help'
+  | 'faults'
+  | 'split'
+  | 'filter';
 
 export interface SplitDraft {
   service: string;
@@ -156,6 +165,8 @@ export function reduce(state: UiState, key: KeyPress, context: UiContext): [UiSt
   if (key.input === 'l') return [{ ...state, mode: state.mode === 'logs' ? 'main' : 'logs' }, []];
   if (key.input === 'c')
     return [{ ...state, mode: state.mode === 'contracts' ? 'main' : 'contracts' }, []];
+  if (key.input === 'u')
+    return [{ ...state, mode: state.mode === 'consumers' ? 'main' : 'consumers' }, []];
   if (key.input === 'p') return [{ ...state, paused: !state.paused }, []];
   if (key.input === '/') return [{ ...state, mode: 'filter' }, []];
   if (key.input === 'f' && service)

@@ -38,7 +38,7 @@ export function Header({
         {fit(
           note
             ? `✎ ${note}`
-            : '↑↓ select · ⏎ details · f faults · s split · / filter · t topology · c contracts · l logs · ? help · q quit',
+            : '↑↓ ⏎ details · f faults · s split · / filter · t topology · c contracts · u usage · l logs · ? help · q quit',
           width,
         )}
       </Text>

@@ -11,6 +11,7 @@ export const KEYS: Array<[string, string]> = [
   ['p', 'pause / resume the calls pane'],
   ['t', 'topology: caller → callee edges'],
   ['c', "contracts: violations of the callee's OpenAPI spec by operation, coverage"],
+  ['u', 'API usage by consumer: calls, errors, limited, quota, top endpoints'],
   ['l', 'logs of the selected service (when meshdev runs it)'],
   ['?', 'this help'],
   ['q, Ctrl-C', 'quit (calls in flight finish first)'],

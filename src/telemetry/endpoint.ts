@@ -1,0 +1,25 @@
+/**
+ * The endpoint a call belongs to, so `/users/1`, `/users/2` and `/users/3` are one endpoint:
+ * the callee's OpenAPI operation when it has a spec (`GET /users/{id}`), else the route
+ * template that matched, with segments that look like ids — numbers, UUIDs, long hex
+ * strings (16+ digits) — replaced by `:id`.
+ */
+import type { CallRecord } from './call-record.js';
+
+const ID_SEGMENT =
+  /^(\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{16,})$/i;
+
+/** `GET /users/{id}`, or `GET /users/:id` by the heuristic. */
+export function endpointOf(call: Pick<CallRecord, 'operation' | 'method' | 'route'>): string {
+  if (call.operation) return call.operation;
+  return `${call.method} ${templatePath(call.route)}`;
+}
+
+/** Replaces id-like segments of a path by `:id`. */
+export function templatePath(pathname: string): string {
+  return pathname
+    .split('?')[0]!
+    .split('/')
+    .map((segment) => (ID_SEGMENT.test(segment) ? ':id' : segment))
+    .join('/');
+}
