@@ -153,6 +153,7 @@ async function sendRequests(
             path: request.path,
             headers: {
               ...(json ? { 'content-type': 'application/json' } : {}),
+              ...actAsHeaders(config, request.as),
               ...request.headers,
             },
             body,

@@ -19,5 +19,8 @@ describe('endpoints', () => {
       'GET /users/{id}',
     );
     expect(endpointOf({ method: 'GET', route: '/users/2' })).toBe('GET /users/:id');
+    expect(endpointOf({ method: 'GET', route: '/api*', path: '/api/users/3?x=1' })).toBe(
+      'GET /api/users/:id',
+    );
   });
 });
