@@ -17,19 +17,24 @@ export async function throughput(
   connections: number,
   seconds: number,
   wrk?: string,
+  headers: Record<string, string> = {},
 ): Promise<{ rps: number; tool: string; errors: number }> {
   if (wrk) {
     const threads = '2';
+    const headerArgs = Object.entries(headers).flatMap(([name, value]) => [
+      '-H',
+      `${name}: ${value}`,
+    ]);
     const { stdout } = await run(
       wrk,
-      ['-t', threads, '-c', String(connections), '-d', `${seconds}s`, url],
+      ['-t', threads, '-c', String(connections), '-d', `${seconds}s`, ...headerArgs, url],
       { timeout: (seconds + 30) * 1000 },
     );
     const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0);
     const errors = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0);
     return { rps, tool: 'wrk', errors };
   }
-  const result = await autocannon({ url, connections, duration: seconds });
+  const result = await autocannon({ url, connections, duration: seconds, headers });
   return {
     rps: result.requests.average,
     tool: 'autocannon',
@@ -42,8 +47,10 @@ export async function latencyAtRate(
   url: string,
   rate: number,
   seconds: number,
+  headers: Record<string, string> = {},
 ): Promise<{ p50: number; p99: number; sent: number; errors: number }> {
-  const { origin, pathname } = new URL(url);
+  const { origin, pathname: bare, search } = new URL(url);
+  const pathname = `${bare}${search}`;
   const pool = new Pool(origin, { connections: 64 });
   const histogram = build({
     lowestDiscernibleValue: 1,
@@ -53,7 +60,7 @@ export async function latencyAtRate(
   // Warm the connections so the first requests do not pay for connect.
   await Promise.all(
     Array.from({ length: 16 }, () =>
-      pool.request({ path: pathname, method: 'GET' }).then((r) => r.body.dump()),
+      pool.request({ path: pathname, method: 'GET', headers }).then((r) => r.body.dump()),
     ),
   );
   const total = rate * seconds;
@@ -69,7 +76,7 @@ export async function latencyAtRate(
         const at = performance.now();
         pending.push(
           pool
-            .request({ path: pathname, method: 'GET' })
+            .request({ path: pathname, method: 'GET', headers })
             .then(async (response) => {
               await response.body.dump();
               if (response.statusCode !== 200) errors++;

@@ -94,12 +94,17 @@ const nginx = which('nginx') ?? (which('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 
 const children: Child[] = [];
 const rows: Row[] = [];
 
-async function measure(scenario: string, hops: number, url: string): Promise<void> {
+async function measure(
+  scenario: string,
+  hops: number,
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<void> {
   process.stderr.write(`  ${scenario} …\n`);
   // Warm up first: JIT, connection pools and TLS sessions, so no scenario pays for them.
-  await throughput(url, CONNECTIONS, quick ? 1 : 3, wrk);
-  const max = await throughput(url, CONNECTIONS, SECONDS, wrk);
-  const latency = await latencyAtRate(url, RATE, LATENCY_SECONDS);
+  await throughput(url, CONNECTIONS, quick ? 1 : 3, wrk, headers);
+  const max = await throughput(url, CONNECTIONS, SECONDS, wrk, headers);
+  const latency = await latencyAtRate(url, RATE, LATENCY_SECONDS, headers);
   rows.push({
     scenario,
     hops,
@@ -162,6 +167,31 @@ services:
     { 'items.openapi.json': ITEMS_SPEC },
   );
   children.push(contractMesh);
+  // The API edge: the same gateway hop with no auth, with an API key and a rate-limited
+  // plan, and with a JWT from the development issuer (verified against its cached keys).
+  const edgeUpstream = await startUpstream();
+  children.push(edgeUpstream);
+  const edgeMesh = await startMesh(
+    `version: 1
+mesh: { name: bench-edge, mtls: off, ports: { from: 0 }, admin: { port: 0 } }
+gateway:
+  port: 0
+  auth: { require: none, jwt: { local: true } }
+  routes:
+    - { path: /open, service: api, stripPrefix: true }
+    - { path: /key, service: api, stripPrefix: true, auth: { require: apiKey } }
+    - { path: /jwt, service: api, stripPrefix: true, auth: { require: jwt } }
+consumers:
+  bench: { plan: big, keys: ["bench-key-0001"] }
+plans:
+  big: { rateLimit: { requests: 100000000, per: 1s } }
+services:
+  api: { port: ${edgeUpstream.ports.port} }
+`,
+    [],
+    {},
+  );
+  children.push(edgeMesh);
 
   process.stderr.write(
     `meshdev bench (${quick ? 'quick' : 'full'}): ${CONNECTIONS} connections × ${SECONDS}s with ${wrk ? 'wrk' : 'autocannon'}; latency at ${RATE} req/s for ${LATENCY_SECONDS}s\n`,
@@ -172,6 +202,27 @@ services:
   const contractGateway = `http://127.0.0.1:${contractMesh.ports['gateway::']}`;
   await measure('gateway → JSON service, no spec', 1, `${contractGateway}/plain/items`);
   await measure('gateway → JSON service, contracts report', 1, `${contractGateway}/checked/items`);
+  const edgeGateway = `http://127.0.0.1:${edgeMesh.ports['gateway::']}`;
+  const token = execFileSync(
+    process.execPath,
+    [
+      path.resolve(import.meta.dirname, '../bin/meshdev.js'),
+      'token',
+      'bench',
+      '--ttl',
+      '1h',
+      '-c',
+      path.join(edgeMesh.dir!, 'mesh.config.yaml'),
+    ],
+    { encoding: 'utf8' },
+  ).trim();
+  await measure('gateway, no auth', 1, `${edgeGateway}/open/`);
+  await measure('gateway, API key + rate limit', 1, `${edgeGateway}/key/`, {
+    'x-api-key': 'bench-key-0001',
+  });
+  await measure('gateway, JWT (cached keys)', 1, `${edgeGateway}/jwt/`, {
+    authorization: `Bearer ${token}`,
+  });
   await measure(
     'meshdev sidecar, mtls off',
     1,
@@ -304,6 +355,16 @@ const targets = [
       find('gateway → JSON service, contracts report')!.rps /
         find('gateway → JSON service, no spec')!.rps >=
       0.9,
+  },
+  {
+    target: 'gateway with API key + rate limit ≥ 0.9× the same gateway without auth',
+    value: find('gateway, API key + rate limit')!.rps / find('gateway, no auth')!.rps,
+    met: find('gateway, API key + rate limit')!.rps / find('gateway, no auth')!.rps >= 0.9,
+  },
+  {
+    target: 'gateway with JWT verification ≥ 0.85× the same gateway without auth',
+    value: find('gateway, JWT (cached keys)')!.rps / find('gateway, no auth')!.rps,
+    met: find('gateway, JWT (cached keys)')!.rps / find('gateway, no auth')!.rps >= 0.85,
   },
   {
     target: 'spec load + compile of a 200-operation spec < 1 s (fresh process)',

@@ -14,6 +14,8 @@ export interface Child {
   process: ChildProcess;
   ports: Record<string, number>;
   stop(): Promise<void>;
+  /** The project directory of a mesh started by `startMesh`. */
+  dir?: string;
 }
 
 /** Spawns `command args` and waits until `ready` parses a line into ports. */
@@ -151,7 +153,7 @@ export function startMesh(
   const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-bench-'));
   writeFileSync(path.join(dir, 'mesh.config.yaml'), yaml);
   for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
-  return spawnChild(
+  const started = spawnChild(
     process.execPath,
     [
       path.join(ROOT, 'bin/meshdev.js'),
@@ -178,6 +180,7 @@ export function startMesh(
     },
     { cwd: dir },
   );
+  return started.then((child) => ({ ...child, dir }));
 }
 
 /** A free loopback port (bound, then released). */

@@ -2,7 +2,8 @@
  * Verifies JWTs with jose: the signature against a JWKS (a file, re-read when a token
  * names a `kid` it does not hold; a loopback URL, cached and refreshed on a `kid` miss by
  * jose; or meshdev's local issuer), the issuer, the audience, the allowed algorithms
- * (never `none`) and the expiry with the configured clock skew.
+ * (never `none`) and the expiry with the configured clock skew. A token that verified is
+ * remembered (up to 1,000, by its exact text) and only its expiry is checked again.
  */
 import { readFileSync } from 'node:fs';
 import {
@@ -19,9 +20,14 @@ import type { LocalIssuer } from './local-issuer.js';
 /** What verifying a token found. */
 export type JwtResult = { ok: true; claims: JWTPayload } | { ok: false; reason: string };
 
+/** Verified tokens kept, so a client repeating its token is not verified again each call. */
+const VERIFIED_CACHE = 1_000;
+
 /** Verifies tokens for one gateway config. */
 export class JwtVerifier {
   private readonly external?: JWTVerifyGetKey;
+  /** Tokens that verified, with their claims; each is re-checked for expiry when used. */
+  private readonly verified = new Map<string, JWTPayload>();
 
   constructor(
     private readonly settings: JwtSettings,
@@ -35,6 +41,23 @@ export class JwtVerifier {
 
   /** Verifies `token`; a failure says why in words a developer can act on. */
   async verify(token: string): Promise<JwtResult> {
+    const cached = this.verified.get(token);
+    if (cached) {
+      const skewS = this.settings.clockSkewMs / 1000;
+      if (cached.exp === undefined || cached.exp + skewS > Date.now() / 1000)
+        return { ok: true, claims: cached };
+      this.verified.delete(token);
+    }
+    const result = await this.verifyNow(token);
+    if (result.ok) {
+      if (this.verified.size >= VERIFIED_CACHE)
+        this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(token, result.claims);
+    }
+    return result;
+  }
+
+  private async verifyNow(token: string): Promise<JwtResult> {
     const local = this.settings.local && this.local;
     const useLocal = local && issuerOf(token) === local.issuer;
     const keys = useLocal ? createLocalJWKSet(local.jwks) : this.external;
