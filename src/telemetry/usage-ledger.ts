@@ -70,6 +70,10 @@ export class UsageLedger {
     const now = this.now();
     const from = sinceMs === undefined ? -Infinity : now - sinceMs;
     const rows = new Map<string, ConsumerUsage & { endpoints: Map<string, number> }>();
+    // req/s over the last minute, or over the time since the first call when that is shorter.
+    const minuteAgo = now - 60_000;
+    const firstRecent = this.ring.find((entry) => entry.time >= minuteAgo)?.time ?? now;
+    const spanS = Math.max(1, (now - Math.max(minuteAgo, firstRecent)) / 1000);
     for (const entry of this.ring) {
       if (entry.time < from) continue;
       let row = rows.get(entry.consumer);
@@ -93,7 +97,7 @@ export class UsageLedger {
       else if (entry.status >= 400 && entry.status < 500) row.clientErrors++;
       else row.serverErrors++;
       if (entry.limited) row.limited++;
-      if (entry.time >= now - 60_000) row.rps += 1 / 60;
+      if (entry.time >= minuteAgo) row.rps += 1 / spanS;
       row.lastSeen = Math.max(row.lastSeen, entry.time);
       row.endpoints.set(entry.endpoint, (row.endpoints.get(entry.endpoint) ?? 0) + 1);
     }
