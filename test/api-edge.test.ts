@@ -106,6 +106,18 @@ describe('API keys', () => {
     expect(m.calls.map((c) => c.flags)).toEqual([['UAEX'], ['UAEX'], []]);
   });
 
+  it("a public route passes credentials it does not know untouched (they may be the service's own)", async () => {
+    const { m } = await meshWithEcho();
+    const { response, json } = await get(`${m.gateway}/public/x`, {
+      'x-api-key': 'upstream-own-key',
+      authorization: 'Bearer not-a-mesh-token',
+    });
+    expect(response.status).toBe(200);
+    expect(json().headers['x-api-key']).toBe('upstream-own-key');
+    expect(json().headers.authorization).toBe('Bearer not-a-mesh-token');
+    expect(json().headers['x-consumer-id']).toBeUndefined();
+  });
+
   it('an access list refuses other consumers with 403', async () => {
     const { m } = await meshWithEcho();
     expect(

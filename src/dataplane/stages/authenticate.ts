@@ -73,8 +73,10 @@ export function authenticateStage(edgeOf: () => ApiEdge): Stage<EntryContext> {
         if (consumer.groups.length > 0)
           ctx.headers['x-consumer-groups'] = consumer.groups.join(', ');
       }
-      if (!auth.forwardCredentials)
-        stripCredentials(ctx, auth, key !== undefined, consumer?.kind === 'jwt');
+      // Only a credential the gateway recognized is its own to strip; others pass untouched.
+      if (!auth.forwardCredentials && consumer) {
+        stripCredentials(ctx, auth, consumer.kind === 'apiKey', consumer.kind === 'jwt');
+      }
       return next();
     },
   };
