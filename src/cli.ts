@@ -32,6 +32,7 @@ const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<Regist
   ['check', async () => (await import('./commands/check.js')).registerCheck],
   ['token', async () => (await import('./commands/token.js')).registerToken],
   ['usage', async () => (await import('./commands/usage.js')).registerUsage],
+  ['plan', async () => (await import('./commands/plan.js')).registerPlan],
 ];
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {

@@ -13,6 +13,8 @@ import { echo } from '../fixtures/servers/upstreams.js';
 import { loadLocalIssuer } from '../src/edge/local-issuer.js';
 import { localAudience } from '../src/edge/api-edge.js';
 import { startMesh } from './helpers/mesh.js';
+import { MeshController } from '../src/controlplane/controller.js';
+import { loadConfigFile } from '../src/config/load.js';
 import { testScope } from './helpers/scope.js';
 
 const scope = testScope();
@@ -299,6 +301,52 @@ describe('plans', () => {
     expect(refused.json().message).toMatch(
       /^this client is over its anonymous rate limit of 2 requests/,
     );
+  });
+
+  it('meshdev plan set moves a consumer to another plan at once, and clear moves it back', async () => {
+    const { m } = await meshWithEcho();
+    const key = { 'x-api-key': 'alice-key-0001' };
+    for (let i = 0; i < 3; i++) await get(`${m.gateway}/orders`, key);
+    expect((await get(`${m.gateway}/orders`, key)).response.status).toBe(429);
+    m.mesh.runtime.setPlan('alice', 'gold');
+    const gold = await get(`${m.gateway}/orders`, key);
+    expect(gold.response.status).toBe(200);
+    expect(gold.response.headers.get('ratelimit-policy')).toBe('"gold-quota";q=3;w=86400');
+    m.mesh.runtime.setPlan('alice', null);
+    expect((await get(`${m.gateway}/orders`, key)).response.status).toBe(429);
+    expect(() => m.mesh.runtime.setPlan('alice', 'platinum')).toThrow(
+      'no plan "platinum" (plans: free, gold, anonymous)',
+    );
+  });
+
+  it('a plan edited in the file applies on reload (a changed rate limit starts a new window)', async () => {
+    const upstream = await scope.server(echo('api'));
+    const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-plan-'));
+    const file = path.join(dir, 'mesh.config.yaml');
+    writeFileSync(file, config().replace('"${P}"', String(upstream.port)));
+    const controller = await MeshController.start(loadConfigFile(file), {
+      ephemeralPorts: true,
+      watch: false,
+      stateDir: path.join(dir, '.meshdev'),
+    });
+    scope.defer(() => controller.stop(0));
+    const gateway = `http://127.0.0.1:${controller.mesh.gatewayPort()}`;
+    const key = { 'x-api-key': 'alice-key-0001' };
+    for (let i = 0; i < 3; i++) await get(`${gateway}/orders`, key);
+    expect((await get(`${gateway}/orders`, key)).response.status).toBe(429);
+    writeFileSync(
+      file,
+      config()
+        .replace('"${P}"', String(upstream.port))
+        .replace(
+          'free: { rateLimit: { requests: 3, per: 1m } }',
+          'free: { rateLimit: { requests: 5, per: 1m } }',
+        ),
+    );
+    expect((await controller.reload()).message).toBe('applied in place');
+    const after = await get(`${gateway}/orders`, key);
+    expect(after.response.status).toBe(200);
+    expect(after.response.headers.get('ratelimit-policy')).toBe('"free";q=5;w=60');
   });
 
   it('a quota survives a restart of the mesh, and refuses with 429 when used up', async () => {

@@ -94,6 +94,23 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   },
   {
     method: 'GET',
+    path: '/v1/plans',
+    handle: ({ host, res }) => json(res, 200, { overlays: host.runtime().planOverlays() }),
+  },
+  {
+    method: 'PUT',
+    path: /^\/v1\/consumers\/([^/]+)\/plan$/,
+    async handle({ host, req, res, params: [consumer = ''] }) {
+      const body = (await readJson(req)) as { plan?: unknown } | undefined;
+      const plan = typeof body?.plan === 'string' ? body.plan : null;
+      change(res, 200, () => {
+        host.runtime().setPlan(consumer, plan);
+        return { consumer, plan: host.runtime().planOf(consumer) ?? null, overlay: plan !== null };
+      });
+    },
+  },
+  {
+    method: 'GET',
     path: '/v1/contracts',
     handle({ host, res, withToken }) {
       const snapshot = host.contracts();

@@ -109,13 +109,15 @@ export class MeshController {
   usageReport(sinceMs?: number): UsageReport[] {
     const config = this.current.runtime.current;
     const rows = new Map(this.usage.byConsumer(sinceMs).map((row) => [row.consumer, row]));
+    const runtime = this.current.runtime;
     return config.consumers.map((consumer) => {
-      const plan = consumer.plan ? config.plans[consumer.plan] : undefined;
+      const planName = runtime.planOf(consumer.name);
+      const plan = planName ? config.plans[planName] : undefined;
       const counter = plan?.quota && this.current.quotas.get(`${plan.name}|${consumer.name}`);
       const live = counter && Date.now() < counter.windowStart + plan!.quota!.perMs;
       return {
         ...(rows.get(consumer.name) ?? emptyUsage(consumer.name)),
-        plan: consumer.plan ?? null,
+        plan: planName ?? null,
         quota: plan?.quota
           ? {
               used: live ? counter.used : 0,

@@ -75,6 +75,8 @@ export interface HopEntryDeps extends HopDeps {
 export interface EdgeDeps {
   edge: () => ApiEdge;
   limits: PlanLimits;
+  /** A consumer's plan when a runtime overlay sets one. */
+  planOf?: (consumer: string) => string | undefined;
 }
 
 /** Gateway entries (HTTP and upgrade); `loadToken` marks the mesh's own generated load. */
@@ -86,7 +88,7 @@ export function gatewayEntry(
 ): { http: readonly Stage<EntryContext>[]; upgrade: readonly Stage<EntryContext>[] } {
   const route = gatewayRouteStage(gateway, loadToken);
   const authenticate = authenticateStage(edge.edge);
-  const limit = limitStage(edge.edge, edge.limits);
+  const limit = limitStage(edge.edge, edge.limits, edge.planOf);
   return {
     http: [
       normalizeStage,

@@ -486,6 +486,7 @@ export class Mesh {
     const entry = gatewayEntry(gateway, this.hopDeps, this.loadToken, {
       edge: () => edgeFor(this.runtime.current, this.localIssuer),
       limits: this.limits,
+      planOf: (consumer) => this.runtime.planOf(consumer),
     });
     const start = { listener: 'gateway', proto, edge: true, preserveHost: gateway.preserveHost };
     // HTTPS on the gateway presents the gateway's leaf (valid for localhost, 127.0.0.1).

@@ -45,6 +45,8 @@ export class MeshRuntime {
   private readonly breakers = new Map<string, CircuitBreaker>();
   private readonly targets = new Map<string, InstanceTarget>();
   private nextFaultId = 1;
+  /** Runtime plan overlays: consumer → plan (`meshdev plan set`), over the file's plans. */
+  private readonly plans = new Map<string, string>();
   /** The contracts in force (swapped whole when a config or a spec changes). */
   contracts: ContractSet = ContractSet.empty;
   /** Where instance health comes from (the supervisor), when meshdev runs commands. */
@@ -65,6 +67,11 @@ export class MeshRuntime {
   applyConfig(config: MeshConfig): void {
     const before = new Map(this.config.services.map((service) => [service.name, service]));
     this.config = config;
+    for (const [consumer, plan] of [...this.plans]) {
+      if (!config.plans[plan] || !config.consumers.some((c) => c.name === consumer)) {
+        this.plans.delete(consumer);
+      }
+    }
     for (const name of before.keys()) {
       if (config.services.some((service) => service.name === name)) continue;
       this.views.delete(name);
@@ -83,6 +90,35 @@ export class MeshRuntime {
       }
       this.rebuild(service.name);
     }
+  }
+
+  /**
+   * Puts `consumer` on `plan` until cleared (`plan: null`); both must exist in the
+   * config in force. Applies to the consumer's next call; counters are per plan.
+   */
+  setPlan(consumer: string, plan: string | null): void {
+    if (!this.config.consumers.some((c) => c.name === consumer)) {
+      throw new RuntimeChangeError(
+        `no consumer "${consumer}" (consumers: ${this.config.consumers.map((c) => c.name).join(', ') || 'none'})`,
+      );
+    }
+    if (plan === null) return void this.plans.delete(consumer);
+    if (!this.config.plans[plan]) {
+      throw new RuntimeChangeError(
+        `no plan "${plan}" (plans: ${Object.keys(this.config.plans).join(', ') || 'none'})`,
+      );
+    }
+    this.plans.set(consumer, plan);
+  }
+
+  /** The plan `consumer` is on: a runtime overlay, else the file's. */
+  planOf(consumer: string): string | undefined {
+    return this.plans.get(consumer) ?? this.config.consumers.find((c) => c.name === consumer)?.plan;
+  }
+
+  /** Consumers whose plan is a runtime overlay. */
+  planOverlays(): Record<string, string> {
+    return Object.fromEntries(this.plans);
   }
 
   /** The config in force. */

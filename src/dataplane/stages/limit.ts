@@ -13,13 +13,19 @@ import { errorOutcome } from '../error-outcome.js';
 import type { Outcome, Stage } from '../pipeline.js';
 
 /** Builds the limit stage over the edge of the config in force and the mesh's counters. */
-export function limitStage(edgeOf: () => ApiEdge, limits: PlanLimits): Stage<EntryContext> {
+export function limitStage(
+  edgeOf: () => ApiEdge,
+  limits: PlanLimits,
+  planOf: (consumer: string) => string | undefined = () => undefined,
+): Stage<EntryContext> {
   return {
     name: 'limit',
     async handle(ctx, next): Promise<Outcome> {
       const plans = edgeOf().config.plans;
       const consumer = ctx.consumer;
-      const plan = consumer ? consumer.plan && plans[consumer.plan] : plans[ANONYMOUS_PLAN];
+      // A runtime overlay (`meshdev plan set`) wins over the file's plan.
+      const planName = consumer ? (planOf(consumer.name) ?? consumer.plan) : ANONYMOUS_PLAN;
+      const plan = planName === undefined ? undefined : plans[planName];
       if (!plan) return next();
       const key = consumer ? consumer.name : `anonymous:${ctx.req.socket.remoteAddress ?? '?'}`;
       const decision = await limits.take(plan, key);
