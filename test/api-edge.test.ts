@@ -29,6 +29,7 @@ gateway:
     - { path: /public, service: api, auth: { require: none } }
     - { path: /admin, service: api, auth: { scopes: [admin] } }
     - { path: /bob-only, service: api, auth: { consumers: [bob] } }
+    - { path: /search, service: api, rateLimit: { requests: 1, per: 1m } }
     - { path: /, service: api }
 consumers:
   alice: { plan: free, keys: ["alice-key-0001", "alice-key-0002"], groups: [beta] }
@@ -301,6 +302,27 @@ describe('plans', () => {
     expect(refused.json().message).toMatch(
       /^this client is over its anonymous rate limit of 2 requests/,
     );
+  });
+
+  it('a route limit applies per consumer on top of the plan, and both policies are announced', async () => {
+    const { m } = await meshWithEcho();
+    const alice = { 'x-api-key': 'alice-key-0001' };
+    const first = await get(`${m.gateway}/search`, alice);
+    expect(first.response.status).toBe(200);
+    expect(first.response.headers.get('ratelimit-policy')).toBe(
+      '"route /search";q=1;w=60, "free";q=3;w=60',
+    );
+    expect(first.response.headers.get('x-ratelimit-remaining')).toBe('0');
+    const second = await get(`${m.gateway}/search`, alice);
+    expect(second.response.status).toBe(429);
+    expect(second.json().message).toMatch(
+      /^consumer alice is over the route \/search rate limit of 1 requests/,
+    );
+    // Bob has his own count on the route; alice's plan still has room elsewhere.
+    expect(
+      (await get(`${m.gateway}/search`, { 'x-api-key': 'bob-key-00001' })).response.status,
+    ).toBe(200);
+    expect((await get(`${m.gateway}/orders`, alice)).response.status).toBe(200);
   });
 
   it('meshdev plan set moves a consumer to another plan at once, and clear moves it back', async () => {

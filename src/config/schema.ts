@@ -367,6 +367,9 @@ const gatewayRoute = z.strictObject({
   version: z.string().optional(),
   stripPrefix: z.boolean().default(false),
   auth: routeAuth.optional(),
+  rateLimit: z.strictObject({ requests: positiveInt, per: duration }).optional().meta({
+    description: 'A limit of this route per consumer (per address without one), on top of the plan',
+  }),
 });
 
 const jwtSettings = z.strictObject({

@@ -5,9 +5,9 @@
  * `RL`. Every response on a limited route carries RateLimit / RateLimit-Policy and the
  * X-RateLimit-* headers.
  */
-import { ANONYMOUS_PLAN } from '../../config/model.js';
+import { ANONYMOUS_PLAN, type PlanConfig } from '../../config/model.js';
 import type { ApiEdge } from '../../edge/api-edge.js';
-import type { PlanLimits } from '../../edge/plan-limits.js';
+import type { LimitDecision, PlanLimits } from '../../edge/plan-limits.js';
 import type { EntryContext } from '../entry-context.js';
 import { errorOutcome } from '../error-outcome.js';
 import type { Outcome, Stage } from '../pipeline.js';
@@ -26,25 +26,62 @@ export function limitStage(
       // A runtime overlay (`meshdev plan set`) wins over the file's plan.
       const planName = consumer ? (planOf(consumer.name) ?? consumer.plan) : ANONYMOUS_PLAN;
       const plan = planName === undefined ? undefined : plans[planName];
-      if (!plan) return next();
+      const routeLimit = ctx.route?.rateLimit;
+      if (!plan && !routeLimit) return next();
       const key = consumer ? consumer.name : `anonymous:${ctx.req.socket.remoteAddress ?? '?'}`;
-      const decision = await limits.take(plan, key);
-      if (!decision.allowed) {
+      // The route's own limit first (`route <path>`), then the caller's plan.
+      const decisions: Array<{ plan: PlanConfig; decision: LimitDecision }> = [];
+      if (routeLimit) {
+        const route: PlanConfig = {
+          name: `route ${ctx.route!.path}`,
+          rateLimit: { requests: routeLimit.requests, perMs: routeLimit.per },
+        };
+        decisions.push({ plan: route, decision: await limits.take(route, key) });
+      }
+      if (plan && decisions.every((d) => d.decision.allowed)) {
+        decisions.push({ plan, decision: await limits.take(plan, key) });
+      }
+      const refused = decisions.find((d) => !d.decision.allowed);
+      const headers = mergeHeaders(decisions.map((d) => d.decision.headers));
+      if (refused) {
         ctx.flags.add('RL');
-        const quota = decision.refusedBy === 'quota';
+        const quota = refused.decision.refusedBy === 'quota';
         const who = consumer ? `consumer ${consumer.name}` : 'this client';
+        const limited = refused.plan;
         const outcome = errorOutcome(quota ? 'quota_exceeded' : 'rate_limited', {
           service: 'gateway',
           caller: consumer?.name,
           detail: quota
-            ? `${who} used its ${plan.name} quota of ${plan.quota!.requests} requests; it renews in ${decision.retryAfterS}s`
-            : `${who} is over its ${plan.name} rate limit of ${plan.rateLimit!.requests} requests; retry in ${decision.retryAfterS}s`,
+            ? `${who} used its ${limited.name} quota of ${limited.quota!.requests} requests; it renews in ${refused.decision.retryAfterS}s`
+            : `${who} is over ${limited === plan ? 'its' : 'the'} ${limited.name} rate limit of ${limited.rateLimit!.requests} requests; retry in ${refused.decision.retryAfterS}s`,
         });
-        return withHeaders(outcome, decision.headers);
+        return withHeaders(outcome, headers);
       }
-      return withHeaders(await next(), decision.headers);
+      return withHeaders(await next(), headers);
     },
   };
+}
+
+/** Several decisions' headers as one set: policies listed together, the tightest X-RateLimit. */
+function mergeHeaders(all: Array<Record<string, string>>): Record<string, string> {
+  if (all.length === 1) return all[0]!;
+  const out: Record<string, string> = {};
+  for (const headers of all) {
+    for (const [name, value] of Object.entries(headers)) {
+      if (name === 'ratelimit' || name === 'ratelimit-policy') {
+        out[name] = out[name] ? `${out[name]}, ${value}` : value;
+      } else if (name === 'x-ratelimit-remaining' && out[name] !== undefined) {
+        if (Number(value) < Number(out[name])) {
+          out[name] = value;
+          out['x-ratelimit-limit'] = headers['x-ratelimit-limit'] ?? out['x-ratelimit-limit']!;
+          out['x-ratelimit-reset'] = headers['x-ratelimit-reset'] ?? out['x-ratelimit-reset']!;
+        }
+      } else if (!(name in out) || name === 'retry-after') {
+        out[name] = value;
+      }
+    }
+  }
+  return out;
 }
 
 function withHeaders(outcome: Outcome, headers: Record<string, string>): Outcome {
