@@ -3,7 +3,7 @@
  * and the response body captured on its way to the caller. The body is checked by
  * `finish()`, after it was delivered — so checking never delays the caller's bytes.
  */
-import { Transform, type TransformCallback } from 'node:stream';
+import type { BodyObserver } from '../dataplane/pipeline.js';
 import { checkResponseBody } from './check-response.js';
 import type { Contract } from './contract.js';
 import type { MediaSpec } from './operations.js';
@@ -15,29 +15,26 @@ export const CAPTURE_LIMIT = 1024 * 1024;
 /** Most violations recorded per call. */
 export const MAX_VIOLATIONS = 20;
 
-/** Copies what passes through, up to `CAPTURE_LIMIT`. */
-export class BodyCapture extends Transform {
+/** Keeps a copy of a response body as it is delivered, up to `CAPTURE_LIMIT`. */
+export class BodyCapture implements BodyObserver {
   private readonly chunks: Buffer[] = [];
   private size = 0;
   overflow = false;
   complete = false;
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    if (!this.overflow) {
-      this.size += chunk.length;
-      if (this.size > CAPTURE_LIMIT) {
-        this.overflow = true;
-        this.chunks.length = 0;
-      } else {
-        this.chunks.push(chunk);
-      }
+  chunk(chunk: Buffer): void {
+    if (this.overflow) return;
+    this.size += chunk.length;
+    if (this.size > CAPTURE_LIMIT) {
+      this.overflow = true;
+      this.chunks.length = 0;
+    } else {
+      this.chunks.push(chunk);
     }
-    done(null, chunk);
   }
 
-  override _flush(done: TransformCallback): void {
+  end(): void {
     this.complete = true;
-    done();
   }
 
   /** The whole body, when it all passed and fit. */

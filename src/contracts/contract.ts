@@ -7,10 +7,13 @@ import { ConfigError } from '../config/config-error.js';
 import { displayPath } from '../config/display-path.js';
 import { OperationIndex, type DocPath, type Operation } from './operations.js';
 import { resolveRef, valueAt } from './pointer.js';
-import { SchemaValidators } from './schema-validators.js';
+import { SchemaValidators, type SchemaCheck } from './schema-validators.js';
 import { loadSpec, type JsonObject, type LoadedSpec } from './spec-load.js';
 import { Redactor } from './violation.js';
 import type { SpecVerdicts } from './verdict-cache.js';
+
+/** Where parameters travel. */
+type ParameterPlace = 'path' | 'query' | 'header' | 'cookie';
 
 /** A compiled contract. */
 export class Contract {
@@ -37,8 +40,22 @@ export class Contract {
     );
   }
 
-  /** The validator of a parameter location of `operation`. */
-  parameterCheck(operation: Operation, where: 'path' | 'query' | 'header' | 'cookie') {
+  private readonly parameterChecks = new WeakMap<
+    Operation,
+    Partial<Record<ParameterPlace, SchemaCheck>>
+  >();
+
+  /** The validator of a parameter location of `operation` (built once, then looked up). */
+  parameterCheck(operation: Operation, where: ParameterPlace): SchemaCheck {
+    let checks = this.parameterChecks.get(operation);
+    if (!checks) this.parameterChecks.set(operation, (checks = {}));
+    return (checks[where] ??= this.buildParameterCheck(operation, where));
+  }
+
+  private buildParameterCheck(
+    operation: Operation,
+    where: 'path' | 'query' | 'header' | 'cookie',
+  ): SchemaCheck {
     const params = operation.parameters.filter(
       (p) => p.in === where && !ignoredHeader(p.name, where),
     );

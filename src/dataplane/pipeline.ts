@@ -23,8 +23,16 @@ export type Outcome =
       headers: Record<string, string | string[] | undefined>;
       body: Readable | null;
       cause?: FailureCause;
+      /** Sees the body's chunks as they are delivered, and its end (the contract stage's capture). */
+      observe?: BodyObserver;
     }
   | { kind: 'reset'; injected: boolean };
+
+/** Watches a response body on its way to the caller without adding a stream to it. */
+export interface BodyObserver {
+  chunk(chunk: Buffer): void;
+  end(): void;
+}
 
 /** Calls the rest of the pipeline. */
 export type Next = () => Promise<Outcome>;

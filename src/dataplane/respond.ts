@@ -47,12 +47,17 @@ export function respond(
     res.writeHead(outcome.status, { ...forwardResponseHeaders(outcome.headers), ...extra });
     const body = outcome.body;
     if (!body) return void res.end();
+    const observer = outcome.observe;
     body.on('data', (chunk: Buffer) => {
       bytesOut += chunk.length;
+      observer?.chunk(chunk);
       if (!res.write(chunk)) body.pause();
     });
     res.on('drain', () => body.resume());
-    body.on('end', () => res.end());
+    body.on('end', () => {
+      observer?.end();
+      res.end();
+    });
     body.on('error', () => {
       // The upstream broke mid-body: cut the caller off rather than end cleanly.
       res.destroy();

@@ -3,7 +3,7 @@
  * a constant-time comparison: neither the lookup nor the comparison tells an attacker how
  * much of a guess was right.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type { ConsumerConfig } from '../config/model.js';
 
 /** Which consumer a key belongs to, and which of its keys (for `x-credential-identifier`). */
@@ -39,9 +39,16 @@ export class KeyRing {
 
 /** Compares two digests in constant time (equal lengths by construction). */
 export function keysEqual(a: Buffer, b: Buffer): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
+  return a.length === b.length && crypto.timingSafeEqual(a, b);
 }
 
+// The one-shot `crypto.hash` (Node ≥ 20.12) costs about half of createHash() per request.
+const oneShot = (
+  crypto as { hash?: (algorithm: string, data: string, encoding: 'buffer') => Buffer }
+).hash;
+
 function sha256(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
+  return oneShot
+    ? oneShot('sha256', text, 'buffer')
+    : crypto.createHash('sha256').update(text).digest();
 }

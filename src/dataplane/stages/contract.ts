@@ -84,9 +84,9 @@ export function contractStage(contracts: () => ContractSet): Stage<HopContext> {
         return outcome;
       }
       if (head.bodyMedia && outcome.body) {
+        // A copy taken as the body is delivered: no stream is added to the caller's path.
         const capture = new BodyCapture();
-        outcome.body.on('error', (error) => capture.destroy(error));
-        outcome.body = outcome.body.pipe(capture);
+        outcome.observe = capture;
         check.checkBodyLater(capture, head.bodyMedia, contentType);
       }
       return withCount(outcome, check, enforce);

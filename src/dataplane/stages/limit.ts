@@ -86,6 +86,6 @@ function mergeHeaders(all: Array<Record<string, string>>): Record<string, string
 
 function withHeaders(outcome: Outcome, headers: Record<string, string>): Outcome {
   if (outcome.kind !== 'response') return outcome;
-  outcome.headers = { ...outcome.headers, ...headers };
+  Object.assign(outcome.headers, headers);
   return outcome;
 }
