@@ -74,6 +74,22 @@ export function checkAuth(config: RawConfig, report: Report): void {
       );
     }
   });
+  for (const [name, service] of Object.entries(config.services)) {
+    service.auth?.consumers?.forEach((consumer, j) => {
+      if (!consumers.includes(consumer))
+        report(
+          ['services', name, 'auth', 'consumers', j],
+          unknown('consumer', consumer, consumers),
+        );
+    });
+    if ((service.auth?.require === 'jwt' || service.auth?.scopes) && !jwt) {
+      report(
+        ['services', name, 'auth'],
+        'tokens are verified with gateway.auth.jwt, which is not set',
+        "add gateway.auth.jwt: { local: true } (or your issuer's settings)",
+      );
+    }
+  }
   const checkAs = (path: PropertyKey[], name: string | undefined) => {
     if (name === undefined) return;
     const consumer = config.consumers[name];

@@ -129,6 +129,8 @@ export interface ServiceConfig {
   allowSource: { file: string; line: number; explicit: boolean };
   /** Absolute path of the OpenAPI document, when given. */
   spec?: string;
+  /** East–west API product: what callers must present (checked on the inbound side). */
+  auth?: { require: AuthRequire; scopes?: readonly string[]; consumers?: readonly string[] };
 }
 
 /** What the gateway (or a route) requires of a caller. */

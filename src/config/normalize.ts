@@ -63,6 +63,11 @@ export function normalize(
       explicit: service.allow !== undefined,
     },
     spec: resolvedSpec(service.spec, dir),
+    auth: service.auth && {
+      require: service.auth.require ?? 'any',
+      scopes: service.auth.scopes,
+      consumers: service.auth.consumers,
+    },
   }));
 
   let nextPort = raw.mesh.ports.from;

@@ -328,19 +328,6 @@ const instanceFields = {
 
 const instance = z.strictObject(instanceFields);
 
-/** One entry of `services:`. */
-export const serviceSchema = z.strictObject({
-  ...instanceFields,
-  upstreams: z.array(z.string()).default([]),
-  versions: z.record(z.string(), instance).optional(),
-  routes: z.array(route).default([]),
-  faults: z.array(faultSchema).default([]),
-  timeout: duration.optional().meta({ description: 'Whole-call timeout, retries included' }),
-  retries: retries.optional(),
-  circuitBreaker: circuitBreaker.optional(),
-  allow: z.array(allowRule).optional(),
-});
-
 const authRequire = z.enum(['none', 'apiKey', 'jwt', 'any']).meta({
   description: 'What a caller must present: nothing, an API key, a JWT, or either',
 });
@@ -359,6 +346,23 @@ const routeAuth = z.strictObject({
     .min(1)
     .optional()
     .meta({ description: 'Only these consumers (an access list); others get 403' }),
+});
+
+/** One entry of `services:`. */
+export const serviceSchema = z.strictObject({
+  ...instanceFields,
+  upstreams: z.array(z.string()).default([]),
+  versions: z.record(z.string(), instance).optional(),
+  routes: z.array(route).default([]),
+  faults: z.array(faultSchema).default([]),
+  timeout: duration.optional().meta({ description: 'Whole-call timeout, retries included' }),
+  retries: retries.optional(),
+  circuitBreaker: circuitBreaker.optional(),
+  allow: z.array(allowRule).optional(),
+  auth: routeAuth.optional().meta({
+    description:
+      'The service as an API product: callers (other services) must present a consumer key or token',
+  }),
 });
 
 const gatewayRoute = z.strictObject({

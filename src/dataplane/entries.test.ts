@@ -80,7 +80,7 @@ describe('entry pipelines', () => {
     expect(names(entry.upgrade)).toEqual(['normalize', 'upgrade-hop']);
   });
 
-  it('an inbound listener runs normalize → identify → authorize → forward (or tunnel)', () => {
+  it('an inbound listener runs normalize → identify → authorize → authenticate → forward (or tunnel)', () => {
     const service = config.services[0]!;
     const entry = inboundEntry({
       mesh: config.mesh,
@@ -89,8 +89,21 @@ describe('entry pipelines', () => {
       appPort: () => 1,
       forwarder,
       warn: () => {},
+      edge: () => edgeFor(config, undefined),
     });
-    expect(names(entry.http)).toEqual(['normalize', 'identify', 'authorize', 'forward']);
-    expect(names(entry.upgrade)).toEqual(['normalize', 'identify', 'authorize', 'tunnel']);
+    expect(names(entry.http)).toEqual([
+      'normalize',
+      'identify',
+      'authorize',
+      'authenticate',
+      'forward',
+    ]);
+    expect(names(entry.upgrade)).toEqual([
+      'normalize',
+      'identify',
+      'authorize',
+      'authenticate',
+      'tunnel',
+    ]);
   });
 });

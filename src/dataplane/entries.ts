@@ -4,7 +4,7 @@
  *
  *   gateway   normalize → cors → gateway-route → authenticate → limit → outbound-hop
  *   outbound  normalize → outbound-hop
- *   inbound   normalize → identify → authorize → forward
+ *   inbound   normalize → identify → authorize → authenticate → forward
  *   upgrades  the same entries with `upgrade-hop` / `tunnel` as their terminal stage
  *
  *   outbound-hop  route → split → authorize → contract → breaker → retry → timeout → fault → upstream
@@ -21,7 +21,7 @@ import type { Forwarder } from './forwarder.js';
 import type { HopContext, Stage } from './pipeline.js';
 import { authorizeHopStage, authorizeStage } from './stages/authorize.js';
 import { breakerStage } from './stages/breaker.js';
-import { authenticateStage } from './stages/authenticate.js';
+import { authenticateStage, inboundAuthenticateStage } from './stages/authenticate.js';
 import { corsStage } from './stages/cors.js';
 import { limitStage } from './stages/limit.js';
 import type { ApiEdge } from '../edge/api-edge.js';
@@ -139,6 +139,8 @@ export interface InboundSettings {
   appPort: InstancePort;
   forwarder: Forwarder;
   warn(message: string): void;
+  /** The API edge of the config in force (for a service with `auth`). */
+  edge?: () => ApiEdge;
 }
 
 /** Inbound-listener entries (HTTP and upgrade). */
@@ -148,15 +150,24 @@ export function inboundEntry(settings: InboundSettings): {
 } {
   const { service, version } = settings.instance;
   const identify = identifyStage({ mesh: settings.mesh, service, warn: settings.warn });
-  const authorize = authorizeStage(settings.service, version);
+  const authorize = authorizeStage(settings.service, version, settings.mesh.mtls === 'off');
   const where = { service, version, appPort: settings.appPort };
+  const edge = settings.edge;
+  const authenticate = edge ? inboundAuthenticateStage(edge, settings.service) : undefined;
   return {
     http: [
       normalizeStage,
       identify,
       authorize,
+      ...(authenticate ? [authenticate] : []),
       forwardStage({ ...where, forwarder: settings.forwarder }),
     ],
-    upgrade: [normalizeStage, identify, authorize, inboundTunnelStage(where)],
+    upgrade: [
+      normalizeStage,
+      identify,
+      authorize,
+      ...(authenticate ? [authenticate] : []),
+      inboundTunnelStage(where),
+    ],
   };
 }

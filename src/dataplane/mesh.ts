@@ -427,6 +427,7 @@ export class Mesh {
       appPort: () => instance.port ?? this.simPorts.get(key),
       forwarder: this.forwarder,
       warn,
+      edge: () => edgeFor(this.runtime.current, this.localIssuer),
     });
     const mtls = config.mesh.mtls;
     const pki = this.pki;
@@ -535,11 +536,13 @@ export class Mesh {
         const key = instanceKey(instance);
         const inbound = this.slots.get(`inbound:${key}`)?.listener.info.port;
         const appPort = instance.port ?? this.simPorts.get(key);
-        // mtls off: skip the plaintext loopback hop through our own inbound listener.
-        if (config.mesh.mtls === 'off' && appPort !== undefined)
+        const off = config.mesh.mtls === 'off';
+        // mtls off: skip the plaintext loopback hop through our own inbound listener —
+        // unless the service is an API product (`auth`), which its inbound side enforces.
+        if (off && appPort !== undefined && !service.auth)
           this.runtime.setTarget(service.name, instance.version, appPort, true);
         else if (inbound !== undefined)
-          this.runtime.setTarget(service.name, instance.version, inbound);
+          this.runtime.setTarget(service.name, instance.version, inbound, false, off);
       }
     }
   }

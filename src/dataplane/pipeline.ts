@@ -80,6 +80,8 @@ export interface HopContext {
   readonly flags: Set<ResponseFlag>;
   /** Whether the last attempt went over mTLS (set by the upstream stage). */
   security: 'mutual_tls' | 'none';
+  /** The consumer the callee's inbound side recognized (a service with `auth`). */
+  consumer?: string;
   /** The contract check of this call, when the callee has a spec (set by the contract stage). */
   contract?: CallCheck;
   /** WebSocket handshakes: the request and the caller's socket, for the tunnel stage. */

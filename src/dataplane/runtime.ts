@@ -133,8 +133,14 @@ export class MeshRuntime {
   }
 
   /** Records where calls to an instance go (see `InstanceTarget`). */
-  setTarget(service: string, version: string, port: number, direct = false): void {
-    this.targets.set(key(service, version), { port, direct });
+  setTarget(
+    service: string,
+    version: string,
+    port: number,
+    direct = false,
+    hopAuthorizes = direct,
+  ): void {
+    this.targets.set(key(service, version), { port, direct, hopAuthorizes });
   }
 
   /** Adds a runtime fault; returns it with its id. */

@@ -181,7 +181,7 @@ function recordCall(
     flags: [...ctx.flags],
     attempts: hop?.attempts ?? 0,
     security: hop?.security ?? 'none',
-    ...(ctx.consumer && { consumer: ctx.consumer.name }),
+    ...((ctx.consumer ?? hop?.consumer) && { consumer: ctx.consumer?.name ?? hop?.consumer }),
     ...(check && { operation: check.operation, response: check.response, violations }),
     ...extra,
   };

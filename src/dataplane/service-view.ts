@@ -27,6 +27,8 @@ export interface CompiledFault {
 export interface InstanceTarget {
   port: number;
   direct: boolean;
+  /** `mtls: off`: the hop checks `allow` (no inbound listener can tell who calls). */
+  hopAuthorizes: boolean;
 }
 
 export interface ServiceView {

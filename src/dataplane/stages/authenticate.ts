@@ -8,21 +8,57 @@
  * Refusals: 401 with `WWW-Authenticate` for missing or invalid credentials, 403 for a
  * known consumer without access; both flagged `UAEX`.
  */
-import type { GatewayAuth } from '../../config/model.js';
+import type { AuthRequire, GatewayAuth, ServiceConfig } from '../../config/model.js';
 import type { ApiEdge, Consumer } from '../../edge/api-edge.js';
 import type { EntryContext } from '../entry-context.js';
 import { errorOutcome } from '../error-outcome.js';
 import type { Outcome, Stage } from '../pipeline.js';
 
-/** Builds the authenticate stage over the edge of the config in force. */
-export function authenticateStage(edgeOf: () => ApiEdge): Stage<EntryContext> {
+/** What one place (a gateway route, a service's inbound side) asks of its callers. */
+export interface AuthPolicy {
+  require: AuthRequire;
+  scopes?: readonly string[];
+  consumers?: readonly string[];
+  /** How refusals name the place: `/admin`, `payments`. */
+  label: string;
+  /** Who refuses, in the error body: `gateway`, or the service. */
+  service: string;
+}
+
+/** Where keys are read when the config has no gateway (`auth` on a service only). */
+const DEFAULT_AUTH: GatewayAuth = {
+  require: 'none',
+  apiKeys: { header: 'x-api-key' },
+  forwardCredentials: false,
+};
+
+/** The gateway's policy: the route's `auth`, else `gateway.auth.require`. */
+export function gatewayPolicy(edge: ApiEdge, ctx: EntryContext): AuthPolicy {
+  return {
+    require: edge.requirement(ctx.route),
+    scopes: ctx.route?.auth?.scopes,
+    consumers: ctx.route?.auth?.consumers,
+    label: ctx.route?.path ?? '/',
+    service: 'gateway',
+  };
+}
+
+/**
+ * Builds the authenticate stage over the edge of the config in force; `policyOf` says what
+ * the place asks (undefined: nothing — the stage only recognizes a consumer it can).
+ */
+export function authenticateStage(
+  edgeOf: () => ApiEdge,
+  policyOf: (edge: ApiEdge, ctx: EntryContext) => AuthPolicy | undefined = gatewayPolicy,
+): Stage<EntryContext> {
   return {
     name: 'authenticate',
     async handle(ctx, next): Promise<Outcome> {
       const edge = edgeOf();
-      const auth = edge.config.gateway?.auth;
-      if (!auth) return next();
-      const requirement = edge.requirement(ctx.route);
+      const policy = policyOf(edge, ctx);
+      if (!policy) return next();
+      const auth = edge.config.gateway?.auth ?? DEFAULT_AUTH;
+      const requirement = policy.require;
       const key = apiKeyOf(ctx, auth);
       const bearer = bearerOf(ctx.headers.authorization);
       let consumer: Consumer | undefined;
@@ -53,15 +89,15 @@ export function authenticateStage(edgeOf: () => ApiEdge): Stage<EntryContext> {
         }
       }
       if (requirement !== 'none' && !consumer) {
-        return refuse(ctx, auth, requirement, failure, bearer !== undefined);
+        return refuse(ctx, auth, policy, failure, bearer !== undefined);
       }
       if (consumer) {
-        const denied = accessDenied(ctx, consumer);
+        const denied = accessDenied(policy, consumer);
         if (denied) {
           ctx.flags.add('UAEX');
           ctx.consumer = consumer;
           return errorOutcome('consumer_forbidden', {
-            service: 'gateway',
+            service: policy.service,
             caller: consumer.name,
             detail: denied,
           });
@@ -115,16 +151,14 @@ function scopesOf(claims: Record<string, unknown>): string[] {
   return [];
 }
 
-/** Why a recognized consumer may not use this route, if it may not. */
-function accessDenied(ctx: EntryContext, consumer: Consumer): string | undefined {
-  const rules = ctx.route?.auth;
-  if (!rules) return undefined;
-  if (rules.consumers && !rules.consumers.includes(consumer.name)) {
-    return `consumer ${consumer.name} may not call ${ctx.route!.path} (allowed: ${rules.consumers.join(', ')})`;
+/** Why a recognized consumer may not use this place, if it may not. */
+function accessDenied(policy: AuthPolicy, consumer: Consumer): string | undefined {
+  if (policy.consumers && !policy.consumers.includes(consumer.name)) {
+    return `consumer ${consumer.name} may not call ${policy.label} (allowed: ${policy.consumers.join(', ')})`;
   }
-  const missing = (rules.scopes ?? []).filter((scope) => !consumer.scopes.includes(scope));
+  const missing = (policy.scopes ?? []).filter((scope) => !consumer.scopes.includes(scope));
   if (missing.length > 0) {
-    return `${ctx.route!.path} requires the scope${missing.length > 1 ? 's' : ''} ${missing.join(' ')}${consumer.kind === 'apiKey' ? ' (scopes come with a JWT)' : ''}`;
+    return `${policy.label} requires the scope${missing.length > 1 ? 's' : ''} ${missing.join(' ')}${consumer.kind === 'apiKey' ? ' (scopes come with a JWT)' : ''}`;
   }
   return undefined;
 }
@@ -132,10 +166,11 @@ function accessDenied(ctx: EntryContext, consumer: Consumer): string | undefined
 function refuse(
   ctx: EntryContext,
   auth: GatewayAuth,
-  requirement: 'apiKey' | 'jwt' | 'any',
+  policy: AuthPolicy,
   failure: string | undefined,
   tokenSent: boolean,
 ): Outcome {
+  const requirement = policy.require;
   ctx.flags.add('UAEX');
   const key = `an API key in ${auth.apiKeys.header}${auth.apiKeys.query ? ` or ?${auth.apiKeys.query}=` : ''}`;
   const wanted =
@@ -145,7 +180,7 @@ function refuse(
         ? 'a JWT in Authorization: Bearer'
         : `${key} or a JWT in Authorization: Bearer`;
   const outcome = errorOutcome('unauthenticated', {
-    service: 'gateway',
+    service: policy.service,
     detail: failure ? `${failure} — this route needs ${wanted}` : `this route needs ${wanted}`,
   });
   if (outcome.kind !== 'response') return outcome;
@@ -183,4 +218,33 @@ function stripCredentials(
     }
   }
   if (tokenUsed) delete ctx.headers.authorization;
+}
+
+/** The header the inbound side uses to tell the caller's hop which consumer it recognized. */
+export const CONSUMER_REPORT_HEADER = 'x-meshdev-consumer';
+
+/**
+ * Authenticate on a service's inbound side (`services.<name>.auth`, an east–west API
+ * product): the same recognition and refusals as the gateway, the consumer reported back
+ * to the caller's hop (for its call record) in `x-meshdev-consumer`.
+ */
+export function inboundAuthenticateStage(
+  edgeOf: () => ApiEdge,
+  service: () => ServiceConfig,
+): Stage<EntryContext> {
+  const stage = authenticateStage(edgeOf, () => {
+    const config = service();
+    if (!config.auth) return undefined;
+    return { ...config.auth, label: config.name, service: config.name };
+  });
+  return {
+    name: 'authenticate',
+    async handle(ctx, next): Promise<Outcome> {
+      const outcome = await stage.handle(ctx, next);
+      if (ctx.consumer && outcome.kind === 'response') {
+        outcome.headers[CONSUMER_REPORT_HEADER] = ctx.consumer.name;
+      }
+      return outcome;
+    },
+  };
 }

@@ -3,8 +3,9 @@
  * `authorize.ts`) decide; a denial is 403 `UAEX` naming the principal and the config line
  * to change. One decision function, two places it runs:
  * - inbound (and inbound upgrades): on the principal `identify` established;
- * - on the hop (outbound and upgrade hops), only where the hop goes straight to the app
- *   (`mtls: off`), because then no inbound listener stands between them.
+ * - on the hop (outbound and upgrade hops), with `mtls: off`: no certificate says who calls,
+ *   but the caller's own outbound listener knows — so the hop decides, whether it goes
+ *   straight to the app or (for a service with `auth`) through the inbound listener.
  */
 import type { ServiceConfig } from '../../config/model.js';
 import { authorize } from '../authorize.js';
@@ -38,11 +39,18 @@ function check(
   );
 }
 
-/** The inbound stage: `service()` is the config in force (hot reload changes `allow`). */
-export function authorizeStage(service: () => ServiceConfig, version: string): Stage<EntryContext> {
+/**
+ * The inbound stage: `service()` is the config in force (hot reload changes `allow`). With
+ * `mtls: off` the hop already decided (see above): no identity reaches this listener.
+ */
+export function authorizeStage(
+  service: () => ServiceConfig,
+  version: string,
+  mtlsOff = false,
+): Stage<EntryContext> {
   return {
     name: 'authorize',
-    handle: (ctx, next) => check(ctx, service(), version, ctx.caller, next),
+    handle: (ctx, next) => (mtlsOff ? next() : check(ctx, service(), version, ctx.caller, next)),
   };
 }
 
@@ -50,7 +58,7 @@ export function authorizeStage(service: () => ServiceConfig, version: string): S
 export const authorizeHopStage: Stage<HopContext> = {
   name: 'authorize',
   handle(ctx, next) {
-    if (!ctx.service.target(ctx.version!)?.direct) return next();
+    if (!ctx.service.target(ctx.version!)?.hopAuthorizes) return next();
     return check(ctx, ctx.service.config, ctx.version, principalOf(ctx.caller), next);
   },
 };

@@ -6,6 +6,7 @@
  */
 import { errorOutcome } from '../error-outcome.js';
 import type { Forwarder, HopTls } from '../forwarder.js';
+import { CONSUMER_REPORT_HEADER } from './authenticate.js';
 import type { HopContext, Outcome, Stage } from '../pipeline.js';
 import { bodyForAttempt } from '../request-body.js';
 
@@ -68,7 +69,19 @@ export function upstreamStage(
           ctx.flags.add('UF');
           return { ...result, cause: 'connect-failure' };
         }
-        if (error === 'unauthorized') ctx.flags.add('UAEX');
+        if (
+          error === 'unauthorized' ||
+          error === 'unauthenticated' ||
+          error === 'consumer_forbidden'
+        ) {
+          ctx.flags.add('UAEX');
+        }
+        // The inbound side of a service with `auth` says which consumer it recognized.
+        const consumer = result.headers[CONSUMER_REPORT_HEADER];
+        if (typeof consumer === 'string') {
+          ctx.consumer = consumer;
+          delete result.headers[CONSUMER_REPORT_HEADER];
+        }
         return result;
       }
       if (result.kind !== 'failure') return result;
