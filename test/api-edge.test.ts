@@ -230,6 +230,45 @@ describe('JWT', () => {
       (await get(`${m.gateway}/orders`, { authorization: `Bearer ${rotated}` })).response.status,
     ).toBe(200);
   });
+
+  it('a loopback JWKS URL: fetched, cached, and fetched again when a token names a new kid', async () => {
+    const first = await keyPair('k1');
+    let keys: JWK[] = [first.publicJwk];
+    let fetches = 0;
+    const idp = await scope.server((_req, res) => {
+      fetches++;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ keys }));
+    });
+    const { m } = await meshWithEcho(
+      `, issuer: https://id.example.com, audience: shop, jwks: "http://127.0.0.1:${idp.port}/jwks"`,
+    );
+    const sign = (key: Awaited<ReturnType<typeof keyPair>>) =>
+      new SignJWT({})
+        .setProtectedHeader({ alg: 'ES256', kid: key.kid })
+        .setIssuer('https://id.example.com')
+        .setAudience('shop')
+        .setSubject('bob')
+        .setExpirationTime('5m')
+        .sign(key.privateKey);
+    const token = await sign(first);
+    expect(
+      (await get(`${m.gateway}/orders`, { authorization: `Bearer ${token}` })).response.status,
+    ).toBe(200);
+    expect(
+      (await get(`${m.gateway}/orders`, { authorization: `Bearer ${await sign(first)}x` })).response
+        .status,
+    ).toBe(401);
+    expect(fetches).toBe(1);
+    const second = await keyPair('k2');
+    keys = [first.publicJwk, second.publicJwk];
+    await new Promise((resolve) => setTimeout(resolve, 1_100)); // past the 1 s refetch cooldown
+    expect(
+      (await get(`${m.gateway}/orders`, { authorization: `Bearer ${await sign(second)}` })).response
+        .status,
+    ).toBe(200);
+    expect(fetches).toBe(2);
+  });
 });
 
 describe('plans', () => {

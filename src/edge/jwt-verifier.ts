@@ -35,8 +35,10 @@ export class JwtVerifier {
     private readonly audience: string,
   ) {
     const jwks = settings.jwks;
-    if (jwks && /^https?:\/\//.test(jwks)) this.external = createRemoteJWKSet(new URL(jwks));
-    else if (jwks) this.external = fileKeySet(jwks);
+    // A loopback JWKS (a dev identity provider): refetched on a kid miss at most once a second.
+    if (jwks && /^https?:\/\//.test(jwks)) {
+      this.external = createRemoteJWKSet(new URL(jwks), { cooldownDuration: 1_000 });
+    } else if (jwks) this.external = fileKeySet(jwks);
   }
 
   /** Verifies `token`; a failure says why in words a developer can act on. */
