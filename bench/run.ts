@@ -125,6 +125,9 @@ async function pairedRatio(
   rounds = quick ? 3 : 5,
 ): Promise<{ median: number; min: number; max: number }> {
   const seconds = quick ? 2 : 5;
+  // Warm both paths first (JIT, pools, caches), as `measure` does: a cold first round is not the cost.
+  await throughput(base.url, CONNECTIONS, 1, wrk, base.headers);
+  await throughput(variant.url, CONNECTIONS, 1, wrk, variant.headers);
   const ratios: number[] = [];
   for (let i = 0; i < rounds; i++) {
     const a = await throughput(base.url, CONNECTIONS, seconds, wrk, base.headers);
