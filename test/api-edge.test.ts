@@ -29,6 +29,7 @@ gateway:
     - { path: /public, service: api, auth: { require: none } }
     - { path: /admin, service: api, auth: { scopes: [admin] } }
     - { path: /bob-only, service: api, auth: { consumers: [bob] } }
+    - { path: /beta, service: api, auth: { groups: [beta] } }
     - { path: /search, service: api, rateLimit: { requests: 1, per: 1m } }
     - { path: /, service: api }
 consumers:
@@ -121,7 +122,7 @@ describe('API keys', () => {
     expect(json().headers['x-consumer-id']).toBeUndefined();
   });
 
-  it('an access list refuses other consumers with 403', async () => {
+  it('an access list (consumers or groups) refuses others with 403', async () => {
     const { m } = await meshWithEcho();
     expect(
       (await get(`${m.gateway}/bob-only`, { 'x-api-key': 'bob-key-00001' })).response.status,
@@ -129,6 +130,15 @@ describe('API keys', () => {
     const refused = await get(`${m.gateway}/bob-only`, { 'x-api-key': 'alice-key-0001' });
     expect(refused.response.status).toBe(403);
     expect(refused.json().message).toBe('consumer alice may not call /bob-only (allowed: bob)');
+    // Kong's ACL: by group.
+    expect(
+      (await get(`${m.gateway}/beta`, { 'x-api-key': 'alice-key-0001' })).response.status,
+    ).toBe(200);
+    const outside = await get(`${m.gateway}/beta`, { 'x-api-key': 'bob-key-00001' });
+    expect(outside.response.status).toBe(403);
+    expect(outside.json().message).toBe(
+      'consumer bob is in none of the groups beta that may call /beta',
+    );
   });
 });
 
@@ -208,14 +218,7 @@ describe('JWT', () => {
     const { m } = await meshWithEcho(
       `, issuer: https://id.example.com, audience: shop, jwks: ${jwks}`,
     );
-    const sign = (key: Awaited<ReturnType<typeof keyPair>>) =>
-      new SignJWT({})
-        .setProtectedHeader({ alg: 'ES256', kid: key.kid })
-        .setIssuer('https://id.example.com')
-        .setAudience('shop')
-        .setSubject('bob')
-        .setExpirationTime('5m')
-        .sign(key.privateKey);
+    const sign = signForShop;
     expect(
       (await get(`${m.gateway}/orders`, { authorization: `Bearer ${await sign(first)}` })).response
         .status,
@@ -243,14 +246,7 @@ describe('JWT', () => {
     const { m } = await meshWithEcho(
       `, issuer: https://id.example.com, audience: shop, jwks: "http://127.0.0.1:${idp.port}/jwks"`,
     );
-    const sign = (key: Awaited<ReturnType<typeof keyPair>>) =>
-      new SignJWT({})
-        .setProtectedHeader({ alg: 'ES256', kid: key.kid })
-        .setIssuer('https://id.example.com')
-        .setAudience('shop')
-        .setSubject('bob')
-        .setExpirationTime('5m')
-        .sign(key.privateKey);
+    const sign = signForShop;
     const token = await sign(first);
     expect(
       (await get(`${m.gateway}/orders`, { authorization: `Bearer ${token}` })).response.status,
@@ -468,6 +464,17 @@ describe('CORS', () => {
     expect(actual.headers.get('access-control-expose-headers')).toContain('ratelimit');
   });
 });
+
+/** A token for bob from the test's own issuer, signed by `key`. */
+function signForShop(key: Awaited<ReturnType<typeof keyPair>>): Promise<string> {
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'ES256', kid: key.kid })
+    .setIssuer('https://id.example.com')
+    .setAudience('shop')
+    .setSubject('bob')
+    .setExpirationTime('5m')
+    .sign(key.privateKey);
+}
 
 async function keyPair(kid: string) {
   const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });

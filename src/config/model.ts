@@ -130,7 +130,12 @@ export interface ServiceConfig {
   /** Absolute path of the OpenAPI document, when given. */
   spec?: string;
   /** East–west API product: what callers must present (checked on the inbound side). */
-  auth?: { require: AuthRequire; scopes?: readonly string[]; consumers?: readonly string[] };
+  auth?: {
+    require: AuthRequire;
+    scopes?: readonly string[];
+    consumers?: readonly string[];
+    groups?: readonly string[];
+  };
 }
 
 /** What the gateway (or a route) requires of a caller. */
@@ -179,6 +184,8 @@ export interface ConsumerConfig {
 export interface WindowLimit {
   requests: number;
   perMs: number;
+  /** Rate limits only: also at most this many in any one second. */
+  burst?: number;
 }
 
 /** A plan: a rate limit and/or a quota. `anonymous` applies to callers without credentials. */

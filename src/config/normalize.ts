@@ -67,6 +67,7 @@ export function normalize(
       require: service.auth.require ?? 'any',
       scopes: service.auth.scopes,
       consumers: service.auth.consumers,
+      groups: service.auth.groups,
     },
   }));
 

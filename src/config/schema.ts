@@ -346,6 +346,11 @@ const routeAuth = z.strictObject({
     .min(1)
     .optional()
     .meta({ description: 'Only these consumers (an access list); others get 403' }),
+  groups: z
+    .array(z.string())
+    .min(1)
+    .optional()
+    .meta({ description: "Only consumers in one of these groups (Kong's ACL); others get 403" }),
 });
 
 /** One entry of `services:`. */
@@ -491,9 +496,15 @@ const perWindow = z.strictObject({
   per: duration.meta({ description: 'The window: 1s, 1m, 1h, 1d, 30d' }),
 });
 
+const rateLimit = perWindow.extend({
+  burst: positiveInt
+    .optional()
+    .meta({ description: 'Also at most this many in any one second (a spike arrest)' }),
+});
+
 /** One entry of `plans:`. */
 export const planSchema = z.strictObject({
-  rateLimit: perWindow.optional().meta({ description: 'Requests per window; over it: 429' }),
+  rateLimit: rateLimit.optional().meta({ description: 'Requests per window; over it: 429' }),
   quota: perWindow
     .optional()
     .meta({ description: 'Requests per long window (a day, a month); survives restarts' }),

@@ -10,7 +10,7 @@ import { ListenError } from '../dataplane/listener.js';
 import { loadConfigFile } from '../config/load.js';
 import { loadContracts, type ContractSet } from '../contracts/contract-set.js';
 import { ContractLedger } from '../telemetry/contract-ledger.js';
-import { UsageLedger, type ConsumerUsage } from '../telemetry/usage-ledger.js';
+import { emptyUsage, UsageLedger, type ConsumerUsage } from '../telemetry/usage-ledger.js';
 import type { InstanceConfig, MeshConfig } from '../config/model.js';
 import { serviceEnv, writeEnvFiles, type OutboundPortOf } from './service-env.js';
 import { Supervisor, type SupervisorOptions } from './supervisor.js';
@@ -323,20 +323,6 @@ export class MeshController {
 export interface UsageReport extends ConsumerUsage {
   plan: string | null;
   quota: { used: number; limit: number; percent: number; resetsAt: number | null } | null;
-}
-
-function emptyUsage(consumer: string): ConsumerUsage {
-  return {
-    consumer,
-    calls: 0,
-    ok: 0,
-    clientErrors: 0,
-    serverErrors: 0,
-    limited: 0,
-    rps: 0,
-    lastSeen: 0,
-    topEndpoints: [],
-  };
 }
 
 /** Why applying a valid config failed, with what to do when we know it. */

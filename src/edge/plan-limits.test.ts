@@ -33,6 +33,21 @@ describe('PlanLimits (fake clock)', () => {
     expect(refilled.headers.ratelimit).toBe('"free";r=1;t=10');
   });
 
+  it('a burst allows at most that many in any second, on top of the window', async () => {
+    vi.useFakeTimers({ now: 5_000_000 });
+    const limits = new PlanLimits(new QuotaStore());
+    const plan = { name: 'spiky', rateLimit: { requests: 100, perMs: 60_000, burst: 2 } };
+    expect((await limits.take(plan, 'dan')).allowed).toBe(true);
+    expect((await limits.take(plan, 'dan')).allowed).toBe(true);
+    const third = await limits.take(plan, 'dan');
+    expect(third).toMatchObject({ allowed: false, refusedBy: 'rateLimit', retryAfterS: 1 });
+    vi.advanceTimersByTime(1_000);
+    const next = await limits.take(plan, 'dan');
+    expect(next.allowed).toBe(true);
+    // The refused one did not count against the minute: 3 of 100 used.
+    expect(next.headers.ratelimit).toBe('"spiky";r=97;t=59');
+  });
+
   it('counts a quota over its window; refused calls do not use it', async () => {
     vi.useFakeTimers({ now: 0 });
     const quotas = new QuotaStore();

@@ -52,16 +52,16 @@ export class PlanLimits {
     }
     if (plan.rateLimit && !decision) {
       const limit = plan.rateLimit;
-      const limiter = this.limiter(plan.name, limit);
-      let result: RateLimiterRes;
-      let allowed = true;
-      try {
-        result = await limiter.consume(key);
-      } catch (refused) {
-        if (!(refused instanceof RateLimiterRes)) throw refused;
-        result = refused;
-        allowed = false;
-      }
+      // The spike arrest first: a request it refuses does not count against the window.
+      const burst =
+        limit.burst === undefined
+          ? undefined
+          : await consume(
+              this.limiter(`${plan.name}-burst`, { requests: limit.burst, perMs: 1000 }),
+              key,
+            );
+      const { result, allowed } =
+        burst && !burst.allowed ? burst : await consume(this.limiter(plan.name, limit), key);
       const resetS = Math.max(0, Math.ceil(result.msBeforeNext / 1000));
       policies.unshift(`"${plan.name}";q=${limit.requests};w=${seconds(limit)}`);
       states.unshift(`"${plan.name}";r=${result.remainingPoints};t=${resetS}`);
@@ -98,6 +98,19 @@ export class PlanLimits {
       this.limiters.set(id, limiter);
     }
     return limiter;
+  }
+}
+
+/** One request against `limiter`: its state, allowed or not. */
+async function consume(
+  limiter: RateLimiterMemory,
+  key: string,
+): Promise<{ result: RateLimiterRes; allowed: boolean }> {
+  try {
+    return { result: await limiter.consume(key), allowed: true };
+  } catch (refused) {
+    if (!(refused instanceof RateLimiterRes)) throw refused;
+    return { result: refused, allowed: false };
   }
 }
 

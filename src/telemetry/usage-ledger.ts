@@ -26,6 +26,21 @@ export interface ConsumerUsage {
   topEndpoints: Array<{ endpoint: string; calls: number }>;
 }
 
+/** A consumer with no calls (yet). */
+export function emptyUsage(consumer: string): ConsumerUsage {
+  return {
+    consumer,
+    calls: 0,
+    ok: 0,
+    clientErrors: 0,
+    serverErrors: 0,
+    limited: 0,
+    rps: 0,
+    lastSeen: 0,
+    topEndpoints: [],
+  };
+}
+
 interface Entry {
   time: number;
   consumer: string;
@@ -78,18 +93,7 @@ export class UsageLedger {
       if (entry.time < from) continue;
       let row = rows.get(entry.consumer);
       if (!row) {
-        row = {
-          consumer: entry.consumer,
-          calls: 0,
-          ok: 0,
-          clientErrors: 0,
-          serverErrors: 0,
-          limited: 0,
-          rps: 0,
-          lastSeen: 0,
-          topEndpoints: [],
-          endpoints: new Map(),
-        };
+        row = { ...emptyUsage(entry.consumer), endpoints: new Map() };
         rows.set(entry.consumer, row);
       }
       row.calls++;

@@ -19,6 +19,8 @@ export interface AuthPolicy {
   require: AuthRequire;
   scopes?: readonly string[];
   consumers?: readonly string[];
+  /** Consumers in one of these groups only. */
+  groups?: readonly string[];
   /** How refusals name the place: `/admin`, `payments`. */
   label: string;
   /** Who refuses, in the error body: `gateway`, or the service. */
@@ -38,6 +40,7 @@ export function gatewayPolicy(edge: ApiEdge, ctx: EntryContext): AuthPolicy {
     require: edge.requirement(ctx.route),
     scopes: ctx.route?.auth?.scopes,
     consumers: ctx.route?.auth?.consumers,
+    groups: ctx.route?.auth?.groups,
     label: ctx.route?.path ?? '/',
     service: 'gateway',
   };
@@ -155,6 +158,9 @@ function scopesOf(claims: Record<string, unknown>): string[] {
 function accessDenied(policy: AuthPolicy, consumer: Consumer): string | undefined {
   if (policy.consumers && !policy.consumers.includes(consumer.name)) {
     return `consumer ${consumer.name} may not call ${policy.label} (allowed: ${policy.consumers.join(', ')})`;
+  }
+  if (policy.groups && !policy.groups.some((group) => consumer.groups.includes(group))) {
+    return `consumer ${consumer.name} is in none of the groups ${policy.groups.join(', ')} that may call ${policy.label}`;
   }
   const missing = (policy.scopes ?? []).filter((scope) => !consumer.scopes.includes(scope));
   if (missing.length > 0) {
