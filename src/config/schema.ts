@@ -332,25 +332,16 @@ const authRequire = z.enum(['none', 'apiKey', 'jwt', 'any']).meta({
   description: 'What a caller must present: nothing, an API key, a JWT, or either',
 });
 
+/** An optional, non-empty list of names. */
+const names = (description: string) => z.array(z.string()).min(1).optional().meta({ description });
+
 const routeAuth = z.strictObject({
   require: authRequire
     .optional()
     .meta({ description: 'Overrides gateway.auth.require on this route' }),
-  scopes: z
-    .array(z.string())
-    .min(1)
-    .optional()
-    .meta({ description: 'JWT scopes a token must carry (all of them)' }),
-  consumers: z
-    .array(z.string())
-    .min(1)
-    .optional()
-    .meta({ description: 'Only these consumers (an access list); others get 403' }),
-  groups: z
-    .array(z.string())
-    .min(1)
-    .optional()
-    .meta({ description: "Only consumers in one of these groups (Kong's ACL); others get 403" }),
+  scopes: names('JWT scopes a token must carry (all of them)'),
+  consumers: names('Only these consumers (an access list); others get 403'),
+  groups: names("Only consumers in one of these groups (Kong's ACL); others get 403"),
 });
 
 /** One entry of `services:`. */
@@ -370,13 +361,18 @@ export const serviceSchema = z.strictObject({
   }),
 });
 
+const perWindow = z.strictObject({
+  requests: positiveInt,
+  per: duration.meta({ description: 'The window: 1s, 1m, 1h, 1d, 30d' }),
+});
+
 const gatewayRoute = z.strictObject({
   path: urlPath,
   service: z.string(),
   version: z.string().optional(),
   stripPrefix: z.boolean().default(false),
   auth: routeAuth.optional(),
-  rateLimit: z.strictObject({ requests: positiveInt, per: duration }).optional().meta({
+  rateLimit: perWindow.optional().meta({
     description: 'A limit of this route per consumer (per address without one), on top of the plan',
   }),
 });
@@ -491,11 +487,6 @@ export const meshSchema = z.strictObject({
   }),
 });
 
-const perWindow = z.strictObject({
-  requests: positiveInt,
-  per: duration.meta({ description: 'The window: 1s, 1m, 1h, 1d, 30d' }),
-});
-
 const rateLimit = perWindow.extend({
   burst: positiveInt
     .optional()
@@ -554,16 +545,10 @@ const checkRequest = z.strictObject({
   as: z.string().optional().meta({ description: 'Send as this consumer (its first API key)' }),
 });
 
-const checkLoad = z.strictObject({
-  method: method.default('GET'),
-  path: urlPath,
-  headers: headers.optional(),
-  body: jsonBody.optional(),
-  rps: z.number().positive().optional(),
-  concurrency: positiveInt.optional(),
+/** A `load:` entry, bounded: by a duration (5 s unless told) and optionally a count. */
+const checkLoad = loadSchema.omit({ name: true, ramp: true }).extend({
   requests: positiveInt.optional().meta({ description: 'Stop after this many requests' }),
   duration: duration.prefault('5s'),
-  as: z.string().optional().meta({ description: 'Send as this consumer (its first API key)' }),
 });
 
 /** A bound on a measured number: `{max: …}`, `{min: …}`, or a bare number meaning max. */

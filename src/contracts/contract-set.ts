@@ -22,7 +22,7 @@ export class ContractSet {
 
   /** The contract of `service@version`, when it has one and checking is on. */
   lookup(service: string, version: string | undefined): Contract | undefined {
-    if (this.mode === 'off') return undefined;
+    if (this.mode === 'off' || this.byInstance.size === 0) return undefined;
     return this.byInstance.get(`${service}@${version ?? ''}`);
   }
 

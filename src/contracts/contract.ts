@@ -33,12 +33,15 @@ export class Contract {
     return this.spec.file;
   }
 
-  /** Every (operation, declared response) pair, for coverage. */
-  declaredPairs(): Array<{ operation: string; response: string }> {
-    return this.index.operations.flatMap((op) =>
-      op.responses.map((response) => ({ operation: op.key, response: response.key })),
+  /** Every declared `METHOD /template STATUS` pair, for coverage (worked out once). */
+  get declaredPairs(): readonly string[] {
+    this.pairs ??= this.index.operations.flatMap((op) =>
+      op.responses.map((response) => `${op.key} ${response.key}`),
     );
+    return this.pairs;
   }
+
+  private pairs: string[] | undefined;
 
   private readonly parameterChecks = new WeakMap<
     Operation,

@@ -6,9 +6,10 @@
  * Only verdicts of valid documents are kept: a broken spec is always reported in full.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { ensurePrivateDir, writePrivateFile } from '../lib/private-files.js';
 
 const PARSER_VERSION = (
   createRequire(import.meta.url)('@readme/openapi-parser/package.json') as { version: string }
@@ -50,8 +51,8 @@ export class SpecVerdicts {
     if (!this.file || !this.dirty) return;
     try {
       // `.meshdev/` holds keys and tokens: anything it creates is private to the user.
-      mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
-      writeFileSync(this.file, `${JSON.stringify({ valid: this.valid })}\n`);
+      ensurePrivateDir(path.dirname(this.file));
+      writePrivateFile(this.file, `${JSON.stringify({ valid: this.valid })}\n`);
       this.dirty = false;
     } catch {
       // Read-only checkout, full disk: validation just runs again next time.

@@ -164,6 +164,8 @@ function recordCall(
   const check = hop?.contract;
   const violations = check?.finish();
   if (check?.hasErrors()) ctx.flags.add('CV');
+  // The gateway's consumer, or the one a callee's inbound side recognized (east–west auth).
+  const consumer = ctx.consumer?.name ?? hop?.consumer;
   const call: CallRecord = {
     time: ctx.startedAt,
     traceId: trace.traceId,
@@ -181,7 +183,7 @@ function recordCall(
     flags: [...ctx.flags],
     attempts: hop?.attempts ?? 0,
     security: hop?.security ?? 'none',
-    ...((ctx.consumer ?? hop?.consumer) && { consumer: ctx.consumer?.name ?? hop?.consumer }),
+    ...(consumer && { consumer }),
     ...(check && { operation: check.operation, response: check.response, violations }),
     ...extra,
   };

@@ -28,12 +28,20 @@ export function formatCallLine(call: CallRecord, style: AccessLogStyle): string 
   if (call.consumer) parts.push(`consumer=${call.consumer}`);
   if (call.attempts > 1) parts.push(`attempts=${call.attempts}`);
   if (call.wsCloseCode !== undefined) parts.push(`ws-close=${call.wsCloseCode}`);
-  // `CV n` says how many violations; the bare flag would only repeat it.
-  const flags = call.violations?.length ? call.flags.filter((flag) => flag !== 'CV') : call.flags;
-  if (flags.length > 0) parts.push(paint(flags.join(','), 35, style));
-  if (call.violations?.length) parts.push(paint(`CV ${call.violations.length}`, 33, style));
+  const flags = flagText(call);
+  if (flags) parts.push(paint(flags, 35, style));
   parts.push(`trace=${call.traceId.slice(0, 6)}…`);
   return parts.join(' ');
+}
+
+/**
+ * A call's flags as shown to people: `DI,URX`, with contract violations as `CV n` (how
+ * many) instead of the bare `CV` flag.
+ */
+export function flagText(call: Pick<CallRecord, 'flags' | 'violations'>): string {
+  if (!call.violations?.length) return call.flags.join(',');
+  const others = call.flags.filter((flag) => flag !== 'CV');
+  return [...(others.length ? [others.join(',')] : []), `CV ${call.violations.length}`].join(' ');
 }
 
 /** `error response.body.id type: id must be integer (expected integer, got "two")` */

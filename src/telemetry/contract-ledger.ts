@@ -123,7 +123,7 @@ export class ContractLedger {
     return this.contracts()
       .all()
       .map(({ contract, services }) => {
-        const declared = contract.declaredPairs().map((p) => `${p.operation} ${p.response}`);
+        const declared = contract.declaredPairs;
         const seen = this.exercised.get(contract.file) ?? new Set<string>();
         const missing = declared.filter((pair) => !seen.has(pair));
         const exercised = declared.length - missing.length;

@@ -19,11 +19,21 @@ export function endpointOf(
   return `${call.method} ${templatePath(route)}`;
 }
 
+/** Templates already worked out: every call is grouped, and routes repeat. */
+const templates = new Map<string, string>();
+const MAX_TEMPLATES = 1_000;
+
 /** Replaces id-like segments of a path by `:id`. */
 export function templatePath(pathname: string): string {
-  return pathname
+  const known = templates.get(pathname);
+  if (known !== undefined) return known;
+  const template = pathname
     .split('?')[0]!
     .split('/')
     .map((segment) => (ID_SEGMENT.test(segment) ? ':id' : segment))
     .join('/');
+  // Paths with ids are endless: start over rather than grow without bound.
+  if (templates.size >= MAX_TEMPLATES) templates.clear();
+  templates.set(pathname, template);
+  return template;
 }

@@ -41,6 +41,7 @@ export class MeshMetrics {
     'consumer' | 'destination_service_name' | 'response_code'
   >;
   private readonly limited: Counter<'consumer'>;
+  private readonly consumerSeries = new Map<string, Counter.Internal>();
   /** Consumers with a label of their own; later ones are counted as `other`. */
   private readonly namedConsumers = new Set<string>();
   private readonly series = new Map<
@@ -165,11 +166,18 @@ export class MeshMetrics {
     series.responseBytes.inc(call.bytesOut);
     if (call.consumer !== undefined || call.flags.includes('RL')) {
       const consumer = this.consumerLabel(call.consumer);
-      this.consumerRequests.inc({
-        consumer,
-        destination_service_name: call.service,
-        response_code: String(call.status),
-      });
+      // Children kept per label set, as for the request series above.
+      const key = `${consumer}|${call.service}|${call.status}`;
+      let child = this.consumerSeries.get(key);
+      if (!child) {
+        child = this.consumerRequests.labels({
+          consumer,
+          destination_service_name: call.service,
+          response_code: String(call.status),
+        });
+        this.consumerSeries.set(key, child);
+      }
+      child.inc();
       if (call.flags.includes('RL')) this.limited.inc({ consumer });
     }
     for (const violation of call.violations ?? []) {

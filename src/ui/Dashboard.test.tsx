@@ -110,7 +110,7 @@ function source() {
       ],
       calls: [violating, ...stats.recent(50)],
       spiffe: (service) => `spiffe://meshdev.local/ns/default/sa/${service}`,
-      contracts: {
+      contracts: () => ({
         mode: 'report',
         operations: [
           {
@@ -140,7 +140,7 @@ function source() {
           },
         ],
         recent: [],
-      },
+      }),
     }),
     logs: () => [],
     addFault: (service, kind, percent) => {

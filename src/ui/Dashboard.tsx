@@ -135,10 +135,10 @@ export function Dashboard({ source, onQuit, intervalMs, noteMs = NOTE_MS }: Dash
       ) : ui.mode === 'topology' ? (
         <Topology stats={frame.stats} width={width} height={bottom} />
       ) : ui.mode === 'consumers' ? (
-        <ConsumersPane usage={frame.usage} width={width} height={bottom} />
+        <ConsumersPane usage={frame.usage?.()} width={width} height={bottom} />
       ) : ui.mode === 'contracts' ? (
         <ContractsPane
-          contracts={frame.contracts}
+          contracts={frame.contracts?.()}
           service={selected?.name}
           width={width}
           height={bottom}

@@ -52,8 +52,8 @@ export function controllerSource(
         instances,
         calls: controller.stats.recent(200),
         spiffe: (service) => spiffeId(config.mesh, service),
-        contracts: controller.contracts.snapshot(),
-        usage: controller.usageReport(),
+        contracts: () => controller.contracts.snapshot(),
+        usage: () => controller.usageReport(),
       };
     },
     logs: (instance) => controller.logs(instance),

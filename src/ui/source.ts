@@ -29,10 +29,12 @@ export interface DashboardFrame {
   instances: InstanceInfo[];
   calls: CallRecord[];
   spiffe: (service: string) => string;
-  /** Contract violations and coverage, when the source has them. */
-  contracts?: ContractsSnapshot;
-  /** API usage by consumer, when the source has it. */
-  usage?: UsageReport[];
+  /**
+   * Contract violations and coverage, and API usage by consumer, when the source has them:
+   * functions, so a frame pays for them only while their view is on screen.
+   */
+  contracts?: () => ContractsSnapshot;
+  usage?: () => UsageReport[];
 }
 
 /** A runtime fault the dashboard can add. */

@@ -12,7 +12,7 @@ import type { AuthRequire, GatewayAuth, ServiceConfig } from '../../config/model
 import type { ApiEdge, Consumer } from '../../edge/api-edge.js';
 import type { EntryContext } from '../entry-context.js';
 import { errorOutcome } from '../error-outcome.js';
-import type { Outcome, Stage } from '../pipeline.js';
+import type { Next, Outcome, Stage } from '../pipeline.js';
 
 /** What one place (a gateway route, a service's inbound side) asks of its callers. */
 export interface AuthPolicy {
@@ -56,69 +56,83 @@ export function authenticateStage(
 ): Stage<EntryContext> {
   return {
     name: 'authenticate',
-    async handle(ctx, next): Promise<Outcome> {
+    handle(ctx, next): Promise<Outcome> {
       const edge = edgeOf();
       const policy = policyOf(edge, ctx);
       if (!policy) return next();
       const auth = edge.config.gateway?.auth ?? DEFAULT_AUTH;
-      const requirement = policy.require;
       const key = apiKeyOf(ctx, auth);
       const bearer = bearerOf(ctx.headers.authorization);
-      let consumer: Consumer | undefined;
-      let failure: string | undefined;
-      if (key !== undefined && requirement !== 'jwt') {
-        const owner = edge.keys.find(key);
-        if (owner) consumer = fromConfig(edge, owner.consumer, owner.credential, 'apiKey', []);
-        else failure = 'the API key is not valid';
-      }
-      if (!consumer && bearer !== undefined && edge.jwt && requirement !== 'apiKey') {
-        const result = await edge.jwt.verify(bearer);
-        if (result.ok) {
-          const claim = result.claims[auth.jwt!.consumerClaim];
-          const named = typeof claim === 'string' ? edge.consumerBySubject(claim) : undefined;
-          if (named) {
-            consumer = fromConfig(
-              edge,
-              named.name,
-              String(result.claims.iss ?? 'jwt'),
-              'jwt',
-              scopesOf(result.claims),
-            );
-          } else {
-            failure = `the token's ${auth.jwt!.consumerClaim} claim names no consumer`;
-          }
-        } else {
-          failure = result.reason;
-        }
-      }
-      if (requirement !== 'none' && !consumer) {
-        return refuse(ctx, auth, policy, failure, bearer !== undefined);
-      }
-      if (consumer) {
-        const denied = accessDenied(policy, consumer);
-        if (denied) {
-          ctx.flags.add('UAEX');
-          ctx.consumer = consumer;
-          return errorOutcome('consumer_forbidden', {
-            service: policy.service,
-            caller: consumer.name,
-            detail: denied,
-          });
-        }
-        ctx.consumer = consumer;
-        ctx.headers['x-consumer-id'] = consumer.name;
-        ctx.headers['x-consumer-username'] = consumer.name;
-        ctx.headers['x-credential-identifier'] = consumer.credential;
-        if (consumer.groups.length > 0)
-          ctx.headers['x-consumer-groups'] = consumer.groups.join(', ');
-      }
-      // Only a credential the gateway recognized is its own to strip; others pass untouched.
-      if (!auth.forwardCredentials && consumer) {
-        stripCredentials(ctx, auth, consumer.kind === 'apiKey', consumer.kind === 'jwt');
-      }
-      return next();
+      // A public route called without credentials: nobody to recognize, no async frame.
+      if (policy.require === 'none' && key === undefined && bearer === undefined) return next();
+      return recognize(ctx, next, edge, policy, auth, key, bearer);
     },
   };
+}
+
+/** Recognizes the consumer from `key` or `bearer`, then admits or refuses the call. */
+async function recognize(
+  ctx: EntryContext,
+  next: Next,
+  edge: ApiEdge,
+  policy: AuthPolicy,
+  auth: GatewayAuth,
+  key: string | undefined,
+  bearer: string | undefined,
+): Promise<Outcome> {
+  const requirement = policy.require;
+  let consumer: Consumer | undefined;
+  let failure: string | undefined;
+  if (key !== undefined && requirement !== 'jwt') {
+    const owner = edge.keys.find(key);
+    if (owner) consumer = fromConfig(edge, owner.consumer, owner.credential, 'apiKey', []);
+    else failure = 'the API key is not valid';
+  }
+  if (!consumer && bearer !== undefined && edge.jwt && requirement !== 'apiKey') {
+    const result = await edge.jwt.verify(bearer);
+    if (result.ok) {
+      const claim = result.claims[auth.jwt!.consumerClaim];
+      const named = typeof claim === 'string' ? edge.consumerBySubject(claim) : undefined;
+      if (named) {
+        consumer = fromConfig(
+          edge,
+          named.name,
+          String(result.claims.iss ?? 'jwt'),
+          'jwt',
+          scopesOf(result.claims),
+        );
+      } else {
+        failure = `the token's ${auth.jwt!.consumerClaim} claim names no consumer`;
+      }
+    } else {
+      failure = result.reason;
+    }
+  }
+  if (requirement !== 'none' && !consumer) {
+    return refuse(ctx, auth, policy, failure, bearer !== undefined);
+  }
+  if (consumer) {
+    const denied = accessDenied(policy, consumer);
+    if (denied) {
+      ctx.flags.add('UAEX');
+      ctx.consumer = consumer;
+      return errorOutcome('consumer_forbidden', {
+        service: policy.service,
+        caller: consumer.name,
+        detail: denied,
+      });
+    }
+    ctx.consumer = consumer;
+    ctx.headers['x-consumer-id'] = consumer.name;
+    ctx.headers['x-consumer-username'] = consumer.name;
+    ctx.headers['x-credential-identifier'] = consumer.credential;
+    if (consumer.groups.length > 0) ctx.headers['x-consumer-groups'] = consumer.groups.join(', ');
+  }
+  // Only a credential the gateway recognized is its own to strip; others pass untouched.
+  if (!auth.forwardCredentials && consumer) {
+    stripCredentials(ctx, auth, consumer.kind === 'apiKey', consumer.kind === 'jwt');
+  }
+  return next();
 }
 
 function fromConfig(

@@ -14,7 +14,8 @@ import { checkResponseBody, checkResponseHead } from '../../contracts/check-resp
 import type { ContractSet } from '../../contracts/contract-set.js';
 import type { Violation } from '../../contracts/violation.js';
 import { errorOutcome } from '../error-outcome.js';
-import type { HopContext, Outcome, Stage } from '../pipeline.js';
+import type { HopContext, Next, Outcome, Stage } from '../pipeline.js';
+import type { Contract } from '../../contracts/contract.js';
 
 /** The response header that tells the caller how many violations a call had. */
 export const VIOLATIONS_HEADER = 'x-meshdev-violations';
@@ -23,75 +24,85 @@ export const VIOLATIONS_HEADER = 'x-meshdev-violations';
 export function contractStage(contracts: () => ContractSet): Stage<HopContext> {
   return {
     name: 'contract',
-    async handle(hop, next): Promise<Outcome> {
+    handle(hop, next): Promise<Outcome> {
       const set = contracts();
       const contract = set.lookup(hop.service.name, hop.version);
+      // Most hops have no spec: they pay one lookup, not an async frame.
       if (!contract || hop.upgrade) return next();
-      const check = new CallCheck(contract);
-      hop.contract = check;
-      const enforce = set.mode === 'enforce';
-      const match = contract.index.match(hop.method, hop.pathname);
-      if (match.kind !== 'operation') {
-        check.add([unknownOperation(match.kind, hop.method, hop.pathname)]);
-        return withCount(await next(), check, enforce);
-      }
-      check.operation = match.operation.key;
-      const query = hop.path.includes('?') ? hop.path.slice(hop.path.indexOf('?') + 1) : '';
-      check.add(
-        checkRequest(contract, match.operation, match.pathParams, {
-          method: hop.method,
-          query,
-          headers: hop.headers as Record<string, string | string[] | undefined>,
-          body: hop.body.kind === 'buffered' ? hop.body.data : undefined,
-          bodyKnown: hop.body.kind !== 'stream',
-        }),
-      );
-      if (enforce && check.hasErrors()) {
-        hop.flags.add('CV');
-        return refuse(hop, 'contract_request', check.violations);
-      }
-      const outcome = await next();
-      if (outcome.kind !== 'response' || outcome.headers['x-meshdev-error'] !== undefined) {
-        return withCount(outcome, check, enforce);
-      }
-      const hasBody =
-        outcome.body !== null &&
-        hop.method !== 'HEAD' &&
-        outcome.status !== 204 &&
-        outcome.status !== 304;
-      const head = checkResponseHead(
-        contract,
-        match.operation,
-        outcome.status,
-        outcome.headers,
-        hasBody,
-      );
-      check.response = head.response?.key;
-      check.add(head.violations);
-      const contentType = headerText(outcome.headers['content-type']) || undefined;
-      if (enforce) {
-        if (head.bodyMedia && outcome.body) {
-          const read = await readCapped(outcome.body);
-          if (read.complete)
-            check.add(checkResponseBody(contract, head.bodyMedia, contentType, read.data));
-          outcome.body = read.stream;
-        }
-        if (check.hasErrors()) {
-          hop.flags.add('CV');
-          outcome.body?.destroy();
-          return refuse(hop, 'contract_response', check.violations);
-        }
-        return outcome;
-      }
-      if (head.bodyMedia && outcome.body) {
-        // A copy taken as the body is delivered: no stream is added to the caller's path.
-        const capture = new BodyCapture();
-        outcome.observe = capture;
-        check.checkBodyLater(capture, head.bodyMedia, contentType);
-      }
-      return withCount(outcome, check, enforce);
+      return checkCall(hop, next, contract, set.mode === 'enforce');
     },
   };
+}
+
+/** Checks one call against `contract`: the request, then the answer. */
+async function checkCall(
+  hop: HopContext,
+  next: Next,
+  contract: Contract,
+  enforce: boolean,
+): Promise<Outcome> {
+  const check = new CallCheck(contract);
+  hop.contract = check;
+  const match = contract.index.match(hop.method, hop.pathname);
+  if (match.kind !== 'operation') {
+    check.add([unknownOperation(match.kind, hop.method, hop.pathname)]);
+    return withCount(await next(), check, enforce);
+  }
+  check.operation = match.operation.key;
+  const query = hop.path.includes('?') ? hop.path.slice(hop.path.indexOf('?') + 1) : '';
+  check.add(
+    checkRequest(contract, match.operation, match.pathParams, {
+      method: hop.method,
+      query,
+      headers: hop.headers as Record<string, string | string[] | undefined>,
+      body: hop.body.kind === 'buffered' ? hop.body.data : undefined,
+      bodyKnown: hop.body.kind !== 'stream',
+    }),
+  );
+  if (enforce && check.hasErrors()) {
+    hop.flags.add('CV');
+    return refuse(hop, 'contract_request', check.violations);
+  }
+  const outcome = await next();
+  if (outcome.kind !== 'response' || outcome.headers['x-meshdev-error'] !== undefined) {
+    return withCount(outcome, check, enforce);
+  }
+  const hasBody =
+    outcome.body !== null &&
+    hop.method !== 'HEAD' &&
+    outcome.status !== 204 &&
+    outcome.status !== 304;
+  const head = checkResponseHead(
+    contract,
+    match.operation,
+    outcome.status,
+    outcome.headers,
+    hasBody,
+  );
+  check.response = head.response?.key;
+  check.add(head.violations);
+  const contentType = headerText(outcome.headers['content-type']) || undefined;
+  if (enforce) {
+    if (head.bodyMedia && outcome.body) {
+      const read = await readCapped(outcome.body);
+      if (read.complete)
+        check.add(checkResponseBody(contract, head.bodyMedia, contentType, read.data));
+      outcome.body = read.stream;
+    }
+    if (check.hasErrors()) {
+      hop.flags.add('CV');
+      outcome.body?.destroy();
+      return refuse(hop, 'contract_response', check.violations);
+    }
+    return outcome;
+  }
+  if (head.bodyMedia && outcome.body) {
+    // A copy taken as the body is delivered: no stream is added to the caller's path.
+    const capture = new BodyCapture();
+    outcome.observe = capture;
+    check.checkBodyLater(capture, head.bodyMedia, contentType);
+  }
+  return withCount(outcome, check, enforce);
 }
 
 function unknownOperation(
@@ -115,7 +126,7 @@ function unknownOperation(
 function withCount(outcome: Outcome, check: CallCheck, enforce: boolean): Outcome {
   const count = check.violations.length;
   if (enforce || count === 0 || outcome.kind !== 'response') return outcome;
-  outcome.headers = { ...outcome.headers, [VIOLATIONS_HEADER]: String(count) };
+  outcome.headers[VIOLATIONS_HEADER] = String(count);
   return outcome;
 }
 

@@ -28,22 +28,26 @@ export function originAllowed(origin: string, patterns: readonly string[]): bool
 export function corsStage(cors: () => CorsConfig | undefined): Stage<EntryContext> {
   return {
     name: 'cors',
-    async handle(ctx, next): Promise<Outcome> {
+    handle(ctx, next): Promise<Outcome> {
       const config = cors();
       const origin = ctx.req.headers.origin;
+      // Not cross-origin, or no CORS configured: nothing to do, no async frame.
       if (!config || typeof origin !== 'string') return next();
       const allowed = originAllowed(origin, config.origins);
       const requested = ctx.req.headers['access-control-request-method'];
       if (ctx.method === 'OPTIONS' && typeof requested === 'string') {
-        return preflight(config, origin, allowed, requested.toUpperCase(), requestedHeaders(ctx));
+        return Promise.resolve(
+          preflight(config, origin, allowed, requested.toUpperCase(), requestedHeaders(ctx)),
+        );
       }
-      const outcome = await next();
-      if (!allowed || outcome.kind !== 'response') return outcome;
-      outcome.headers = { ...outcome.headers, ...originHeaders(config, origin) };
-      if (config.exposedHeaders.length > 0) {
-        outcome.headers['access-control-expose-headers'] = config.exposedHeaders.join(', ');
-      }
-      return outcome;
+      return next().then((outcome) => {
+        if (!allowed || outcome.kind !== 'response') return outcome;
+        Object.assign(outcome.headers, originHeaders(config, origin));
+        if (config.exposedHeaders.length > 0) {
+          outcome.headers['access-control-expose-headers'] = config.exposedHeaders.join(', ');
+        }
+        return outcome;
+      });
     },
   };
 }

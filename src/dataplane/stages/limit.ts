@@ -10,7 +10,7 @@ import type { ApiEdge } from '../../edge/api-edge.js';
 import type { LimitDecision, PlanLimits } from '../../edge/plan-limits.js';
 import type { EntryContext } from '../entry-context.js';
 import { errorOutcome } from '../error-outcome.js';
-import type { Outcome, Stage } from '../pipeline.js';
+import type { Next, Outcome, Stage } from '../pipeline.js';
 
 /** Builds the limit stage over the edge of the config in force and the mesh's counters. */
 export function limitStage(
@@ -20,46 +20,58 @@ export function limitStage(
 ): Stage<EntryContext> {
   return {
     name: 'limit',
-    async handle(ctx, next): Promise<Outcome> {
+    handle(ctx, next): Promise<Outcome> {
       const plans = edgeOf().config.plans;
       const consumer = ctx.consumer;
       // A runtime overlay (`meshdev plan set`) wins over the file's plan.
       const planName = consumer ? (planOf(consumer.name) ?? consumer.plan) : ANONYMOUS_PLAN;
       const plan = planName === undefined ? undefined : plans[planName];
-      const routeLimit = ctx.route?.rateLimit;
-      if (!plan && !routeLimit) return next();
-      const key = consumer ? consumer.name : `anonymous:${ctx.req.socket.remoteAddress ?? '?'}`;
-      // The route's own limit first (`route <path>`), then the caller's plan.
-      const decisions: Array<{ plan: PlanConfig; decision: LimitDecision }> = [];
-      if (routeLimit) {
-        const route: PlanConfig = {
-          name: `route ${ctx.route!.path}`,
-          rateLimit: { requests: routeLimit.requests, perMs: routeLimit.per },
-        };
-        decisions.push({ plan: route, decision: await limits.take(route, key) });
-      }
-      if (plan && decisions.every((d) => d.decision.allowed)) {
-        decisions.push({ plan, decision: await limits.take(plan, key) });
-      }
-      const refused = decisions.find((d) => !d.decision.allowed);
-      const headers = mergeHeaders(decisions.map((d) => d.decision.headers));
-      if (refused) {
-        ctx.flags.add('RL');
-        const quota = refused.decision.refusedBy === 'quota';
-        const who = consumer ? `consumer ${consumer.name}` : 'this client';
-        const limited = refused.plan;
-        const outcome = errorOutcome(quota ? 'quota_exceeded' : 'rate_limited', {
-          service: 'gateway',
-          caller: consumer?.name,
-          detail: quota
-            ? `${who} used its ${limited.name} quota of ${limited.quota!.requests} requests; it renews in ${refused.decision.retryAfterS}s`
-            : `${who} is over ${limited === plan ? 'its' : 'the'} ${limited.name} rate limit of ${limited.rateLimit!.requests} requests; retry in ${refused.decision.retryAfterS}s`,
-        });
-        return withHeaders(outcome, headers);
-      }
-      return withHeaders(await next(), headers);
+      // No plan and no route limit: nothing to count, no async frame.
+      if (!plan && !ctx.route?.rateLimit) return next();
+      return count(ctx, next, limits, plan);
     },
   };
+}
+
+/** Counts the call against the route's limit and the plan; refuses it when over either. */
+async function count(
+  ctx: EntryContext,
+  next: Next,
+  limits: PlanLimits,
+  plan: PlanConfig | undefined,
+): Promise<Outcome> {
+  const consumer = ctx.consumer;
+  const routeLimit = ctx.route?.rateLimit;
+  const key = consumer ? consumer.name : `anonymous:${ctx.req.socket.remoteAddress ?? '?'}`;
+  // The route's own limit first (`route <path>`), then the caller's plan.
+  const decisions: Array<{ plan: PlanConfig; decision: LimitDecision }> = [];
+  if (routeLimit) {
+    const route: PlanConfig = {
+      name: `route ${ctx.route!.path}`,
+      rateLimit: { requests: routeLimit.requests, perMs: routeLimit.per },
+    };
+    decisions.push({ plan: route, decision: await limits.take(route, key) });
+  }
+  if (plan && decisions.every((d) => d.decision.allowed)) {
+    decisions.push({ plan, decision: await limits.take(plan, key) });
+  }
+  const refused = decisions.find((d) => !d.decision.allowed);
+  const headers = mergeHeaders(decisions.map((d) => d.decision.headers));
+  if (refused) {
+    ctx.flags.add('RL');
+    const quota = refused.decision.refusedBy === 'quota';
+    const who = consumer ? `consumer ${consumer.name}` : 'this client';
+    const limited = refused.plan;
+    const outcome = errorOutcome(quota ? 'quota_exceeded' : 'rate_limited', {
+      service: 'gateway',
+      caller: consumer?.name,
+      detail: quota
+        ? `${who} used its ${limited.name} quota of ${limited.quota!.requests} requests; it renews in ${refused.decision.retryAfterS}s`
+        : `${who} is over ${limited === plan ? 'its' : 'the'} ${limited.name} rate limit of ${limited.rateLimit!.requests} requests; retry in ${refused.decision.retryAfterS}s`,
+    });
+    return withHeaders(outcome, headers);
+  }
+  return withHeaders(await next(), headers);
 }
 
 /** Several decisions' headers as one set: policies listed together, the tightest X-RateLimit. */

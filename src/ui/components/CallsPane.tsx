@@ -2,19 +2,13 @@
 import { Box, Text } from 'ink';
 import type { CallRecord } from '../../telemetry/call-record.js';
 import { color, fit, INJECTED, instanceLabel, ms, statusColor } from '../format.js';
+import { flagText } from '../../telemetry/access-log.js';
 
 /** The text of one call line (also what `/` filters on). */
 export function callText(call: CallRecord): string {
   const time = new Date(call.time).toTimeString().slice(0, 8);
   const status = call.status === 0 ? 'RST' : String(call.status);
   return `${time} ${call.caller}→${instanceLabel(call.service, call.version)} ${call.method} ${call.path} ${status} ${ms(call.durationMs)} ${flagText(call)}`;
-}
-
-/** Flags, with contract violations as `CV n` (how many) instead of the bare flag. */
-function flagText(call: CallRecord): string {
-  if (!call.violations?.length) return call.flags.join(',');
-  const others = call.flags.filter((flag) => flag !== 'CV');
-  return [...(others.length ? [others.join(',')] : []), `CV ${call.violations.length}`].join(' ');
 }
 
 export function CallsPane({
