@@ -9,6 +9,7 @@ import { echo } from '../fixtures/servers/upstreams.js';
 import { createCa, issueLeaf } from '../src/dataplane/pki/certificates.js';
 import { type TestMesh } from './helpers/mesh.js';
 import { testScope } from './helpers/scope.js';
+import { MeshMetrics } from '../src/telemetry/metrics.js';
 
 const run = promisify(execFile);
 const scope = testScope();
@@ -270,5 +271,54 @@ describe('mtls: permissive', () => {
     const seen = ((await plain.json()) as { headers: Record<string, string> }).headers;
     expect(seen['x-forwarded-client-cert']).toBeUndefined();
     expect(seen['x-meshdev-caller']).toBeUndefined();
+  });
+});
+
+describe('mTLS connections between listeners', () => {
+  it('are reused under keep-alive load, and resume their TLS sessions after idling', async () => {
+    const payments = await server(echo('payments'));
+    const m = await mesh(twoServices(), { P: String(payments.port) });
+    const client = new Pool(m.outbound('orders', 'payments'), { connections: 8 });
+    const burst = async () => {
+      const statuses = await Promise.all(
+        Array.from({ length: 200 }, async () => {
+          const response = await client.request({ path: '/', method: 'GET' });
+          await response.body.dump();
+          return response.statusCode;
+        }),
+      );
+      return new Set(statuses);
+    };
+    const handshakes = () => ({
+      ...m.mesh.listenerInfo().find((l) => l.kind === 'inbound' && l.service === 'payments')!
+        .handshakes!,
+    });
+    try {
+      expect(await burst()).toEqual(new Set([200]));
+      const first = handshakes();
+      // At most one connection per concurrent request (8), not one per request (200).
+      expect(first.full + first.resumed).toBeGreaterThan(0);
+      expect(first.full + first.resumed).toBeLessThanOrEqual(8);
+      expect(await burst()).toEqual(new Set([200]));
+      expect(handshakes()).toEqual(first);
+      // Idle past the inbound listener's keep-alive window (5 s; undici closes at 3 s):
+      // the next connections are new, and resume a cached TLS session.
+      await new Promise((resolve) => setTimeout(resolve, 5_500));
+      expect(await burst()).toEqual(new Set([200]));
+      const after = handshakes();
+      expect(after.full).toBe(first.full);
+      expect(after.resumed).toBeGreaterThan(first.resumed);
+      // The same counts on /metrics.
+      const metrics = new MeshMetrics(
+        m.mesh.bus,
+        () => m.mesh.runtime,
+        () => m.mesh.listenerInfo(),
+      );
+      expect(await metrics.registry.metrics()).toContain(
+        `meshdev_tls_handshakes_total{listener="inbound payments@default",session="resumed"} ${after.resumed}`,
+      );
+    } finally {
+      await client.close();
+    }
   });
 });

@@ -70,7 +70,11 @@ export class MeshController {
     private readonly options: ControllerOptions,
   ) {
     this.bus = current.bus;
-    this.metrics = new MeshMetrics(this.bus, () => this.current.runtime);
+    this.metrics = new MeshMetrics(
+      this.bus,
+      () => this.current.runtime,
+      () => this.current.listenerInfo(),
+    );
     this.stats.attach(this.bus);
     this.contracts = new ContractLedger(() => this.current.runtime.contracts).attach(this.bus);
     this.usage.attach(this.bus);

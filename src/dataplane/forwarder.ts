@@ -2,9 +2,11 @@
  * Forwards plain HTTP requests with undici: one keep-alive `Pool` per upstream origin,
  * no undici timeouts (the pipeline owns timeouts), errors mapped to failure causes.
  */
-import type { OutgoingHttpHeaders } from 'node:http';
-import type { Readable } from 'node:stream';
-import { Pool } from 'undici';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { Readable } from 'node:stream';
+import { createSecureContext } from 'node:tls';
+import { Pool, type Dispatcher } from 'undici';
+import type { CancelSignal } from '../lib/cancel.js';
 import type { Outcome } from './pipeline.js';
 
 /** One request to forward. */
@@ -13,7 +15,8 @@ export interface ForwardRequest {
   path: string;
   headers: OutgoingHttpHeaders;
   body: Buffer | Readable | undefined;
-  signal: AbortSignal;
+  /** Cancels the forward (the caller left, or the attempt timed out). */
+  signal: CancelSignal;
 }
 
 /** A failed forward that never produced a response. */
@@ -61,45 +64,21 @@ export class Forwarder {
   private readonly tlsPools = new Map<string, { generation: number; pool: Pool }>();
 
   /** Sends the request to `127.0.0.1:port` (over mTLS when `tls` is given). */
-  async forward(
-    port: number,
-    request: ForwardRequest,
-    tls?: HopTls,
-  ): Promise<Outcome | ForwardFailure> {
+  forward(port: number, request: ForwardRequest, tls?: HopTls): Promise<Outcome | ForwardFailure> {
     const pool = tls ? this.tlsPool(port, tls) : this.pool(`http://127.0.0.1:${port}`);
-    try {
-      const response = await pool.request({
-        method: request.method as never,
-        path: request.path,
-        headers: plainHeaders(request.headers),
-        body: request.body,
-        signal: request.signal,
-        headersTimeout: 0,
-        bodyTimeout: 0,
-      });
-      return {
-        kind: 'response',
-        status: response.statusCode,
-        headers: response.headers,
-        body: response.body,
-      };
-    } catch (error) {
-      // `code` is a string for system errors but a number for DOMException aborts.
-      const code = String((error as { code?: unknown }).code ?? '');
-      if (
-        error instanceof IdentityMismatchError ||
-        code.startsWith('ERR_TLS') ||
-        code.includes('CERT')
-      ) {
-        return { kind: 'failure', cause: 'connect-failure', detail: (error as Error).message };
-      }
-      const connect = ['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EADDRNOTAVAIL', 'ENOTFOUND'];
-      return {
-        kind: 'failure',
-        cause: connect.includes(code) ? 'connect-failure' : 'reset',
-        detail: code || (error as Error).message,
-      };
-    }
+    return new Promise((resolve) => {
+      pool.dispatch(
+        {
+          method: request.method as never,
+          path: request.path,
+          headers: plainHeaders(request.headers),
+          body: request.body,
+          headersTimeout: 0,
+          bodyTimeout: 0,
+        },
+        new ResponseHandler(request.signal, resolve),
+      );
+    });
   }
 
   /** Closes every pool (in-flight requests finish first). */
@@ -135,9 +114,9 @@ export class Forwarder {
       keepAliveTimeout: 30_000,
       pipelining: 1,
       connect: {
-        ca: tls.ca,
-        cert: tls.cert,
-        key: tls.key,
+        // One context per pool: given ca/cert/key, tls.connect would parse them into a
+        // new SecureContext on every connection (milliseconds each, under connection churn).
+        secureContext: createSecureContext({ ca: tls.ca, cert: tls.cert, key: tls.key }),
         servername: 'localhost',
         checkServerIdentity: checkSpiffeId(tls.expectedId),
       },
@@ -154,6 +133,108 @@ export class Forwarder {
     }
     return pool;
   }
+}
+
+/**
+ * Receives one response through undici's `dispatch` API and hands it on as an outcome
+ * whose body is a plain Readable fed chunk by chunk, with backpressure (pause/resume).
+ * `request()` would add a promise, an AbortSignal listener and its own body stream class
+ * per call; cancellation here is a `CancelSignal` listener that aborts the dispatch.
+ */
+class ResponseHandler implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  private body: Readable | undefined;
+  private readonly stopListening: () => void;
+  private settled = false;
+  private ended = false;
+
+  constructor(
+    signal: CancelSignal,
+    private readonly resolve: (result: Outcome | ForwardFailure) => void,
+  ) {
+    this.stopListening = signal.onAbort(() => this.cancel(new RequestCancelled()));
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.settled) controller.abort(new RequestCancelled());
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+  ): void {
+    if (this.settled) return;
+    this.settled = true;
+    const body = new Readable({
+      read: () => controller.resume(),
+      destroy: (error, done) => {
+        // Nobody reads the rest: stop the upstream response (its connection is closed).
+        if (!controller.aborted && !this.ended) controller.abort(new RequestCancelled());
+        this.stopListening();
+        done(error);
+      },
+    });
+    this.body = body;
+    this.resolve({ kind: 'response', status: statusCode, headers: { ...headers }, body });
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.body && !this.body.push(chunk)) controller.pause();
+  }
+
+  onResponseEnd(): void {
+    this.ended = true;
+    this.stopListening();
+    this.body?.push(null);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.stopListening();
+    if (this.body) {
+      if (!this.body.destroyed) this.body.destroy(error);
+      return;
+    }
+    if (this.settled) return;
+    this.settled = true;
+    this.resolve(failureOf(error));
+  }
+
+  /** The caller (or a timeout) gave up: abort the dispatch, and answer if nothing came yet. */
+  private cancel(reason: Error): void {
+    this.controller?.abort(reason);
+    if (this.settled) return;
+    this.settled = true;
+    this.resolve(failureOf(reason));
+  }
+}
+
+/** Why a forward stopped on our side: the caller left or the attempt timed out. */
+class RequestCancelled extends Error {
+  readonly code = 'UND_ERR_ABORTED';
+  constructor() {
+    super('request cancelled');
+  }
+}
+
+/** Maps an undici error to the failure cause retry conditions and flags use. */
+function failureOf(error: Error): ForwardFailure {
+  // `code` is a string for system errors but a number for DOMException aborts.
+  const code = String((error as { code?: unknown }).code ?? '');
+  if (
+    error instanceof IdentityMismatchError ||
+    code.startsWith('ERR_TLS') ||
+    code.includes('CERT')
+  ) {
+    return { kind: 'failure', cause: 'connect-failure', detail: error.message };
+  }
+  const connect = ['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EADDRNOTAVAIL', 'ENOTFOUND'];
+  return {
+    kind: 'failure',
+    cause: connect.includes(code) ? 'connect-failure' : 'reset',
+    detail: code || error.message,
+  };
 }
 
 function plainHeaders(headers: OutgoingHttpHeaders): Record<string, string | string[]> {

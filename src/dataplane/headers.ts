@@ -101,8 +101,12 @@ export function forwardResponseHeaders(
   return out;
 }
 
-function listTokens(value: string | string[] | undefined): Set<string> {
-  if (!value) return new Set();
+const NO_TOKENS: ReadonlySet<string> = new Set();
+
+/** The header names a `Connection` header lists (beyond the usual keep-alive/close). */
+function listTokens(value: string | string[] | undefined): ReadonlySet<string> {
+  // The common values name only hop-by-hop headers already dropped.
+  if (!value || value === 'keep-alive' || value === 'close') return NO_TOKENS;
   const text = Array.isArray(value) ? value.join(',') : value;
   return new Set(
     text

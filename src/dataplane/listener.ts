@@ -10,7 +10,7 @@ import https from 'node:https';
 import net from 'node:net';
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
-import type { SecureContextOptions } from 'node:tls';
+import type { SecureContextOptions, TLSSocket } from 'node:tls';
 import { instanceLabel } from '../config/model.js';
 
 export type ListenerKind = 'gateway' | 'inbound' | 'outbound';
@@ -28,6 +28,11 @@ export interface ListenerInfo {
   target?: number;
   /** `mtls` for inbound listeners that require or accept mTLS. */
   security?: 'mtls-strict' | 'mtls-permissive' | 'tls' | 'plain';
+  /**
+   * TLS handshakes completed so far, full and resumed (TLS listeners only): under
+   * keep-alive load they stay flat — connections are reused, not made per request.
+   */
+  handshakes?: { full: number; resumed: number };
 }
 
 /** TLS settings of a listener; `context` is read again on `refreshTls` (rotation). */
@@ -112,6 +117,11 @@ export class MeshListener {
         counted,
       );
       this.secure.on('tlsClientError', (error) => tls.onRefused(describeTlsError(error)));
+      const handshakes = (info.handshakes = { full: 0, resumed: 0 });
+      this.secure.on('secureConnection', (socket: TLSSocket) => {
+        if (socket.isSessionReused()) handshakes.resumed++;
+        else handshakes.full++;
+      });
     }
     for (const server of [plain, this.secure]) {
       if (!server) continue;

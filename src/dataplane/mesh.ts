@@ -236,7 +236,10 @@ export class Mesh {
 
   /** Every listener with its bound port. */
   listenerInfo(): ListenerInfo[] {
-    return [...this.slots.values()].map(({ listener }) => ({ ...listener.info }));
+    return [...this.slots.values()].map(({ listener }) => ({
+      ...listener.info,
+      ...(listener.info.handshakes && { handshakes: { ...listener.info.handshakes } }),
+    }));
   }
 
   /** The gateway's bound port. */

@@ -11,6 +11,7 @@ import type { RequestBody } from './request-body.js';
 import type { ServiceView } from './service-view.js';
 import type { Random } from '../lib/random.js';
 import type { CallCheck } from '../contracts/call-check.js';
+import type { CancelSignal } from '../lib/cancel.js';
 
 /** Why an attempt failed without an upstream answer (used by retry conditions). */
 export type FailureCause = 'connect-failure' | 'reset' | 'timeout';
@@ -46,7 +47,7 @@ export interface Stage<C> {
 /** Injected time and randomness, so stages are exact under test. */
 export interface HopClock {
   now(): number;
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  sleep(ms: number, signal?: CancelSignal): Promise<void>;
 }
 
 /** Everything the outbound-hop stages share for one call. */
@@ -61,7 +62,7 @@ export interface HopContext {
   readonly headers: OutgoingHttpHeaders;
   readonly body: RequestBody;
   /** Aborted when the caller goes away. */
-  readonly clientSignal: AbortSignal;
+  readonly clientSignal: CancelSignal;
   /** A version fixed by the gateway route, bypassing splits. */
   readonly pinnedVersion?: string;
   readonly random: Random;
@@ -75,7 +76,7 @@ export interface HopContext {
   /** Whole-call deadline (epoch ms), retries included. */
   deadline?: number;
   /** Aborted when the current attempt must stop (per-try timeout, caller gone). */
-  attemptSignal: AbortSignal;
+  attemptSignal: CancelSignal;
   attempts: number;
   readonly flags: Set<ResponseFlag>;
   /** Whether the last attempt went over mTLS (set by the upstream stage). */
@@ -108,11 +109,11 @@ export const realClock: HopClock = {
     new Promise((resolve) => {
       if (signal?.aborted) return resolve();
       const timer = setTimeout(done, ms);
+      const stopListening = signal?.onAbort(done);
       function done() {
         clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
+        stopListening?.();
         resolve();
       }
-      signal?.addEventListener('abort', done, { once: true });
     }),
 };

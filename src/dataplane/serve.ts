@@ -6,6 +6,7 @@
  */
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { Cancel } from '../lib/cancel.js';
 import type { MeshBus } from '../telemetry/bus.js';
 import type { CallRecord } from '../telemetry/call-record.js';
 import { createEntryContext, type EntryContext, type EntryStart } from './entry-context.js';
@@ -40,15 +41,15 @@ export async function serveRequest(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const client = new AbortController();
+  const client = new Cancel();
   res.on('close', () => {
     if (!res.writableFinished) client.abort();
   });
-  const ctx = createEntryContext(req, entry.start, deps.clock.now(), client.signal);
+  const ctx = createEntryContext(req, entry.start, deps.clock.now(), client);
   const outcome = await run(deps, entry, ctx);
   // A stage that answered before reading the body: drain it so keep-alive goes on.
   if (req.readableFlowing === null) req.resume();
-  if (client.signal.aborted || ctx.flags.has('DC')) {
+  if (client.aborted || ctx.flags.has('DC')) {
     // The caller went away (Envoy's DC): nobody gets an answer, whatever came back.
     discard(outcome);
     ctx.flags.add('DC');
@@ -77,9 +78,9 @@ export async function serveUpgrade(
   socket: Socket,
   head: Buffer,
 ): Promise<void> {
-  const client = new AbortController();
+  const client = new Cancel();
   socket.once('close', () => client.abort());
-  const ctx = createEntryContext(req, entry.start, deps.clock.now(), client.signal, {
+  const ctx = createEntryContext(req, entry.start, deps.clock.now(), client, {
     socket,
     head,
   });

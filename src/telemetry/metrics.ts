@@ -15,6 +15,14 @@ const LABELS = [
   'connection_security_policy',
 ] as const;
 
+/** What the metrics read of a listener on scrape: its TLS handshakes so far. */
+export interface TlsListenerCounts {
+  kind: string;
+  service?: string;
+  version?: string;
+  handshakes?: { full: number; resumed: number };
+}
+
 /** What the metrics read on scrape: faults and breakers in force per service. */
 export interface PolicyStateSource {
   state(): ReadonlyArray<{
@@ -54,7 +62,11 @@ export class MeshMetrics {
     }
   >();
 
-  constructor(bus: MeshBus, runtime: () => PolicyStateSource) {
+  constructor(
+    bus: MeshBus,
+    runtime: () => PolicyStateSource,
+    listeners: () => readonly TlsListenerCounts[] = () => [],
+  ) {
     const registers = [this.registry];
     this.requests = new Counter({
       name: 'meshdev_requests_total',
@@ -130,6 +142,22 @@ export class MeshMetrics {
               state === 'open' ? 1 : state === 'half-open' ? 0.5 : 0,
             );
           }
+        }
+      },
+    });
+    new Counter({
+      name: 'meshdev_tls_handshakes_total',
+      help: 'TLS handshakes completed by each TLS listener, full or resumed (flat under keep-alive load)',
+      labelNames: ['listener', 'session'],
+      registers,
+      collect() {
+        this.reset();
+        for (const info of listeners()) {
+          if (!info.handshakes) continue;
+          const listener =
+            info.kind === 'inbound' ? `inbound ${info.service}@${info.version}` : info.kind;
+          this.inc({ listener, session: 'full' }, info.handshakes.full);
+          this.inc({ listener, session: 'resumed' }, info.handshakes.resumed);
         }
       },
     });

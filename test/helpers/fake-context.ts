@@ -5,6 +5,7 @@
 import { Readable } from 'node:stream';
 import { loadConfigText } from '../../src/config/load.js';
 import type { HopContext, HopClock, Next, Outcome } from '../../src/dataplane/pipeline.js';
+import { Cancel } from '../../src/lib/cancel.js';
 import { seededRandom } from '../../src/lib/random.js';
 import { MeshRuntime } from '../../src/dataplane/runtime.js';
 
@@ -43,7 +44,7 @@ export function fakeContext(
   service: string,
   overrides: Partial<HopContext> = {},
 ): HopContext {
-  const controller = new AbortController();
+  const client = new Cancel();
   return {
     caller: 'tester',
     service: runtime.view(service)!,
@@ -52,12 +53,12 @@ export function fakeContext(
     pathname: '/',
     headers: {},
     body: { kind: 'empty' },
-    clientSignal: controller.signal,
+    clientSignal: client,
     random: seededRandom(1),
     clock: manualClock(),
     routeTemplate: '/',
     routeIndex: -1,
-    attemptSignal: controller.signal,
+    attemptSignal: client,
     attempts: 0,
     flags: new Set(),
     security: 'none',

@@ -1,3 +1,4 @@
+import { Cancel } from '../../lib/cancel.js';
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { manualClock, runtimeFor } from '../../../test/helpers/fake-context.js';
@@ -37,7 +38,7 @@ async function deadlineOf(servicesYaml: string): Promise<number | undefined> {
     emptyRequest(),
     { listener: 'test', proto: 'http', edge: false, caller: 'web', target: { service: 'api' } },
     clock.now(),
-    new AbortController().signal,
+    new Cancel(),
   );
   await stage.handle(ctx, () => Promise.reject(new Error('terminal')));
   return seen?.deadline;

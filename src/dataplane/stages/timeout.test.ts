@@ -15,7 +15,7 @@ describe('timeout stage', () => {
       ctx,
       () =>
         new Promise((resolve) => {
-          ctx.attemptSignal.addEventListener('abort', () => {
+          ctx.attemptSignal.onAbort(() => {
             aborted = true;
             resolve({ kind: 'reset', injected: false });
           });

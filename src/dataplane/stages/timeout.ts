@@ -3,6 +3,7 @@
  * of the whole-call `timeout` (retries included). When the timer fires, the attempt is
  * aborted and answered 504 `UT`, which retry may retry like any 5xx.
  */
+import { Cancel } from '../../lib/cancel.js';
 import { errorOutcome } from '../error-outcome.js';
 import type { HopContext, Outcome, Stage } from '../pipeline.js';
 import { discard } from './retry.js';
@@ -20,10 +21,8 @@ export const timeoutStage: Stage<HopContext> = {
       ctx.attemptSignal = ctx.clientSignal;
       return next();
     }
-    const attempt = new AbortController();
-    const stopAttempt = () => attempt.abort();
-    ctx.clientSignal.addEventListener('abort', stopAttempt, { once: true });
-    ctx.attemptSignal = attempt.signal;
+    const { cancel: attempt, release } = Cancel.child(ctx.clientSignal);
+    ctx.attemptSignal = attempt;
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), budget);
@@ -43,7 +42,7 @@ export const timeoutStage: Stage<HopContext> = {
       ) as Outcome;
     } finally {
       clearTimeout(timer);
-      ctx.clientSignal.removeEventListener('abort', stopAttempt);
+      release();
     }
   },
 };
