@@ -3,7 +3,16 @@
 import http from 'node:http';
 import { Pool } from 'undici';
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'host',
+]);
 const target = Number(process.argv[2]);
 const pool = new Pool(`http://127.0.0.1:${target}`, { keepAliveTimeout: 30_000, pipelining: 1 });
 
@@ -15,8 +24,14 @@ function strip(headers) {
 
 const server = http.createServer(async (req, res) => {
   try {
-    const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
-    const upstream = await pool.request({ method: req.method, path: req.url, headers: strip(req.headers), body: hasBody ? req : undefined });
+    const hasBody =
+      req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+    const upstream = await pool.request({
+      method: req.method,
+      path: req.url,
+      headers: strip(req.headers),
+      body: hasBody ? req : undefined,
+    });
     res.writeHead(upstream.statusCode, strip(upstream.headers));
     upstream.body.pipe(res);
   } catch {

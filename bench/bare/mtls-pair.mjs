@@ -9,7 +9,16 @@ import https from 'node:https';
 import path from 'node:path';
 import { Pool } from 'undici';
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'host',
+]);
 const [appPort, dir] = [Number(process.argv[2]), process.argv[3]];
 const read = (file) => readFileSync(path.join(dir, file), 'utf8');
 const ca = read('ca/ca.crt');
@@ -24,8 +33,15 @@ function strip(headers) {
 function forwardTo(pool) {
   return async (req, res) => {
     try {
-      const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
-      const upstream = await pool.request({ method: req.method, path: req.url, headers: strip(req.headers), body: hasBody ? req : undefined });
+      const hasBody =
+        req.headers['content-length'] !== undefined ||
+        req.headers['transfer-encoding'] !== undefined;
+      const upstream = await pool.request({
+        method: req.method,
+        path: req.url,
+        headers: strip(req.headers),
+        body: hasBody ? req : undefined,
+      });
       res.writeHead(upstream.statusCode, strip(upstream.headers));
       upstream.body.pipe(res);
     } catch {
@@ -37,14 +53,25 @@ function forwardTo(pool) {
 
 const app = new Pool(`http://127.0.0.1:${appPort}`, { keepAliveTimeout: 30_000 });
 const inbound = https.createServer(
-  { ca, cert: read('certs/api.crt'), key: read('certs/api.key'), requestCert: true, rejectUnauthorized: true },
+  {
+    ca,
+    cert: read('certs/api.crt'),
+    key: read('certs/api.key'),
+    requestCert: true,
+    rejectUnauthorized: true,
+  },
   forwardTo(app),
 );
 inbound.keepAliveTimeout = 60_000;
 inbound.listen(0, '127.0.0.1', () => {
   const tlsPool = new Pool(`https://127.0.0.1:${inbound.address().port}`, {
     keepAliveTimeout: 30_000,
-    connect: { ca, cert: read('certs/client.crt'), key: read('certs/client.key'), servername: 'localhost' },
+    connect: {
+      ca,
+      cert: read('certs/client.crt'),
+      key: read('certs/client.key'),
+      servername: 'localhost',
+    },
   });
   const outbound = http.createServer(forwardTo(tlsPool));
   outbound.keepAliveTimeout = 60_000;
