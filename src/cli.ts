@@ -23,6 +23,7 @@ const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<Regist
   ['up', async () => (await import('./commands/up.js')).registerUp],
   ['env', async () => (await import('./commands/env.js')).registerEnv],
   ['certs', async () => (await import('./commands/certs.js')).registerCerts],
+  ['top', async () => (await import('./commands/top.js')).registerTop],
   ['status', async () => (await import('./commands/status.js')).registerStatus],
   ['calls', async () => (await import('./commands/calls.js')).registerCalls],
   ['fault', async () => (await import('./commands/fault.js')).registerFault],

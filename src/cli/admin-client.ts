@@ -16,6 +16,11 @@ export class AdminClient {
     private readonly token: string,
   ) {}
 
+  /** A client for the admin API at `base` (e.g. `http://127.0.0.1:15000`) with `token`. */
+  static at(base: string, token: string): AdminClient {
+    return new AdminClient(base, token);
+  }
+
   /** Finds the running mesh for `-c FILE` (or the discovered config), or explains. */
   static connect(explicit: string | undefined): AdminClient {
     const client = AdminClient.find(explicit);

@@ -3,7 +3,10 @@
  * dashboard lands): a table of listeners, then one access-log line (or JSON object) per
  * call. SIGINT/SIGTERM stop gracefully; a second signal exits at once.
  */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import type { AttachMessage } from './top.js';
 import { instanceLabel } from '../config/model.js';
 import { summarize } from '../config/summary.js';
 import { loadConfigFor, relative } from '../cli/config-option.js';
@@ -64,9 +67,10 @@ async function up(options: UpOptions): Promise<void> {
   }
   const dashboard =
     options.ui && Boolean(process.stdout.isTTY) && process.env.CI !== 'true' && !options.json;
-  // Ink and React take ~1 s to load: only the dashboard pays for them, and before the mesh
-  // starts, so loading them never stalls calls in flight.
-  const ui = dashboard ? await loadDashboard() : undefined;
+  // The dashboard is a process of its own (`meshdev top --attached`), a client of the admin
+  // API: rendering never shares the data plane's event loop (#14). It starts now, so Ink
+  // loads while the mesh starts.
+  const ui = dashboard ? startDashboardProcess() : undefined;
   // The mesh itself loads only when `up` runs: `meshdev --help` does not pay for it.
   const [{ MeshController }, { ListenError }, { startLoad }] = await Promise.all([
     import('../controlplane/controller.js'),
@@ -93,6 +97,7 @@ async function up(options: UpOptions): Promise<void> {
       formatError: (error) => formatIssues(error.issues),
     });
   } catch (error) {
+    await ui?.stop();
     if (error instanceof ListenError) {
       throw new UserError(
         error.message,
@@ -151,19 +156,13 @@ async function up(options: UpOptions): Promise<void> {
     await controller.stop();
   };
   if (ui) {
-    const { createElement, render, Dashboard, controllerSource } = ui;
-    const stopping = untilSignal(stopAll, true);
-    const app = render(
-      createElement(Dashboard, {
-        source: controllerSource(controller),
-        onQuit: () => process.kill(process.pid, 'SIGTERM'),
-      }),
-      {
-        exitOnCtrlC: false,
-      },
-    );
-    await stopping;
-    app.unmount();
+    ui.attach(`http://127.0.0.1:${controller.adminPort}`, controller.adminToken);
+    // Quitting the dashboard (q, Ctrl-C in its raw-mode terminal) stops the mesh.
+    void ui.exited.then(() => process.kill(process.pid, 'SIGTERM'));
+    await untilSignal(async () => {
+      await ui.stop();
+      await stopAll();
+    }, true);
     return;
   }
   await untilSignal(stopAll, Boolean(options.json));
@@ -194,15 +193,30 @@ function attachLog(bus: MeshController['bus'], options: UpOptions, announce: () 
   });
 }
 
-/** The dashboard's modules, loaded on demand. */
-async function loadDashboard() {
-  const [{ createElement }, { render }, { Dashboard }, { controllerSource }] = await Promise.all([
-    import('react'),
-    import('ink'),
-    import('../ui/Dashboard.js'),
-    import('../ui/controller-source.js'),
-  ]);
-  return { createElement, render, Dashboard, controllerSource };
+/** The dashboard process of `up`: told the admin API once the mesh is up, stopped with it. */
+function startDashboardProcess() {
+  const bin = fileURLToPath(new URL('../../bin/meshdev.js', import.meta.url));
+  const child = spawn(process.execPath, [bin, 'top', '--attached'], {
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+  });
+  const send = (message: AttachMessage) => {
+    if (child.connected) child.send(message);
+  };
+  return {
+    exited,
+    attach: (base: string, token: string) => send({ type: 'admin', base, token }),
+    /** Asks the dashboard to leave the terminal as it was, and waits (up to 3 s). */
+    async stop() {
+      send({ type: 'stop' });
+      const timer = setTimeout(() => child.kill('SIGTERM'), 3_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
 }
 
 /** Waits for SIGINT/SIGTERM, then stops gracefully; a second signal exits at once. */

@@ -62,6 +62,31 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   },
   {
     method: 'GET',
+    path: '/v1/dashboard',
+    handle({ host, res, url, withToken }) {
+      const flag = (name: string) => url.searchParams.get(name) === '1';
+      const frame = host.dashboard({ contracts: flag('contracts'), usage: flag('usage') });
+      // Query strings may carry secrets: without the token, values are redacted.
+      if (!withToken) {
+        frame.calls = frame.calls.map(redactQuery);
+        if (frame.contracts)
+          frame.contracts = { ...frame.contracts, recent: frame.contracts.recent.map(redactQuery) };
+      }
+      json(res, 200, frame);
+    },
+  },
+  {
+    method: 'GET',
+    path: /^\/v1\/logs\/([^/]+)$/,
+    handle({ host, res, params: [instance = ''], withToken }) {
+      // A service's output is as private as its log file (0600): the token is required.
+      if (!withToken)
+        return json(res, 401, { error: 'unauthorized', message: 'logs need the admin token' });
+      json(res, 200, { instance, lines: host.logs(instance) });
+    },
+  },
+  {
+    method: 'GET',
     path: '/v1/jwks',
     handle({ host, res }) {
       // Public keys only: what a service needs to verify meshdev's development tokens.

@@ -4,6 +4,7 @@
  * the bearer token in `.meshdev/admin-token` (0600); any request whose Host is not
  * loopback or that carries a browser Origin is refused (DNS rebinding, CSRF).
  */
+import type { FrameData, FrameOptions } from './dashboard-frame.js';
 import { ensurePrivateDir, writePrivateFile } from '../lib/private-files.js';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -41,6 +42,10 @@ export interface AdminHost {
   jwks(): { keys: unknown[] } | undefined;
   /** API usage by consumer (GET /v1/usage). */
   usage(sinceMs?: number): unknown[];
+  /** One dashboard frame (GET /v1/dashboard, what `meshdev top` polls). */
+  dashboard(options: FrameOptions): FrameData;
+  /** The last output lines of a supervised instance (GET /v1/logs/<instance>). */
+  logs(instance: string): string[];
   /** Clears quota counters, of one consumer or all; returns how many. */
   resetUsage(consumer?: string): number;
   /** Re-reads the config file; resolves with what happened. */

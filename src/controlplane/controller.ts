@@ -18,6 +18,7 @@ import { MeshBus } from '../telemetry/bus.js';
 import { MeshMetrics } from '../telemetry/metrics.js';
 import { MeshStats } from '../telemetry/stats.js';
 import { startAdmin, type AdminServer } from './admin.js';
+import { dashboardFrame, type FrameData, type FrameOptions } from './dashboard-frame.js';
 import { Mesh, type MeshOptions } from '../dataplane/mesh.js';
 import { projectPath } from '../config/project-dir.js';
 import { shapeOf } from './shape.js';
@@ -146,6 +147,8 @@ export class MeshController {
         contracts: () => this.contracts.snapshot(),
         jwks: () => this.current.localIssuer?.jwks,
         usage: (sinceMs) => this.usageReport(sinceMs),
+        dashboard: (options) => this.dashboardFrame(options),
+        logs: (instance) => this.logs(instance),
         resetUsage: (consumer) => this.current.quotas.reset(consumer),
         reload: () => this.reload(),
       },
@@ -206,6 +209,19 @@ export class MeshController {
     return this.supervisor?.describe() ?? [];
   }
 
+  /** The state of the config file as this mesh sees it (ok, reloaded, invalid). */
+  configState(): { status: string; at: number; message: string } {
+    return this.configStatus;
+  }
+
+  /** One frame of the dashboard (in this process, or over `GET /v1/dashboard`). */
+  dashboardFrame(options: FrameOptions = {}): FrameData {
+    return dashboardFrame(this, this.startedAt, options);
+  }
+
+  /** When this controller started (ms since the epoch). */
+  readonly startedAt = Date.now();
+
   /** The captured output of a supervised instance. */
   logs(instance: string): string[] {
     return this.supervisor?.lines(instance) ?? [];
@@ -219,6 +235,11 @@ export class MeshController {
   /** The admin API's port. */
   get adminPort(): number {
     return this.admin!.port;
+  }
+
+  /** The admin API's bearer token (also in `.meshdev/admin-token`). */
+  get adminToken(): string {
+    return this.admin!.token;
   }
 
   /**

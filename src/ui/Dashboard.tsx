@@ -90,21 +90,27 @@ export function Dashboard({ source, onQuit, intervalMs, noteMs = NOTE_MS }: Dash
     }
   });
 
+  const refused = (error: unknown) => {
+    latest.current.ui = {
+      ...latest.current.ui,
+      note: `not applied: ${(error as Error).message}`,
+    };
+    setUi(latest.current.ui);
+  };
   const apply = (effect: Effect) => {
     try {
+      let done: void | Promise<void> = undefined;
       if (effect.type === 'quit') {
         exit();
         onQuit();
       } else if (effect.type === 'addFault')
-        source.addFault(effect.service, effect.kind, effect.percent);
-      else if (effect.type === 'removeFault') source.removeFault(effect.id);
-      else source.setSplit(effect.service, effect.weights);
+        done = source.addFault(effect.service, effect.kind, effect.percent);
+      else if (effect.type === 'removeFault') done = source.removeFault(effect.id);
+      else done = source.setSplit(effect.service, effect.weights);
+      // Over the admin API (`meshdev top`) a refusal comes back later.
+      if (done) done.catch(refused);
     } catch (error) {
-      latest.current.ui = {
-        ...latest.current.ui,
-        note: `not applied: ${(error as Error).message}`,
-      };
-      setUi(latest.current.ui);
+      refused(error);
     }
   };
 

@@ -18,8 +18,9 @@ export function Header({
       ? `${Math.floor(seconds / 3600)}h${Math.floor((seconds % 3600) / 60)}m`
       : `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
   const { total } = frame.stats;
-  const config =
-    frame.config.status === 'invalid'
+  const config = frame.disconnected
+    ? `DISCONNECTED: ${frame.disconnected}`
+    : frame.config.status === 'invalid'
       ? `config INVALID: ${frame.config.message.split('\n')[0]}`
       : frame.config.status === 'reloaded'
         ? `config reloaded at ${new Date(frame.config.at).toTimeString().slice(0, 8)}`
@@ -29,7 +30,9 @@ export function Header({
     <Box flexDirection="column">
       <Text
         bold
-        color={frame.config.status === 'invalid' ? color('red') : color('cyan')}
+        color={
+          frame.config.status === 'invalid' || frame.disconnected ? color('red') : color('cyan')
+        }
         wrap="truncate-end"
       >
         {fit(line, width)}
