@@ -167,3 +167,21 @@ describe('meshdev CLI', () => {
     expect(printed).toEqual(JSON.parse(readFileSync('schema/mesh.config.schema.json', 'utf8')));
   });
 });
+
+describe('meshdev writing into a closed pipe', () => {
+  it('stops quietly with exit 0, as Unix tools do (`meshdev schema | head -c 10`)', async () => {
+    const { execFile } = await import('node:child_process');
+    const { BIN } = await import('./helpers/cli.js');
+    // The schema is ~70 KB, more than a pipe holds: meshdev writes after `head` has gone.
+    const result = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
+      execFile(
+        'bash',
+        ['-c', `"${process.execPath}" "${BIN}" schema | head -c 10; echo " rc=\${PIPESTATUS[0]}"`],
+        { encoding: 'utf8' },
+        (error, stdout, stderr) => (error ? reject(error) : resolve({ stdout, stderr })),
+      ),
+    );
+    expect(result.stdout).toMatch(/ rc=0\n$/);
+    expect(result.stderr).not.toContain('EPIPE');
+  });
+});

@@ -1,7 +1,6 @@
 /** Shared `-c/--config` handling: discover the file, say which one, load it. */
 import { CONFIG_FILE_NAME, discoverConfig } from '../config/discover.js';
 import { displayPath } from '../config/display-path.js';
-import { loadConfigFile } from '../config/load.js';
 import type { MeshConfig } from '../config/model.js';
 import { UserError } from './user-error.js';
 
@@ -17,10 +16,18 @@ export function resolveConfigPath(explicit: string | undefined): string {
   return file;
 }
 
-/** Loads the config (throws `ConfigError` on problems) and tells stderr which file it used. */
-export function loadConfigFor(explicit: string | undefined, quiet = false): MeshConfig {
+/**
+ * Loads the config (throws `ConfigError` on problems) and tells stderr which file it used.
+ * The loader (zod, yaml, the OpenAPI parser) is imported here, when a command runs, not
+ * when it is registered: `meshdev --help` and `meshdev status` never pay for it.
+ */
+export async function loadConfigFor(
+  explicit: string | undefined,
+  quiet = false,
+): Promise<MeshConfig> {
   const file = resolveConfigPath(explicit);
   if (!quiet) process.stderr.write(`using ${relative(file)}\n`);
+  const { loadConfigFile } = await import('../config/load.js');
   return loadConfigFile(file);
 }
 

@@ -8,10 +8,17 @@ import type { Command } from 'commander';
 import { loadConfigFor, relative } from '../cli/config-option.js';
 import { UserError } from '../cli/user-error.js';
 import type { MeshConfig } from '../config/model.js';
-import { describeCert } from '../dataplane/pki/certificates.js';
-import { spiffeId } from '../dataplane/pki/identity.js';
-import { Pki, pkiPaths } from '../dataplane/pki/pki.js';
 import { projectPath } from '../config/project-dir.js';
+
+/** The PKI's modules (selfsigned and its ASN.1 stack), loaded when a `certs` command runs. */
+const pkiModules = async () => {
+  const [{ describeCert }, { spiffeId }, { Pki, pkiPaths }] = await Promise.all([
+    import('../dataplane/pki/certificates.js'),
+    import('../dataplane/pki/identity.js'),
+    import('../dataplane/pki/pki.js'),
+  ]);
+  return { describeCert, spiffeId, Pki, pkiPaths };
+};
 
 /** Registers `certs` and its subcommands on the program. */
 export function registerCerts(program: Command): void {
@@ -24,8 +31,8 @@ export function registerCerts(program: Command): void {
       'after',
       '\nExamples:\n  $ meshdev certs\n  $ meshdev certs rotate\n  $ meshdev certs ca\n',
     )
-    .action((options: { config?: string; json?: boolean }) =>
-      list(loadConfigFor(options.config), Boolean(options.json)),
+    .action(async (options: { config?: string; json?: boolean }) =>
+      list(await loadConfigFor(options.config), Boolean(options.json)),
     );
 
   certs
@@ -36,7 +43,8 @@ export function registerCerts(program: Command): void {
     .option('-c, --config <file>', 'config file (default: nearest mesh.config.yaml)')
     .addHelpText('after', '\nExample:\n  $ meshdev certs rotate\n')
     .action(async (options: { config?: string }) => {
-      const config = loadConfigFor(options.config);
+      const config = await loadConfigFor(options.config);
+      const { Pki, pkiPaths } = await pkiModules();
       const pki = await Pki.open(config.mesh, projectPath(config));
       await pki.issue(identitiesOf(config));
       writeFileSync(pkiPaths(projectPath(config)).rotateMarker, new Date().toISOString());
@@ -51,7 +59,8 @@ export function registerCerts(program: Command): void {
     .option('-c, --config <file>', 'config file (default: nearest mesh.config.yaml)')
     .addHelpText('after', '\nExample:\n  $ meshdev certs ca > meshdev-ca.crt\n')
     .action(async (options: { config?: string }) => {
-      const config = loadConfigFor(options.config);
+      const config = await loadConfigFor(options.config);
+      const { Pki } = await pkiModules();
       const pki = await Pki.open(config.mesh, projectPath(config));
       const caPath = pki.paths.caCert;
       process.stdout.write(pki.ca.cert);
@@ -70,7 +79,8 @@ export function identitiesOf(config: MeshConfig): string[] {
   return [...config.services.map((service) => service.name), 'gateway'];
 }
 
-function list(config: MeshConfig, json: boolean): void {
+async function list(config: MeshConfig, json: boolean): Promise<void> {
+  const { describeCert, spiffeId, pkiPaths } = await pkiModules();
   const paths = pkiPaths(projectPath(config));
   if (!existsSync(paths.caCert)) {
     throw new UserError(

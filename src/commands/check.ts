@@ -53,7 +53,7 @@ export function registerCheck(program: Command): void {
 async function check(options: CheckOptions): Promise<void> {
   let config: MeshConfig;
   try {
-    config = loadConfigFor(options.config);
+    config = await loadConfigFor(options.config);
   } catch (error) {
     return configFailure(error);
   }

@@ -31,7 +31,7 @@ export function registerEnv(program: Command): void {
         }
         const [service = '', pinned] = name.split('@');
         const version = pinned ?? options.version;
-        const config = loadConfigFor(options.config);
+        const config = await loadConfigFor(options.config);
         const spec = config.services.find((s) => s.name === service);
         if (!spec) {
           throw new UserError(

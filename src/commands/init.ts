@@ -3,7 +3,6 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs
 import path from 'node:path';
 import type { Command } from 'commander';
 import { CONFIG_FILE_NAME } from '../config/discover.js';
-import { schemaReferenceFrom } from '../config/json-schema.js';
 import { relative } from '../cli/config-option.js';
 import { UserError } from '../cli/user-error.js';
 import { starterConfig } from './init-template.js';
@@ -16,7 +15,7 @@ export function registerInit(program: Command): void {
     .option('-c, --config <file>', 'where to write it', CONFIG_FILE_NAME)
     .option('--force', 'overwrite an existing file')
     .addHelpText('after', '\nExample:\n  $ meshdev init && meshdev validate\n')
-    .action((options: { config: string; force?: boolean }) => {
+    .action(async (options: { config: string; force?: boolean }) => {
       const file = path.resolve(options.config);
       if (existsSync(file) && !options.force) {
         throw new UserError(
@@ -30,6 +29,8 @@ export function registerInit(program: Command): void {
           .basename(dir)
           .toLowerCase()
           .replace(/[^a-z0-9-]/g, '-') || 'dev';
+      // The schema module loads zod: only `init` itself pays for it, not `--help`.
+      const { schemaReferenceFrom } = await import('../config/json-schema.js');
       writeFileSync(file, starterConfig(schemaReferenceFrom(dir), name));
       const ignored = ensureGitignored(dir);
       process.stdout.write(

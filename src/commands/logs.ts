@@ -23,7 +23,7 @@ export function registerLogs(program: Command): void {
     .option('-n, --lines <count>', 'how many of the last lines to print (per instance)', '100')
     .addHelpText('after', '\nExample:\n  $ meshdev logs payments@v2 --follow\n')
     .action(async (name: string, options: { config?: string; follow?: boolean; lines: string }) => {
-      const config = loadConfigFor(options.config, true);
+      const config = await loadConfigFor(options.config, true);
       const instances = instancesNamed(config, name);
       const dir = path.join(projectPath(config), 'logs');
       const files = instances

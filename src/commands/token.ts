@@ -28,7 +28,7 @@ export function registerToken(program: Command): void {
       '\nExample:\n  $ curl -H "Authorization: Bearer $(meshdev token alice --scope orders:write)" localhost:8080/api/orders\n',
     )
     .action(async (name: string, options: TokenOptions) => {
-      const config = loadConfigFor(options.config, true);
+      const config = await loadConfigFor(options.config, true);
       const consumer = config.consumers.find((c) => c.name === name);
       if (!consumer) {
         throw new UserError(

@@ -56,7 +56,7 @@ export function registerUp(program: Command): void {
 }
 
 async function up(options: UpOptions): Promise<void> {
-  const config = loadConfigFor(options.config, options.json);
+  const config = await loadConfigFor(options.config, options.json);
   const interval = options.summaryInterval === '0' ? 0 : parseDuration(options.summaryInterval);
   if (interval === undefined) {
     throw new UserError(

@@ -18,7 +18,7 @@ export function registerValidate(program: Command): void {
     .addHelpText('after', '\nExample:\n  $ meshdev validate -c ./mesh.config.yaml\n')
     .action(async (options: { config?: string; json?: boolean }) => {
       try {
-        const config = loadConfigFor(options.config);
+        const config = await loadConfigFor(options.config);
         // The OpenAPI specs it names must load and compile too.
         const { loadContracts } = await import('../contracts/contract-set.js');
         await loadContracts(config);

@@ -296,7 +296,7 @@ export class Mesh {
     const httpsGateway = config.gateway !== undefined && config.gateway.tls !== false;
     if (config.mesh.mtls === 'off' && !httpsGateway) return;
     this.pki ??= await Pki.open(config.mesh, this.options.stateDir ?? projectPath(config));
-    const missing = identitiesOf(config).filter((name) => !this.pki!.has(name));
+    const missing = this.pki.adopt(identitiesOf(config).filter((name) => !this.pki!.has(name)));
     if (missing.length > 0) await this.pki.issue(missing);
   }
 

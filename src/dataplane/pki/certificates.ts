@@ -2,8 +2,7 @@
  * Certificates of the local CA, made with selfsigned: EC P-256 keys, sha256 signatures
  * (selfsigned defaults to sha1, which Node rejects, so it is always passed).
  */
-import { X509Certificate } from 'node:crypto';
-import { generate } from 'selfsigned';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 
 /** A PEM certificate with its private key. */
 export interface KeyPair {
@@ -25,6 +24,7 @@ const BACKDATE_MS = 60_000;
 
 /** A new CA able to sign leaves (and nothing below them). */
 export async function createCa(name: string, now = Date.now()): Promise<KeyPair> {
+  const { generate } = await import('selfsigned');
   const pems = await generate(
     [
       { name: 'commonName', value: `meshdev local CA (${name})` },
@@ -63,6 +63,8 @@ export interface LeafOptions {
 /** A leaf for client and server authentication, valid for localhost and 127.0.0.1. */
 export async function issueLeaf(ca: KeyPair, options: LeafOptions): Promise<KeyPair> {
   const now = options.now ?? Date.now();
+  // selfsigned and its ASN.1 stack load only when a certificate is made (~0.2 s here).
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: options.commonName }], {
     keyType: 'ec',
     curve: 'P-256',
@@ -88,6 +90,34 @@ export async function issueLeaf(ca: KeyPair, options: LeafOptions): Promise<KeyP
 }
 
 /** Serial, validity and SANs of a PEM certificate. */
+/**
+ * When `leaf` (read back from disk) is one this mesh would issue now — signed by `ca`,
+ * carrying `uri`, with the configured lifetime, its key matching, not yet halfway
+ * through its life — the time it was issued; else undefined (issue a new one). Reusing
+ * it spares `meshdev up` a key generation per identity on every start.
+ */
+export function reusableLeaf(
+  ca: KeyPair,
+  leaf: KeyPair,
+  want: { uri: string; ttlMs: number },
+  now = Date.now(),
+): number | undefined {
+  try {
+    const x509 = new X509Certificate(leaf.cert);
+    if (!x509.verify(new X509Certificate(ca.cert).publicKey)) return undefined;
+    if (!x509.checkPrivateKey(createPrivateKey(leaf.key))) return undefined;
+    if (!(x509.subjectAltName ?? '').split(/,\s*/).includes(`URI:${want.uri}`)) return undefined;
+    const issuedAt = Date.parse(x509.validFrom) + BACKDATE_MS;
+    const lifetime = Date.parse(x509.validTo) - issuedAt;
+    // Certificate times have whole seconds: allow for the rounding.
+    if (Math.abs(lifetime - want.ttlMs) > 2_000) return undefined;
+    if (now >= issuedAt + want.ttlMs / 2 || now < issuedAt - BACKDATE_MS) return undefined;
+    return issuedAt;
+  } catch {
+    return undefined; // unreadable: issue a new one
+  }
+}
+
 export function describeCert(pem: string): CertInfo {
   const x509 = new X509Certificate(pem);
   return {

@@ -8,7 +8,7 @@ import { ensurePrivateDir, writePrivateFile } from '../../lib/private-files.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { MeshSettings } from '../../config/model.js';
-import { createCa, issueLeaf, type KeyPair } from './certificates.js';
+import { createCa, issueLeaf, reusableLeaf, type KeyPair } from './certificates.js';
 import { spiffeId } from './identity.js';
 
 /** One identity's certificate, as the data plane uses it. */
@@ -77,6 +77,34 @@ export class Pki {
       this.identities.set(name, { ...pair, name, issuedAt: now, spiffeId: id, certPath, keyPath });
     }
     this.generation++;
+  }
+
+  /**
+   * Takes up the leaves of `names` already on disk that are still good (see
+   * `reusableLeaf`); returns the names that need a new one.
+   */
+  adopt(names: readonly string[], now = Date.now()): string[] {
+    const missing: string[] = [];
+    for (const name of names) {
+      const certPath = path.join(this.paths.certsDir, `${name}.crt`);
+      const keyPath = path.join(this.paths.certsDir, `${name}.key`);
+      const id = spiffeId(this.mesh, name);
+      let pair: KeyPair | undefined;
+      try {
+        pair = { cert: readFileSync(certPath, 'utf8'), key: readFileSync(keyPath, 'utf8') };
+      } catch {
+        pair = undefined;
+      }
+      const issuedAt =
+        pair && reusableLeaf(this.ca, pair, { uri: id, ttlMs: this.mesh.certTtlMs }, now);
+      if (pair && issuedAt !== undefined) {
+        this.identities.set(name, { ...pair, name, issuedAt, spiffeId: id, certPath, keyPath });
+      } else {
+        missing.push(name);
+      }
+    }
+    if (missing.length < names.length) this.generation++;
+    return missing;
   }
 
   /** Re-reads every leaf from disk (after `meshdev certs rotate`) and bumps the generation. */
