@@ -1,13 +1,12 @@
 /**
  * The two measurements of every scenario: maximum throughput (wrk when installed, else
- * autocannon as a library) and latency at a fixed rate (an open-loop sender timing each
- * request with performance.now(), percentiles from an HDR histogram in microseconds).
+ * autocannon as a library) and latency at a fixed rate (an open-loop sender in its own
+ * process, corrected for coordinated omission, percentiles from an HDR histogram).
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import autocannon from 'autocannon';
-import { build } from 'hdr-histogram-js';
-import { Pool } from 'undici';
+import path from 'node:path';
 
 const run = promisify(execFile);
 
@@ -42,60 +41,34 @@ export async function throughput(
   };
 }
 
-/** Latency percentiles (ms) at a fixed open-loop `rate` for `seconds`. */
+/** Latency at a fixed rate, ms: from each request's due time (coordinated omission corrected). */
+export interface Latency {
+  p50: number;
+  p99: number;
+  p999: number;
+  max: number;
+  /** The same from each request's send time: what the servers took. */
+  service: { p50: number; p99: number; p999: number };
+  sent: number;
+  errors: number;
+}
+
+/**
+ * Latency at a fixed open-loop `rate` for `seconds`, measured by `bench/open-loop.mjs` in a
+ * process of its own (not the proxy's, not the upstream's; see that file).
+ */
 export async function latencyAtRate(
   url: string,
   rate: number,
   seconds: number,
   headers: Record<string, string> = {},
-): Promise<{ p50: number; p99: number; sent: number; errors: number }> {
-  const { origin, pathname: bare, search } = new URL(url);
-  const pathname = `${bare}${search}`;
-  const pool = new Pool(origin, { connections: 64 });
-  const histogram = build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 60_000_000,
-    numberOfSignificantValueDigits: 3,
-  });
-  // Warm the connections so the first requests do not pay for connect.
-  await Promise.all(
-    Array.from({ length: 16 }, () =>
-      pool.request({ path: pathname, method: 'GET', headers }).then((r) => r.body.dump()),
-    ),
+): Promise<Latency> {
+  const script = path.resolve(import.meta.dirname, 'open-loop.mjs');
+  const headerArgs = Object.entries(headers).map(([name, value]) => `${name}:${value}`);
+  const { stdout } = await run(
+    process.execPath,
+    [script, url, String(rate), String(seconds), ...headerArgs],
+    { timeout: (seconds + 60) * 1000 },
   );
-  const total = rate * seconds;
-  let sent = 0;
-  let errors = 0;
-  const pending: Promise<void>[] = [];
-  const started = performance.now();
-  await new Promise<void>((resolve) => {
-    const tick = () => {
-      const due = Math.min(total, Math.floor(((performance.now() - started) * rate) / 1000));
-      while (sent < due) {
-        sent++;
-        const at = performance.now();
-        pending.push(
-          pool
-            .request({ path: pathname, method: 'GET', headers })
-            .then(async (response) => {
-              await response.body.dump();
-              if (response.statusCode !== 200) errors++;
-              histogram.recordValue(Math.max(1, Math.round((performance.now() - at) * 1000)));
-            })
-            .catch(() => void errors++),
-        );
-      }
-      if (sent >= total) return resolve();
-      setTimeout(tick, 1);
-    };
-    tick();
-  });
-  await Promise.all(pending);
-  await pool.close();
-  return {
-    p50: histogram.getValueAtPercentile(50) / 1000,
-    p99: histogram.getValueAtPercentile(99) / 1000,
-    sent,
-    errors,
-  };
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as Latency;
 }

@@ -1,15 +1,19 @@
 /**
  * `npm run bench [-- --quick]`: throughput and latency of the mesh's hops against the
- * physical limit (direct), the peer baseline (a bare http-proxy-3 hop) and nginx, all
- * measured in the same run on this machine. Writes bench/results/latest.json.
+ * physical limit (direct), bare equivalents written with the project's own undici (a
+ * forwarder, an mTLS pair), a bare http-proxy-3 hop and nginx, all measured in the same
+ * run on this machine; every target is a ratio to a baseline of the same run (paired:
+ * base and variant alternate, so a slow moment of a shared machine hits both). Latency
+ * comes from an open-loop sender in its own process, corrected for coordinated omission.
+ * Writes bench/results/latest.json.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { cliStartTimes } from './cli-start.js';
-import { latencyAtRate, throughput } from './measure.js';
+import { cliStartTimes, upReadySeconds } from './cli-start.js';
+import { latencyAtRate, throughput, type Latency } from './measure.js';
 import { generatedSpec } from './spec-200.js';
 
 /** The OpenAPI document of the bench's JSON service: every response body is checked. */
@@ -54,7 +58,10 @@ const ITEMS_SPEC = JSON.stringify({
   },
 });
 import {
+  demoCopy,
   freePort,
+  startBareForwarder,
+  startBareMtlsPair,
   startHttpProxy3,
   startJsonUpstream,
   startMesh,
@@ -86,10 +93,18 @@ interface Row {
   rps: number;
   p50: number;
   p99: number;
+  p999: number;
   errors: number;
+  /** Latency runs of `direct` whose p99 exceeded 2 ms before one did not (or all did). */
+  noisyRuns?: number;
 }
 
+/** Loopback with nothing in between should answer within this at p99 (ms): else the run is noisy. */
+const DIRECT_P99_LIMIT_MS = 2;
+const LATENCY_ATTEMPTS = 3;
+
 const wrk = which('wrk');
+const hyperfine = which('hyperfine');
 const nginx = which('nginx') ?? (which('/usr/sbin/nginx') ? '/usr/sbin/nginx' : undefined);
 const children: Child[] = [];
 const rows: Row[] = [];
@@ -104,14 +119,29 @@ async function measure(
   // Warm up first: JIT, connection pools and TLS sessions, so no scenario pays for them.
   await throughput(url, CONNECTIONS, quick ? 1 : 3, wrk, headers);
   const max = await throughput(url, CONNECTIONS, SECONDS, wrk, headers);
-  const latency = await latencyAtRate(url, RATE, LATENCY_SECONDS, headers);
+  // Direct is the floor every "added latency" is measured from: a run whose direct p99 is
+  // over 2 ms says more about the machine than the mesh, so it is repeated (and marked).
+  let latency: Latency = await latencyAtRate(url, RATE, LATENCY_SECONDS, headers);
+  let noisyRuns = 0;
+  while (
+    scenario === 'direct' &&
+    latency.p99 > DIRECT_P99_LIMIT_MS &&
+    noisyRuns < LATENCY_ATTEMPTS - 1
+  ) {
+    noisyRuns++;
+    process.stderr.write(`    direct p99 ${latency.p99.toFixed(2)} ms > 2 ms: noisy, again\n`);
+    latency = await latencyAtRate(url, RATE, LATENCY_SECONDS, headers);
+  }
+  if (scenario === 'direct' && latency.p99 > DIRECT_P99_LIMIT_MS) noisyRuns++;
   rows.push({
     scenario,
     hops,
     rps: max.rps,
     p50: latency.p50,
     p99: latency.p99,
+    p999: latency.p999,
     errors: max.errors + latency.errors,
+    ...(scenario === 'direct' && { noisyRuns }),
   });
 }
 
@@ -122,16 +152,17 @@ async function measure(
 async function pairedRatio(
   base: { url: string; headers?: Record<string, string> },
   variant: { url: string; headers?: Record<string, string> },
+  connections = CONNECTIONS,
   rounds = quick ? 3 : 5,
 ): Promise<{ median: number; min: number; max: number }> {
   const seconds = quick ? 2 : 5;
   // Warm both paths first (JIT, pools, caches), as `measure` does: a cold first round is not the cost.
-  await throughput(base.url, CONNECTIONS, 1, wrk, base.headers);
-  await throughput(variant.url, CONNECTIONS, 1, wrk, variant.headers);
+  await throughput(base.url, connections, 1, wrk, base.headers);
+  await throughput(variant.url, connections, 1, wrk, variant.headers);
   const ratios: number[] = [];
   for (let i = 0; i < rounds; i++) {
-    const a = await throughput(base.url, CONNECTIONS, seconds, wrk, base.headers);
-    const b = await throughput(variant.url, CONNECTIONS, seconds, wrk, variant.headers);
+    const a = await throughput(base.url, connections, seconds, wrk, base.headers);
+    const b = await throughput(variant.url, connections, seconds, wrk, variant.headers);
     ratios.push(b.rps / a.rps);
   }
   ratios.sort((x, y) => x - y);
@@ -144,14 +175,36 @@ async function pairedRatio(
 
 const paired: Record<string, { median: number; min: number; max: number }> = {};
 
-// CLI start first, before any server of ours runs: the commands a developer types from
-// a second terminal.
-const cli = cliStartTimes(
-  [['--version'], ['--help'], ['validate'], ['status']],
-  quick ? 5 : 10,
-  path.resolve(import.meta.dirname, '..'),
-);
+let cli: ReturnType<typeof cliStartTimes> = { tool: '', rows: [] };
+let upReady = NaN;
 try {
+  // CLI start: the commands a developer types from a second terminal, against the demo
+  // running headless (a copy on free ports), then `up` itself on another copy.
+  {
+    const demo = demoCopy();
+    const running = await startMesh(demo.yaml, ['--no-load'], demo.files);
+    cli = cliStartTimes(
+      [
+        ['--version'],
+        ['--help'],
+        ['validate'],
+        ['status'],
+        ['fault', 'ls'],
+        ['split', 'payments', 'v1=90', 'v2=10'],
+      ],
+      quick ? 5 : 10,
+      running.dir!,
+      hyperfine,
+    );
+    await running.stop();
+    const upDir = mkdtempSync(path.join(tmpdir(), 'meshdev-bench-up-'));
+    writeFileSync(path.join(upDir, 'mesh.config.yaml'), demo.yaml);
+    for (const [name, text] of Object.entries(demo.files)) {
+      mkdirSync(path.dirname(path.join(upDir, name)), { recursive: true });
+      writeFileSync(path.join(upDir, name), text);
+    }
+    upReady = await upReadySeconds(upDir, quick ? 3 : 5);
+  }
   const upstream = await startUpstream();
   children.push(upstream);
   const target = upstream.ports.port!;
@@ -175,6 +228,11 @@ services:
   children.push(pairMesh);
   const proxy = await startHttpProxy3(target);
   children.push(proxy);
+  const bareForwarder = await startBareForwarder(target);
+  children.push(bareForwarder);
+  // The bare pair uses the certificates the meshdev pair issued (its `.meshdev/`).
+  const barePair = await startBareMtlsPair(target, path.join(pairMesh.dir!, '.meshdev'));
+  children.push(barePair);
   // Contracts: the same gateway hop to the same JSON upstream, to a service without a
   // spec (`/plain`) and to one whose every call is checked (`/checked`, contracts: report).
   const jsonUpstream = await startJsonUpstream();
@@ -225,9 +283,17 @@ services:
   process.stderr.write(
     `meshdev bench (${quick ? 'quick' : 'full'}): ${CONNECTIONS} connections × ${SECONDS}s with ${wrk ? 'wrk' : 'autocannon'}; latency at ${RATE} req/s for ${LATENCY_SECONDS}s\n`,
   );
+  const gatewayUrl = `http://127.0.0.1:${mesh.ports['gateway::']}/`;
+  const bareUrl = `http://127.0.0.1:${bareForwarder.ports.port}/`;
+  const pairUrl = `http://127.0.0.1:${pairMesh.ports['outbound:api:client']}/`;
+  const barePairUrl = `http://127.0.0.1:${barePair.ports.port}/`;
   await measure('direct', 0, `http://127.0.0.1:${target}/`);
+  await measure('bare undici forwarder', 1, bareUrl);
   await measure('http-proxy-3 hop', 1, `http://127.0.0.1:${proxy.ports.port}/`);
-  await measure('meshdev gateway', 1, `http://127.0.0.1:${mesh.ports['gateway::']}/`);
+  await measure('meshdev gateway', 1, gatewayUrl);
+  process.stderr.write('  paired ratios: hop and mTLS pair against their bare equivalents …\n');
+  paired.hop50 = await pairedRatio({ url: bareUrl }, { url: gatewayUrl });
+  paired.hop1 = await pairedRatio({ url: bareUrl }, { url: gatewayUrl }, 1);
   const contractGateway = `http://127.0.0.1:${contractMesh.ports['gateway::']}`;
   await measure('gateway → JSON service, no spec', 1, `${contractGateway}/plain/items`);
   await measure('gateway → JSON service, contracts report', 1, `${contractGateway}/checked/items`);
@@ -270,14 +336,14 @@ services:
     1,
     `http://127.0.0.1:${mesh.ports['outbound:api:client']}/`,
   );
-  await measure(
-    'meshdev sidecar pair, mTLS',
-    2,
-    `http://127.0.0.1:${pairMesh.ports['outbound:api:client']}/`,
-  );
-  // The dashboard's cost: the same fresh gateway process in a pseudo-terminal, headless
-  // and then with the dashboard rendering, measured the same way one after the other.
+  await measure('bare mTLS pair (undici → https)', 2, barePairUrl);
+  await measure('meshdev sidecar pair, mTLS', 2, pairUrl);
+  paired.mtls50 = await pairedRatio({ url: barePairUrl }, { url: pairUrl });
+  paired.mtls1 = await pairedRatio({ url: barePairUrl }, { url: pairUrl }, 1);
+  // The dashboard's cost: two fresh gateway processes in pseudo-terminals, one headless
+  // and one with its dashboard (a process of its own) rendering, measured alternately.
   if (which('script')) {
+    const started: Record<string, string> = {};
     for (const ui of [false, true]) {
       const port = await freePort();
       const mesh = await startMeshWithDashboard(
@@ -291,13 +357,11 @@ services:
         ui,
       );
       children.push(mesh);
-      await measure(
-        ui ? 'meshdev gateway + dashboard' : 'meshdev gateway, pty, no dashboard',
-        1,
-        `http://127.0.0.1:${port}/`,
-      );
-      await mesh.stop();
+      started[ui ? 'ui' : 'headless'] = `http://127.0.0.1:${port}/`;
     }
+    await measure('meshdev gateway, pty, no dashboard', 1, started.headless!);
+    await measure('meshdev gateway + dashboard', 1, started.ui!);
+    paired.dashboard = await pairedRatio({ url: started.headless! }, { url: started.ui! });
   }
   if (nginx) {
     const port = await freePort();
@@ -311,36 +375,39 @@ services:
 
 const find = (name: string) => rows.find((row) => row.scenario === name);
 const direct = find('direct')!;
-const bare = find('http-proxy-3 hop')!;
+const proxyHop = find('http-proxy-3 hop')!;
 const nginxRow = find('nginx hop');
 const gateway = find('meshdev gateway')!;
-const plainPair = find('meshdev sidecar, mtls off')!;
 const pair = find('meshdev sidecar pair, mTLS')!;
 const ratio = (a: number, b: number | undefined) => (b ? (a / b).toFixed(2) : '—');
+const noisy = (direct.noisyRuns ?? 0) >= LATENCY_ATTEMPTS;
 
 const table = [
   [
     'scenario',
     'req/s',
     '÷direct',
-    '÷http-proxy-3',
     '÷nginx',
     `p50@${RATE}`,
     `p99@${RATE}`,
+    `p99.9@${RATE}`,
     'errors',
   ],
   ...rows.map((row) => [
     row.scenario,
     Math.round(row.rps).toString(),
     ratio(row.rps, direct.rps),
-    ratio(row.rps, bare.rps),
     ratio(row.rps, nginxRow?.rps),
     `${row.p50.toFixed(2)}ms`,
     `${row.p99.toFixed(2)}ms`,
+    `${row.p999.toFixed(2)}ms`,
     String(row.errors),
   ]),
 ];
 const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
+console.log(
+  `${new Date().toISOString().slice(0, 10)} · ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}) · Node ${process.version} · ${wrk ? 'wrk' : 'autocannon'} ${CONNECTIONS} connections × ${SECONDS}s · latency: open loop at ${RATE} req/s for ${LATENCY_SECONDS}s, from each request's due time`,
+);
 console.log(
   table
     .map((r) =>
@@ -350,87 +417,104 @@ console.log(
     )
     .join('\n'),
 );
-
-console.log('\ncli start (median of runs)      seconds  ÷node');
-for (const row of cli)
+if (noisy)
   console.log(
-    `${row.command.padEnd(32)}${row.seconds.toFixed(2).padStart(7)}  ${row.timesNode.toFixed(1).padStart(5)}`,
+    `(noisy: direct p99 stayed above ${DIRECT_P99_LIMIT_MS} ms in ${LATENCY_ATTEMPTS} runs — latency targets are not judged)`,
   );
-const specLoad = specLoadSeconds();
-const cliSeconds = (command: string) => cli.find((row) => row.command === command)!.seconds;
 
-const addedP99PerHop = (gateway.p99 - direct.p99) / 1;
-const withDashboard = find('meshdev gateway + dashboard');
-const headless = find('meshdev gateway, pty, no dashboard');
-const targets = [
+console.log(`\ncli start (median, ${cli.tool})  seconds  ÷node`);
+for (const row of cli.rows)
+  console.log(
+    `${row.command.padEnd(40)}${row.seconds.toFixed(2).padStart(7)}  ${row.timesNode.toFixed(1).padStart(5)}`,
+  );
+console.log(
+  `${'meshdev up (demo) to ready, CA exists'.padEnd(40)}${upReady.toFixed(2).padStart(7)}`,
+);
+const specLoad = specLoadSeconds();
+const cliSeconds = (...commands: string[]) =>
+  Math.max(...commands.map((c) => cli.rows.find((row) => row.command === `meshdev ${c}`)!.seconds));
+
+const addedP99PerHop = gateway.p99 - direct.p99;
+const pairAddedP99PerHop = (pair.p99 - direct.p99) / 2;
+const pairedTarget = (
+  target: string,
+  name: string,
+  limit: number,
+): { target: string; value: number; met: boolean } => {
+  const found = paired[name]!;
+  return {
+    target: `${target} (median of alternating runs, range ${range(found)})`,
+    value: found.median,
+    met: found.median >= limit,
+  };
+};
+const latencyTarget = (target: string, value: number) => ({
+  target,
+  value,
+  met: value <= 1,
+  ...(noisy && { noisy: true }),
+});
+const targets: Array<{ target: string; value: number; met: boolean; noisy?: boolean }> = [
+  pairedTarget(
+    'gateway hop, every stage on, ≥ 0.8× a bare undici forwarder at 50 connections',
+    'hop50',
+    0.8,
+  ),
+  pairedTarget('gateway hop ≥ 0.7× a bare undici forwarder at 1 connection', 'hop1', 0.7),
   {
-    target: 'gateway hop ≥ 1.5× bare http-proxy-3 hop',
-    value: gateway.rps / bare.rps,
-    met: gateway.rps / bare.rps >= 1.5,
+    target: 'gateway hop ≥ 1.5× a bare http-proxy-3 hop',
+    value: gateway.rps / proxyHop.rps,
+    met: gateway.rps / proxyHop.rps >= 1.5,
+  },
+  pairedTarget(
+    'mTLS sidecar pair ≥ 0.8× the bare undici → https mTLS pair at 50 connections',
+    'mtls50',
+    0.8,
+  ),
+  pairedTarget('mTLS sidecar pair ≥ 0.8× the bare mTLS pair at 1 connection', 'mtls1', 0.8),
+  latencyTarget(`gateway hop: added p99 at ${RATE} req/s ≤ 1 ms`, addedP99PerHop),
+  latencyTarget(`mTLS sidecar pair: added p99 per hop at ${RATE} req/s ≤ 1 ms`, pairAddedP99PerHop),
+  ...(paired.dashboard
+    ? [pairedTarget('gateway with its dashboard rendering ≥ 0.9× headless', 'dashboard', 0.9)]
+    : []),
+  {
+    target: 'meshdev --version and --help < 0.3 s',
+    value: cliSeconds('--version', '--help'),
+    met: cliSeconds('--version', '--help') < 0.3,
   },
   {
-    target: 'mTLS sidecar pair ≥ 0.5× one gateway hop',
-    value: pair.rps / gateway.rps,
-    met: pair.rps / gateway.rps >= 0.5,
+    target: 'meshdev validate (the demo: 4 specs) < 0.5 s',
+    value: cliSeconds('validate'),
+    met: cliSeconds('validate') < 0.5,
   },
   {
-    target: 'mTLS sidecar pair ≥ 0.7× plaintext sidecar',
-    value: pair.rps / plainPair.rps,
-    met: pair.rps / plainPair.rps >= 0.7,
+    target: 'meshdev status, fault ls, split < 0.5 s',
+    value: cliSeconds('status', 'fault ls', 'split payments v1=90 v2=10'),
+    met: cliSeconds('status', 'fault ls', 'split payments v1=90 v2=10') < 0.5,
   },
-  {
-    target: `added p99 per hop at ${RATE} req/s ≤ 1 ms`,
-    value: addedP99PerHop,
-    met: addedP99PerHop <= 1,
-  },
-  {
-    target: 'mTLS sidecar pair added p99 per hop ≤ 1 ms',
-    value: (pair.p99 - direct.p99) / 2,
-    met: (pair.p99 - direct.p99) / 2 <= 1,
-  },
-  {
-    target: `gateway hop with contracts report ≥ 0.9× the same hop without a spec (median of alternating runs, range ${range(paired.contracts)})`,
-    value: paired.contracts!.median,
-    met: paired.contracts!.median >= 0.9,
-  },
-  {
-    target: `gateway with API key + rate limit ≥ 0.9× the same gateway without auth (median, range ${range(paired.apiKey)})`,
-    value: paired.apiKey!.median,
-    met: paired.apiKey!.median >= 0.9,
-  },
-  {
-    target: `gateway with JWT verification ≥ 0.85× the same gateway without auth (median, range ${range(paired.jwt)})`,
-    value: paired.jwt!.median,
-    met: paired.jwt!.median >= 0.85,
-  },
+  { target: 'meshdev up (demo) ready < 1 s once the CA exists', value: upReady, met: upReady < 1 },
+  pairedTarget(
+    'gateway hop with contracts report ≥ 0.9× the same hop without a spec',
+    'contracts',
+    0.9,
+  ),
+  pairedTarget(
+    'gateway with API key + rate limit ≥ 0.9× the same gateway without auth',
+    'apiKey',
+    0.9,
+  ),
+  pairedTarget('gateway with JWT verification ≥ 0.85× the same gateway without auth', 'jwt', 0.85),
   {
     target: 'spec load + compile of a 200-operation spec < 1 s (fresh process)',
     value: specLoad,
     met: specLoad < 1,
   },
-  {
-    target: 'meshdev --version and --help < 0.3 s',
-    value: Math.max(cliSeconds('meshdev --version'), cliSeconds('meshdev --help')),
-    met: Math.max(cliSeconds('meshdev --version'), cliSeconds('meshdev --help')) < 0.3,
-  },
-  {
-    target: 'meshdev validate and status < 0.5 s',
-    value: Math.max(cliSeconds('meshdev validate'), cliSeconds('meshdev status')),
-    met: Math.max(cliSeconds('meshdev validate'), cliSeconds('meshdev status')) < 0.5,
-  },
-  ...(withDashboard && headless
-    ? [
-        {
-          target: 'gateway with the dashboard ≥ 0.85× without',
-          value: withDashboard.rps / headless.rps,
-          met: withDashboard.rps / headless.rps >= 0.85,
-        },
-      ]
-    : []),
 ];
 console.log('\ntargets:');
 for (const t of targets)
-  console.log(`  ${t.met ? 'met ' : 'MISS'}  ${t.target}: ${t.value.toFixed(2)}`);
+  console.log(
+    `  ${t.noisy ? 'noisy' : t.met ? 'met  ' : 'MISS '}  ${t.target}: ${t.value.toFixed(2)}`,
+  );
 if (!nginx)
   console.log(
     '\n(nginx not on PATH: the nginx scenario was skipped — apt-get install nginx-light to add it)',
@@ -440,7 +524,7 @@ const out = path.resolve(import.meta.dirname, 'results', 'latest.json');
 mkdirSync(path.dirname(out), { recursive: true });
 writeFileSync(
   out,
-  `${JSON.stringify({ at: new Date().toISOString(), quick, node: process.version, tool: wrk ? 'wrk' : 'autocannon', connections: CONNECTIONS, seconds: SECONDS, rate: RATE, rows, cli, paired, targets }, null, 2)}\n`,
+  `${JSON.stringify({ at: new Date().toISOString(), quick, node: process.version, cores: os.cpus().length, tool: wrk ? 'wrk' : 'autocannon', connections: CONNECTIONS, seconds: SECONDS, rate: RATE, rows, cli, upReady, paired, noisy, targets }, null, 2)}\n`,
 );
 console.log(`\nwrote ${path.relative(process.cwd(), out)}`);
 

@@ -3,7 +3,7 @@
  * nginx, and the mesh itself (`meshdev up`, the real CLI). Each prints its port.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -107,6 +107,24 @@ export function startHttpProxy3(target: number): Promise<Child> {
   return spawnChild(process.execPath, ['-e', code], portLine);
 }
 
+/** The hop's baseline: a bare forwarder written with the project's own undici (`bench/bare`). */
+export function startBareForwarder(target: number): Promise<Child> {
+  return spawnChild(
+    process.execPath,
+    [path.join(ROOT, 'bench/bare/forwarder.mjs'), String(target)],
+    portLine,
+  );
+}
+
+/** The mTLS pair's baseline, with the certificates of the mesh whose state is in `stateDir`. */
+export function startBareMtlsPair(target: number, stateDir: string): Promise<Child> {
+  return spawnChild(
+    process.execPath,
+    [path.join(ROOT, 'bench/bare/mtls-pair.mjs'), String(target), stateDir],
+    portLine,
+  );
+}
+
 /** nginx as a reverse proxy with upstream keep-alive, when it is installed. */
 export async function startNginx(nginx: string, target: number, port: number): Promise<Child> {
   const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-bench-nginx-'));
@@ -152,7 +170,10 @@ export function startMesh(
 ): Promise<Child> {
   const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-bench-'));
   writeFileSync(path.join(dir, 'mesh.config.yaml'), yaml);
-  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), text);
+  }
   const started = spawnChild(
     process.execPath,
     [
@@ -181,6 +202,21 @@ export function startMesh(
     { cwd: dir },
   );
   return started.then((child) => ({ ...child, dir }));
+}
+
+/** The bundled demo on free ports (gateway, admin, outbound): its config and spec files. */
+export function demoCopy(): { yaml: string; files: Record<string, string> } {
+  const yaml = readFileSync(path.join(ROOT, 'mesh.config.yaml'), 'utf8')
+    .replace('port: 8080', 'port: 0')
+    .replace('admin: { port: 15000 }', 'admin: { port: 0 }')
+    .replace('ports: { from: 15100 }', 'ports: { from: 0 }');
+  const files = Object.fromEntries(
+    readdirSync(path.join(ROOT, 'specs')).map((name) => [
+      `specs/${name}`,
+      readFileSync(path.join(ROOT, 'specs', name), 'utf8'),
+    ]),
+  );
+  return { yaml, files };
 }
 
 /** A free loopback port (bound, then released). */
