@@ -19,7 +19,7 @@ export async function throughput(
   headers: Record<string, string> = {},
 ): Promise<{ rps: number; tool: string; errors: number }> {
   if (wrk) {
-    const threads = '2';
+    const threads = String(Math.min(2, connections));
     const headerArgs = Object.entries(headers).flatMap(([name, value]) => [
       '-H',
       `${name}: ${value}`,

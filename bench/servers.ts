@@ -188,6 +188,7 @@ export function startMesh(
     (line) => {
       if (!line.includes('"event":"ready"')) return undefined;
       const ready = JSON.parse(line) as {
+        admin: number;
         listeners: Array<{
           kind: string;
           service: string | null;
@@ -195,9 +196,12 @@ export function startMesh(
           port: number;
         }>;
       };
-      return Object.fromEntries(
-        ready.listeners.map((l) => [`${l.kind}:${l.service ?? ''}:${l.caller ?? ''}`, l.port]),
-      );
+      return {
+        admin: ready.admin,
+        ...Object.fromEntries(
+          ready.listeners.map((l) => [`${l.kind}:${l.service ?? ''}:${l.caller ?? ''}`, l.port]),
+        ),
+      };
     },
     { cwd: dir },
   );

@@ -1,60 +1,115 @@
 /**
- * `npm run bench:soak [-- --requests N]`: sends 1,000,000 requests (by default) through
- * the bundled demo mesh (`meshdev up`, free ports, no built-in load) and reports the mesh
- * process's RSS before and after. Target: growth < 50 MB.
+ * `npm run bench:soak [-- --minutes 10 --requests 1000000 --warmup 60]`: drives the bundled
+ * demo mesh (`meshdev up`, free ports, no built-in load) at its maximum rate for a fixed
+ * time or number of requests, whichever comes first; samples the mesh process's RSS (from
+ * /proc) and V8 heap (its own /metrics) every 10 s into bench/results/soak.json, prints a
+ * small text plot, and passes when RSS grows < 50 MB after the warm-up.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Pool } from 'undici';
-import { startMesh } from './servers.js';
+import { demoCopy, startMesh } from './servers.js';
 
-const arg = process.argv.indexOf('--requests');
-const TOTAL = arg > 0 ? Number(process.argv[arg + 1]) : 1_000_000;
+function option(name: string, fallback: number): number {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 ? Number(process.argv[at + 1]) : fallback;
+}
+const MINUTES = option('minutes', 10);
+const TOTAL = option('requests', 1_000_000);
+const WARMUP_S = option('warmup', 60);
+const SAMPLE_MS = 10_000;
 const CONNECTIONS = 64;
-const ROOT = path.resolve(import.meta.dirname, '..');
+const LIMIT_MB = 50;
+
+/** One sample of the mesh process. */
+interface Sample {
+  seconds: number;
+  requests: number;
+  rssMb: number;
+  heapUsedMb: number;
+}
 
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
 }
 
-const demo = readFileSync(path.join(ROOT, 'mesh.config.yaml'), 'utf8')
-  .replace('port: 8080', 'port: 0')
-  .replace('admin: { port: 15000 }', 'admin: { port: 0 }')
-  .replace('ports: { from: 15100 }', 'ports: { from: 0 }');
-const mesh = await startMesh(demo, ['--no-load']);
+async function heapUsedMb(admin: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${admin}/metrics`)).text();
+  const bytes = Number(/^nodejs_heap_size_used_bytes\s+([\d.e+]+)/m.exec(text)?.[1] ?? NaN);
+  return bytes / 1024 / 1024;
+}
+
+const demo = demoCopy();
+const mesh = await startMesh(demo.yaml, ['--no-load'], demo.files);
 const pid = mesh.process.pid!;
 const gateway = `http://127.0.0.1:${mesh.ports['gateway::']}`;
 const pool = new Pool(gateway, { connections: CONNECTIONS });
 const send = async () => (await pool.request({ method: 'GET', path: '/' })).body.dump();
 
-// Warm up, so the baseline includes JIT, pools and the stats window.
-for (let i = 0; i < 2000; i += CONNECTIONS)
-  await Promise.all(Array.from({ length: CONNECTIONS }, send));
-const before = rssMb(pid);
 const started = performance.now();
+const deadline = started + MINUTES * 60_000;
 let sent = 0;
 let failed = 0;
-let lastReport = started;
+const samples: Sample[] = [];
+const sample = async () => {
+  const at = {
+    seconds: Math.round((performance.now() - started) / 1000),
+    requests: sent,
+    rssMb: rssMb(pid),
+    heapUsedMb: await heapUsedMb(mesh.ports.admin!),
+  };
+  samples.push(at);
+  process.stderr.write(
+    `  ${String(at.seconds).padStart(4)}s  ${sent.toLocaleString().padStart(9)} sent  RSS ${at.rssMb.toFixed(1)} MB  heap ${at.heapUsedMb.toFixed(1)} MB\n`,
+  );
+};
+await sample();
+const sampler = setInterval(() => void sample(), SAMPLE_MS);
 await Promise.all(
   Array.from({ length: CONNECTIONS }, async () => {
-    while (sent < TOTAL) {
+    while (sent < TOTAL && performance.now() < deadline) {
       sent++;
       await send().catch(() => void failed++);
-      if (performance.now() - lastReport > 10_000) {
-        lastReport = performance.now();
-        process.stderr.write(`  ${sent.toLocaleString()} sent, RSS ${rssMb(pid).toFixed(1)} MB\n`);
-      }
     }
   }),
 );
+clearInterval(sampler);
+await sample();
 const seconds = (performance.now() - started) / 1000;
-const after = rssMb(pid);
 await pool.close();
 await mesh.stop();
+
+// Growth after the warm-up: from the first sample at or past it to the last.
+const base = samples.find((s) => s.seconds >= WARMUP_S) ?? samples[0]!;
+const last = samples[samples.length - 1]!;
+const growth = last.rssMb - base.rssMb;
+const heapGrowth = last.heapUsedMb - base.heapUsedMb;
+const met = growth < LIMIT_MB;
+
+const out = path.resolve(import.meta.dirname, 'results', 'soak.json');
+mkdirSync(path.dirname(out), { recursive: true });
+writeFileSync(
+  out,
+  `${JSON.stringify({ at: new Date().toISOString(), node: process.version, minutes: MINUTES, requests: sent, failed, seconds, warmupSeconds: WARMUP_S, rssGrowthMb: growth, heapGrowthMb: heapGrowth, met, samples }, null, 2)}\n`,
+);
+console.log(plot(samples));
 console.log(
-  `soak: ${TOTAL.toLocaleString()} requests through the demo mesh in ${seconds.toFixed(0)}s (${Math.round(TOTAL / seconds)} req/s), ${failed} failed`,
+  `soak: ${sent.toLocaleString()} requests through the demo mesh in ${seconds.toFixed(0)}s (${Math.round(sent / seconds)} req/s), ${failed} failed`,
 );
 console.log(
-  `RSS before ${before.toFixed(1)} MB, after ${after.toFixed(1)} MB, growth ${(after - before).toFixed(1)} MB (target < 50 MB: ${after - before < 50 ? 'met' : 'MISS'})`,
+  `RSS after the ${WARMUP_S}s warm-up ${base.rssMb.toFixed(1)} MB → ${last.rssMb.toFixed(1)} MB: growth ${growth.toFixed(1)} MB (target < ${LIMIT_MB} MB: ${met ? 'met' : 'MISS'}); heap ${base.heapUsedMb.toFixed(1)} → ${last.heapUsedMb.toFixed(1)} MB`,
 );
+console.log(`wrote ${path.relative(process.cwd(), out)}`);
+
+/** RSS (█) over time, one row per sample, scaled to the largest. */
+function plot(points: Sample[]): string {
+  const top = Math.max(...points.map((p) => p.rssMb));
+  return [
+    'RSS over time (each █ ≈ 1/40 of the peak)',
+    ...points.map(
+      (p) =>
+        `${String(p.seconds).padStart(5)}s ${p.rssMb.toFixed(0).padStart(4)} MB ${'█'.repeat(Math.max(1, Math.round((p.rssMb / top) * 40)))}`,
+    ),
+  ].join('\n');
+}

@@ -53,6 +53,24 @@ function processTree(root: number): Array<{ pid: number; args: string }> {
   return table.filter((row) => tree.has(row.pid));
 }
 
+/**
+ * A 120×36 tmux pane running `meshdev <command>` in `dir`, then printing its exit code and
+ * idling (so the pane stays to be read). CI=true turns the dashboard off: unset here.
+ */
+function openPane(dir: string, command: string): void {
+  tmux(
+    'new-session',
+    '-d',
+    '-s',
+    'mesh',
+    '-x',
+    '120',
+    '-y',
+    '36',
+    `cd ${dir} && env -u CI NO_COLOR=1 ${process.execPath} ${BIN} ${command}; echo "EXIT=$?"; sleep 30`,
+  );
+}
+
 /** A copy of the demo on free ports, in a temp directory. */
 function demoCopy(): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-tty-'));
@@ -68,18 +86,7 @@ function demoCopy(): string {
 describe.skipIf(!hasTmux)('the dashboard in a real terminal (tmux)', () => {
   it('shows the demo mesh live, adds a fault with four keys, and quits cleanly with q', async () => {
     const dir = demoCopy();
-    // CI=true turns the dashboard off, as it should: this test wants it on.
-    tmux(
-      'new-session',
-      '-d',
-      '-s',
-      'mesh',
-      '-x',
-      '120',
-      '-y',
-      '36',
-      `cd ${dir} && env -u CI NO_COLOR=1 ${process.execPath} ${BIN} up; echo "EXIT=$?"; sleep 30`,
-    );
+    openPane(dir, 'up');
 
     // The demo's first calls can time out while a loaded machine warms up (TLS handshakes,
     // JIT): wait for a served page with room to spare, not for the first seconds to be clean.
@@ -132,17 +139,7 @@ describe.skipIf(!hasTmux)('the dashboard in a real terminal (tmux)', () => {
         });
         mesh.once('exit', (code) => reject(new Error(`meshdev up exited ${code}`)));
       });
-      tmux(
-        'new-session',
-        '-d',
-        '-s',
-        'mesh',
-        '-x',
-        '120',
-        '-y',
-        '36',
-        `cd ${dir} && env -u CI NO_COLOR=1 ${process.execPath} ${BIN} top; echo "EXIT=$?"; sleep 30`,
-      );
+      openPane(dir, 'top');
       const screen = await screenMatching(/load→frontend GET \/\s+200/, 30_000);
       expect(screen).toMatch(/meshdev · shop · up \dm\d\ds · [\d.]+ req\/s/);
       tmux('send-keys', '-t', 'mesh', 'Down', 'Down');

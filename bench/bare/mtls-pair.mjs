@@ -8,48 +8,11 @@ import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import { Pool } from 'undici';
+import { forwardTo } from './forward.mjs';
 
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'te',
-  'trailer',
-  'host',
-]);
 const [appPort, dir] = [Number(process.argv[2]), process.argv[3]];
 const read = (file) => readFileSync(path.join(dir, file), 'utf8');
 const ca = read('ca/ca.crt');
-
-function strip(headers) {
-  const out = {};
-  for (const name in headers) if (!HOP_BY_HOP.has(name)) out[name] = headers[name];
-  return out;
-}
-
-/** A request handler forwarding everything to `pool`. */
-function forwardTo(pool) {
-  return async (req, res) => {
-    try {
-      const hasBody =
-        req.headers['content-length'] !== undefined ||
-        req.headers['transfer-encoding'] !== undefined;
-      const upstream = await pool.request({
-        method: req.method,
-        path: req.url,
-        headers: strip(req.headers),
-        body: hasBody ? req : undefined,
-      });
-      res.writeHead(upstream.statusCode, strip(upstream.headers));
-      upstream.body.pipe(res);
-    } catch {
-      res.writeHead(502);
-      res.end();
-    }
-  };
-}
 
 const app = new Pool(`http://127.0.0.1:${appPort}`, { keepAliveTimeout: 30_000 });
 const inbound = https.createServer(
@@ -77,4 +40,3 @@ inbound.listen(0, '127.0.0.1', () => {
   outbound.keepAliveTimeout = 60_000;
   outbound.listen(0, '127.0.0.1', () => console.log(`PORT ${outbound.address().port}`));
 });
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(0));

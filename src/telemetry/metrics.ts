@@ -2,7 +2,7 @@
  * Prometheus metrics (prom-client) with Istio's label names, so existing dashboards
  * adapt: requests, durations, bytes, faults in force and breaker state.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { MeshBus } from './bus.js';
 import type { CallRecord } from './call-record.js';
 
@@ -161,6 +161,8 @@ export class MeshMetrics {
         }
       },
     });
+    // The process's own: resident memory, heap, event-loop lag, GC (standard names).
+    collectDefaultMetrics({ register: this.registry });
     bus.on('call', (call) => this.record(call));
   }
 
