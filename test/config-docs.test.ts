@@ -49,7 +49,8 @@ describe('docs/config.md', () => {
     for (const [key, stated] of rows) {
       const actual = defaultOf(mesh, key);
       if (actual === undefined) expect(['required', 'none'], key).toContain(stated);
-      else expect(stated, key).toBe(String(actual));
+      else
+        expect(stated, key).toBe(Array.isArray(actual) ? JSON.stringify(actual) : String(actual));
     }
   });
 

@@ -99,6 +99,90 @@ services:
   });
 });
 
+describe('header propagation and call templates', () => {
+  it("forwards Istio's trace headers and mesh.propagate, so a header route deeper in the graph sees end-user", async () => {
+    const seen: Array<{ version: string; url: string; headers: Record<string, unknown> }> = [];
+    const reviews = (version: string) =>
+      scope.server((req, res) => {
+        seen.push({ version, url: req.url ?? '', headers: req.headers });
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    const [v1, v2] = [await reviews('v1'), await reviews('v2')];
+    const m = await scope.mesh(
+      `version: 1
+mesh: { name: bookinfo, ports: { from: 0 }, admin: { port: 0 }, propagate: [end-user] }
+gateway: { port: 0, routes: [{ path: /, service: productpage }] }
+services:
+  productpage:
+    upstreams: [reviews]
+    sim:
+      routes:
+        - path: /productpage/:id
+          calls:
+            - service: reviews
+              path: "/reviews/{{params.id}}?mode={{query.mode}}"
+              headers: { x-asked-by: "user {{headers.End-User}}" }
+  reviews:
+    versions: { v1: { port: ${v1.port} }, v2: { port: ${v2.port} } }
+    routes:
+      - { match: { headers: { end-user: jason } }, to: v2 }
+      - { to: v1 }
+`,
+    );
+    const ask = (user?: string) =>
+      fetch(`${m.gateway}/productpage/a%20b?mode=full`, {
+        headers: {
+          ...(user && { 'end-user': user }),
+          cookie: 'session=secret',
+          'x-b3-traceid': '80f198ee56343ba864fe8b2a57d3eff7',
+          'x-b3-sampled': '1',
+        },
+      });
+    expect((await ask('jason')).status).toBe(200);
+    expect((await ask('kim')).status).toBe(200);
+    expect((await ask()).status).toBe(200);
+    expect(seen.map((call) => call.version)).toEqual(['v2', 'v1', 'v1']);
+    const [jason, , nobody] = seen;
+    expect(jason!.url).toBe('/reviews/a%20b?mode=full');
+    expect(jason!.headers).toMatchObject({
+      'end-user': 'jason',
+      'x-asked-by': 'user jason',
+      'x-b3-traceid': '80f198ee56343ba864fe8b2a57d3eff7',
+      'x-b3-sampled': '1',
+      'x-request-id': expect.any(String),
+      traceparent: expect.stringMatching(/^00-[\da-f]{32}-/),
+    });
+    // Not on the list: never forwarded by the simulated service.
+    expect(jason!.headers.cookie).toBeUndefined();
+    expect(nobody!.headers['end-user']).toBeUndefined();
+    expect(nobody!.headers['x-asked-by']).toBe('user'); // HTTP trims the trailing space
+  });
+
+  it('sim.propagate replaces mesh.propagate for that instance (the trace headers stay)', async () => {
+    const seen: Array<Record<string, unknown>> = [];
+    const back = await scope.server((req, res) => {
+      seen.push(req.headers);
+      res.writeHead(200).end();
+    });
+    const m = await scope.mesh(
+      `version: 1
+mesh: { name: own, ports: { from: 0 }, admin: { port: 0 }, propagate: [end-user] }
+gateway: { port: 0, routes: [{ path: /, service: front }] }
+services:
+  front:
+    upstreams: [back]
+    sim: { propagate: [x-tenant-*], routes: [{ path: /, calls: [{ service: back, path: / }] }] }
+  back: { port: ${back.port} }
+`,
+    );
+    await fetch(`${m.gateway}/`, {
+      headers: { 'end-user': 'jason', 'x-tenant-id': 't1', 'x-request-id': 'req-1' },
+    });
+    expect(seen[0]).toMatchObject({ 'x-tenant-id': 't1', 'x-request-id': 'req-1' });
+    expect(seen[0]!['end-user']).toBeUndefined();
+  });
+});
+
 describe('load generator', () => {
   it('computes the open-loop schedule with a linear ramp', () => {
     expect(dueCount({ rps: 10 }, 1000)).toBe(10);

@@ -92,6 +92,11 @@ export interface SimRoute {
 export interface SimSpec {
   /** Answer the operations of the instance's OpenAPI spec (after `routes`, which win). */
   fromSpec: boolean;
+  /**
+   * Header names (lower case; `x-b3-*` a prefix) forwarded from the request served to the
+   * calls made: Istio's trace headers, then `sim.propagate` or else `mesh.propagate`.
+   */
+  propagate: readonly string[];
   routes: readonly SimRoute[];
   latency?: Latency;
   errors?: SimErrors;

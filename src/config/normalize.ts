@@ -38,7 +38,7 @@ export function normalize(
   const services: ServiceConfig[] = Object.entries(raw.services).map(([name, service]) => ({
     name,
     versioned: service.versions !== undefined,
-    instances: instancesOf(name, service, dir),
+    instances: instancesOf(name, service, dir, raw.mesh.propagate),
     upstreams: service.upstreams,
     routes: service.routes.map((route) => ({
       match: route.match,
@@ -170,7 +170,12 @@ export function normalize(
   return deepFreeze(config);
 }
 
-function instancesOf(name: string, service: RawService, dir: string): InstanceConfig[] {
+function instancesOf(
+  name: string,
+  service: RawService,
+  dir: string,
+  propagate: readonly string[],
+): InstanceConfig[] {
   const entries: Array<[string, RawInstance]> = service.versions
     ? Object.entries(service.versions)
     : [[DEFAULT_VERSION, service]];
@@ -182,7 +187,7 @@ function instancesOf(name: string, service: RawService, dir: string): InstanceCo
     cwd: path.resolve(dir, instance.cwd ?? service.cwd ?? '.'),
     env: { ...service.env, ...instance.env },
     health: instance.health ?? service.health,
-    sim: instance.sim && toSim(instance.sim),
+    sim: instance.sim && toSim(instance.sim, propagate),
     spec: resolvedSpec(instance.spec ?? service.spec, dir),
   }));
 }
@@ -279,9 +284,29 @@ export function toFault(fault: RawFault, id: string, service: string): FaultRule
   };
 }
 
-function toSim(sim: RawSim): SimSpec {
+/**
+ * What Istio asks applications to forward so traces join up (its "header propagation"
+ * list): simulated services always forward these.
+ */
+export const TRACE_HEADERS = [
+  'x-request-id',
+  'traceparent',
+  'tracestate',
+  'b3',
+  'x-b3-*',
+  'x-ot-span-context',
+  'grpc-trace-bin',
+] as const;
+
+function toSim(sim: RawSim, meshPropagate: readonly string[]): SimSpec {
   return {
     fromSpec: sim.spec,
+    propagate: [
+      ...new Set([
+        ...TRACE_HEADERS,
+        ...(sim.propagate ?? meshPropagate).map((n) => n.toLowerCase()),
+      ]),
+    ],
     latency: sim.latency === undefined ? undefined : toLatency(sim.latency),
     errors: sim.errors,
     routes: sim.routes.map((route) => ({

@@ -304,7 +304,18 @@ const simRoute = z.strictObject({
   calls: z.array(simCall).optional(),
 });
 
+/** Header names a simulated service forwards on its calls; `x-b3-*` matches by prefix. */
+const propagateList = z.array(
+  z
+    .string()
+    .regex(/^[A-Za-z0-9!#$%&'+.^_`|~-]+\*?$/, { error: 'a header name, or a prefix ending in *' }),
+);
+
 const sim = z.strictObject({
+  propagate: propagateList.optional().meta({
+    description:
+      "Headers this instance forwards on its calls, beside Istio's trace headers (replaces mesh.propagate for it)",
+  }),
   spec: z.boolean().default(false).meta({
     description:
       "Answer every operation of the service's OpenAPI spec from its examples (else a value generated from the schema), with the declared status",
@@ -481,6 +492,10 @@ export const meshSchema = z.strictObject({
   admin: z.strictObject({ port: listenPort.default(15000) }).default({ port: 15000 }),
   ports: z.strictObject({ from: listenPort.default(15100) }).default({ from: 15100 }),
   seed: z.number().int().optional().meta({ description: 'Seed for fault and split decisions' }),
+  propagate: propagateList.default([]).meta({
+    description:
+      "Headers simulated services forward from the request they serve to the calls they make, beside Istio's trace headers (x-request-id, traceparent, b3, x-b3-*…), e.g. end-user, cookie",
+  }),
   contracts: z.enum(['off', 'report', 'enforce']).optional().meta({
     description:
       "Check every call against the callee's OpenAPI spec: report (default when a spec exists) records violations; enforce refuses them (422/401 before the callee, 502 after)",

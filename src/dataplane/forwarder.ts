@@ -237,7 +237,18 @@ function failureOf(error: Error): ForwardFailure {
   };
 }
 
+/** Headers as undici takes them: strings or string lists (a copy only when one is not). */
 function plainHeaders(headers: OutgoingHttpHeaders): Record<string, string | string[]> {
+  let plain = true;
+  for (const name in headers) {
+    const value = headers[name];
+    if (typeof value !== 'string' && !Array.isArray(value)) {
+      plain = false;
+      break;
+    }
+  }
+  // The usual case: the entry's header policy built them from the caller's, all strings.
+  if (plain) return headers as Record<string, string | string[]>;
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue;

@@ -11,11 +11,8 @@ import type { SimCall, SimRoute, SimSpec } from '../config/model.js';
 import { templateRegex } from '../lib/match.js';
 import type { Random } from '../lib/random.js';
 import { sampleLatency } from '../lib/latency.js';
-import { renderTemplate, type TemplateScope } from './template.js';
+import { renderTemplate, renderText, type TemplateScope } from './template.js';
 import type { MockAnswer } from '../contracts/mock.js';
-
-/** Headers a simulated service forwards on its calls, so traces join up. */
-const PROPAGATED = ['traceparent', 'tracestate', 'x-request-id'];
 
 export interface SimServerOptions {
   service: string;
@@ -76,7 +73,11 @@ async function answer(
   const found = routes.find(({ route, path }) => {
     if (route.method !== method && !(method === 'HEAD' && route.method === 'GET')) return false;
     const match = path.exec(url.pathname);
-    if (match) params = { ...match.groups };
+    // Path parameters are values, as a web framework gives them: percent-decoded.
+    if (match)
+      params = Object.fromEntries(
+        Object.entries(match.groups ?? {}).map(([name, value]) => [name, decodeSegment(value)]),
+      );
     return match !== null;
   });
   const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
@@ -111,8 +112,15 @@ async function answer(
     });
   }
 
+  // What templates read: in the calls below and in the answer.
+  const scope: TemplateScope = {
+    params: params ?? {},
+    query: Object.fromEntries(url.searchParams),
+    body: parseJson(raw),
+    headers: req.headers,
+  };
   for (const call of route.calls) {
-    const failure = await callUpstream(options, call, req);
+    const failure = await callUpstream(options, call, req, scope);
     if (!failure || call.onError === 'ignore') continue;
     const status = call.onError === 'fail' ? 502 : call.onError;
     return json(status, {
@@ -123,12 +131,6 @@ async function answer(
     });
   }
 
-  const scope: TemplateScope = {
-    params: params ?? {},
-    query: Object.fromEntries(url.searchParams),
-    body: parseJson(raw),
-    headers: req.headers,
-  };
   const body =
     route.body === undefined
       ? { service: options.service, version: options.version, ok: true }
@@ -166,26 +168,52 @@ function headerText(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
+/**
+ * The headers a call carries: those of the served request that the instance propagates
+ * (`SimSpec.propagate`: Istio's trace headers and `mesh.propagate`), then the call's own,
+ * rendered (`{{headers.end-user}}`), which win.
+ */
+export function callHeaders(
+  propagate: readonly string[],
+  incoming: http.IncomingHttpHeaders,
+  own: Readonly<Record<string, string>> | undefined,
+  scope: TemplateScope,
+): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const prefixes = propagate.filter((name) => name.endsWith('*')).map((name) => name.slice(0, -1));
+  const exact = new Set(propagate);
+  for (const [name, value] of Object.entries(incoming)) {
+    if (value === undefined) continue;
+    if (!exact.has(name) && !prefixes.some((prefix) => name.startsWith(prefix))) continue;
+    headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  for (const [name, value] of Object.entries(own ?? {})) {
+    const rendered = renderText(value, scope);
+    // A placeholder with nothing behind it sends no header rather than an empty one.
+    if (rendered !== '' || value === '') headers[name.toLowerCase()] = rendered;
+  }
+  return headers;
+}
+
 /** Makes one call; returns why it failed, or undefined when it succeeded. */
 async function callUpstream(
   options: SimServerOptions,
   call: SimCall,
   incoming: http.IncomingMessage,
+  scope: TemplateScope,
 ): Promise<string | undefined> {
   const base = options.outboundUrl(call.service);
   if (!base) return `no outbound listener for ${call.service}`;
-  const headers: Record<string, string> = { ...call.headers };
-  for (const name of PROPAGATED) {
-    const value = incoming.headers[name];
-    if (typeof value === 'string') headers[name] = value;
-  }
+  const headers = callHeaders(options.spec.propagate, incoming.headers, call.headers, scope);
   let body: string | undefined;
   if (call.body !== undefined) {
-    body = JSON.stringify(call.body);
+    body = JSON.stringify(renderTemplate(call.body, scope));
     headers['content-type'] = 'application/json';
   }
+  // Path placeholders are percent-encoded: `/reviews/{{params.id}}` stays one segment.
+  const path = renderText(call.path, scope, encodeURIComponent);
   try {
-    const response = await undiciRequest(`${base}${call.path}`, {
+    const response = await undiciRequest(`${base}${path}`, {
       method: call.method as never,
       headers,
       body,
@@ -194,6 +222,14 @@ async function callUpstream(
     return response.statusCode >= 500 ? `status ${response.statusCode}` : undefined;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+  }
+}
+
+function decodeSegment(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value; // a malformed escape stays as it came
   }
 }
 

@@ -36,10 +36,28 @@ export function renderTemplate(template: unknown, scope: TemplateScope): unknown
   return template;
 }
 
+/**
+ * Renders the placeholders of one string as text (a call's path or header value), each
+ * value passed through `encode` (e.g. `encodeURIComponent` for a path).
+ */
+export function renderText(
+  template: string,
+  scope: TemplateScope,
+  encode: (text: string) => string = (text) => text,
+): string {
+  return template.replace(PLACEHOLDER, (_match, name: string) => {
+    const value = lookup(name, scope);
+    if (value === undefined || value === null) return '';
+    return encode(typeof value === 'object' ? JSON.stringify(value) : String(value));
+  });
+}
+
 function lookup(name: string, scope: TemplateScope): unknown {
   if (name === 'uuid') return randomUUID();
   if (name === 'now') return new Date().toISOString();
   const [root, ...rest] = name.split('.');
+  // Header names are case-insensitive; Node keeps them in lower case.
+  if (root === 'headers') rest.splice(0, rest.length, ...rest.map((part) => part.toLowerCase()));
   let value: unknown = (scope as unknown as Record<string, unknown>)[root!];
   for (const part of rest) {
     if (value === null || typeof value !== 'object') return undefined;

@@ -52,13 +52,19 @@ export class MeshMetrics {
   private readonly consumerSeries = new Map<string, Counter.Internal>();
   /** Consumers with a label of their own; later ones are counted as `other`. */
   private readonly namedConsumers = new Set<string>();
+  /**
+   * Per Istio label set: the counters as plain numbers (published on scrape by the
+   * counters' `collect`), the histogram's child. prom-client hashes the label object on
+   * every update, children included: three of the four updates per call are now additions.
+   */
   private readonly series = new Map<
     string,
     {
-      requests: Counter.Internal;
+      labels: Record<(typeof LABELS)[number], string>;
+      requests: number;
+      requestBytes: number;
+      responseBytes: number;
       duration: Histogram.Internal<(typeof LABELS)[number]>;
-      requestBytes: Counter.Internal;
-      responseBytes: Counter.Internal;
     }
   >();
 
@@ -68,11 +74,19 @@ export class MeshMetrics {
     listeners: () => readonly TlsListenerCounts[] = () => [],
   ) {
     const registers = [this.registry];
+    const series = this.series;
+    /** A counter whose values are the series' running totals, set when scraped. */
+    const totals = (field: 'requests' | 'requestBytes' | 'responseBytes') =>
+      function collect(this: Counter<(typeof LABELS)[number]>) {
+        this.reset();
+        for (const entry of series.values()) this.inc(entry.labels, entry[field]);
+      };
     this.requests = new Counter({
       name: 'meshdev_requests_total',
       help: 'Calls per hop',
       labelNames: LABELS,
       registers,
+      collect: totals('requests'),
     });
     this.duration = new Histogram({
       name: 'meshdev_request_duration_milliseconds',
@@ -86,12 +100,14 @@ export class MeshMetrics {
       help: 'Request body bytes',
       labelNames: LABELS,
       registers,
+      collect: totals('requestBytes'),
     });
     this.responseBytes = new Counter({
       name: 'meshdev_response_bytes_total',
       help: 'Response body bytes',
       labelNames: LABELS,
       registers,
+      collect: totals('responseBytes'),
     });
     this.consumerRequests = new Counter({
       name: 'meshdev_consumer_requests_total',
@@ -183,17 +199,18 @@ export class MeshMetrics {
         connection_security_policy: call.security,
       };
       series = {
-        requests: this.requests.labels(labels),
+        labels,
+        requests: 0,
+        requestBytes: 0,
+        responseBytes: 0,
         duration: this.duration.labels(labels),
-        requestBytes: this.requestBytes.labels(labels),
-        responseBytes: this.responseBytes.labels(labels),
       };
       this.series.set(key, series);
     }
-    series.requests.inc();
+    series.requests++;
+    series.requestBytes += call.bytesIn;
+    series.responseBytes += call.bytesOut;
     series.duration.observe(call.durationMs);
-    series.requestBytes.inc(call.bytesIn);
-    series.responseBytes.inc(call.bytesOut);
     if (call.consumer !== undefined || call.flags.includes('RL')) {
       const consumer = this.consumerLabel(call.consumer);
       // Children kept per label set, as for the request series above.
