@@ -183,6 +183,98 @@ services:
   });
 });
 
+describe('simulated services that compose and defend', () => {
+  it("use their calls' answers in the reply, fall back when one fails, and retry on their own timeout", async () => {
+    let ratingsCalls = 0;
+    // Ratings never answers in time: the page's own client gives up after 200 ms, twice.
+    const ratings = await scope.server((req) => {
+      ratingsCalls++;
+      req.resume();
+    });
+    const m = await scope.mesh(`version: 1
+mesh: { name: compose, ports: { from: 0 }, admin: { port: 0 } }
+gateway: { port: 0, routes: [{ path: /, service: page }] }
+services:
+  page:
+    upstreams: [reviews, ratings]
+    sim:
+      routes:
+        - path: /product/:id
+          calls:
+            - { service: reviews, path: "/reviews/{{params.id}}" }
+            - service: ratings
+              name: stars
+              path: /ratings
+              timeout: 200ms
+              retries: 1
+              fallback: { text: ratings unavailable }
+          body:
+            id: "{{params.id}}"
+            reviews: "{{calls.reviews.body.text}}"
+            reviewsStatus: "{{calls.reviews.status}}"
+            ratings: "{{calls.stars.body.text}}"
+            ratingsError: "{{calls.stars.error}}"
+            ratingsAttempts: "{{calls.stars.attempts}}"
+  reviews:
+    sim: { routes: [{ path: /reviews/:id, body: { text: "great book {{params.id}}" } }] }
+  ratings: { port: ${ratings.port} }
+`);
+    const response = await fetch(`${m.gateway}/product/7`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({
+      id: '7',
+      reviews: 'great book 7',
+      reviewsStatus: 200,
+      ratings: 'ratings unavailable',
+      ratingsError: 'timed out after 200ms',
+      ratingsAttempts: 2,
+    });
+    expect(ratingsCalls).toBe(2);
+  });
+
+  it('answer onError {status, body} when a call fails, and make parallel calls at once', async () => {
+    // Answers only once two requests wait at the same time (else 503 after 3 s): only
+    // calls made in parallel get 200s.
+    const waiting: Array<import('node:http').ServerResponse> = [];
+    const pair = await scope.server((req, res) => {
+      req.resume();
+      waiting.push(res);
+      if (waiting.length === 2) for (const r of waiting.splice(0)) r.writeHead(200).end('{}');
+      else
+        setTimeout(() => {
+          if (waiting.includes(res)) {
+            waiting.splice(waiting.indexOf(res), 1);
+            res.writeHead(503).end();
+          }
+        }, 3_000);
+    });
+    const m = await scope.mesh(`version: 1
+mesh: { name: defend, ports: { from: 0 }, admin: { port: 0 } }
+gateway: { port: 0, routes: [{ path: /, service: page }] }
+services:
+  page:
+    upstreams: [a]
+    sim:
+      routes:
+        - path: /together
+          parallel: true
+          calls: [{ service: a, name: one, path: /one }, { service: a, name: two, path: /two }]
+        - path: /apart
+          calls:
+            - service: a
+              name: one
+              path: /one
+              onError: { status: 503, body: { page: "sorry, {{calls.one.error}}" } }
+            - { service: a, name: two, path: /two }
+  a: { port: ${pair.port} }
+`);
+    expect((await fetch(`${m.gateway}/together`)).status).toBe(200);
+    const apart = await fetch(`${m.gateway}/apart`);
+    expect(apart.status).toBe(503);
+    expect(await apart.json()).toEqual({ page: 'sorry, status 503' });
+  });
+});
+
 describe('load generator', () => {
   it('computes the open-loop schedule with a linear ramp', () => {
     expect(dueCount({ rps: 10 }, 1000)).toBe(10);

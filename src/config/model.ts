@@ -66,11 +66,19 @@ export interface AllowRule {
 
 export interface SimCall {
   service: string;
+  /** What templates call its result (`{{calls.<name>.status}}`); the service by default. */
+  name: string;
   method: string;
   path: string;
   headers?: Readonly<Record<string, string>>;
   body?: unknown;
-  onError: 'fail' | 'ignore' | number;
+  /** The simulated app's own client timeout (ms), apart from the mesh's. */
+  timeoutMs?: number;
+  /** The app's own retries of a failed call (5xx, reset, its timeout). */
+  retries: number;
+  onError: 'fail' | 'ignore' | number | { status: number; body?: unknown };
+  /** On failure, carry on with this as the call's body. */
+  fallback?: unknown;
 }
 
 export interface SimErrors {
@@ -87,6 +95,8 @@ export interface SimRoute {
   latency?: Latency;
   errors?: SimErrors;
   calls: readonly SimCall[];
+  /** Make the calls at once rather than one after another. */
+  parallel: boolean;
 }
 
 export interface SimSpec {

@@ -317,7 +317,12 @@ function toSim(sim: RawSim, meshPropagate: readonly string[]): SimSpec {
       body: route.body,
       latency: route.latency === undefined ? undefined : toLatency(route.latency),
       errors: route.errors,
-      calls: route.calls ?? [],
+      calls: (route.calls ?? []).map(({ timeout, name, ...call }) => ({
+        ...call,
+        name: name ?? call.service,
+        timeoutMs: timeout,
+      })),
+      parallel: route.parallel,
     })),
   };
 }

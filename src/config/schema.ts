@@ -283,14 +283,40 @@ const errorRate = z.strictObject({ status: httpStatus.default(500), percent });
 
 const simCall = z.strictObject({
   service: z.string(),
+  name: z
+    .string()
+    .regex(/^[\w-]+$/)
+    .optional()
+    .meta({ description: 'What templates call the result: {{calls.<name>.body.x}} (default: service)' }),
   method: method.default('GET'),
   path: urlPath,
   headers: headers.optional(),
   body: jsonBody.optional(),
+  timeout: duration
+    .optional()
+    .meta({ description: "The simulated app's own client timeout for this call (not the mesh's)" }),
+  retries: z
+    .number()
+    .int()
+    .min(0)
+    .max(10)
+    .default(0)
+    .meta({ description: "The app's own retries of this call on a 5xx, reset or its timeout" }),
   onError: z
-    .union([z.enum(['fail', 'ignore']), httpStatus])
+    .union([
+      z.enum(['fail', 'ignore']),
+      httpStatus,
+      z.strictObject({ status: httpStatus.default(502), body: jsonBody.optional() }),
+    ])
     .default('fail')
-    .meta({ description: 'fail: answer 502; ignore: carry on; a status: answer it' }),
+    .meta({
+      description:
+        'fail: answer 502; ignore: carry on; a status, or {status, body}: answer it (body templated)',
+    }),
+  fallback: jsonBody.optional().meta({
+    description:
+      'On failure carry on with this as the call\'s body ({{calls.<name>.body}}), as a page shows "ratings unavailable"',
+  }),
 });
 
 const simRoute = z.strictObject({
@@ -302,6 +328,10 @@ const simRoute = z.strictObject({
   latency: latency.optional(),
   errors: errorRate.optional(),
   calls: z.array(simCall).optional(),
+  parallel: z
+    .boolean()
+    .default(false)
+    .meta({ description: 'Make the calls at once (default: one after another, each seeing the last)' }),
 });
 
 /** Header names a simulated service forwards on its calls; `x-b3-*` matches by prefix. */

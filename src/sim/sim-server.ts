@@ -119,13 +119,31 @@ async function answer(
     body: parseJson(raw),
     headers: req.headers,
   };
-  for (const call of route.calls) {
-    const failure = await callUpstream(options, call, req, scope);
-    if (!failure || call.onError === 'ignore') continue;
-    const status = call.onError === 'fail' ? 502 : call.onError;
+  const results: Record<string, CallResult> = {};
+  scope.calls = results;
+  const make = async (call: SimCall) => {
+    const result = await callUpstream(options, call, req, scope);
+    results[call.name] =
+      result.ok || call.fallback === undefined
+        ? result
+        : { ...result, body: renderTemplate(call.fallback, scope) };
+    return result;
+  };
+  // In parallel every call is made, then the first failure (in order) decides; one after
+  // another, a failure stops the rest, and later calls see earlier results.
+  const parallel = route.parallel ? await Promise.all(route.calls.map(make)) : undefined;
+  for (const [index, call] of route.calls.entries()) {
+    const result = parallel ? parallel[index]! : await make(call);
+    if (result.ok || call.fallback !== undefined || call.onError === 'ignore') continue;
+    const onError = call.onError;
+    if (typeof onError === 'object' && onError.body !== undefined) {
+      return json(onError.status, renderTemplate(onError.body, scope));
+    }
+    const status =
+      onError === 'fail' ? 502 : typeof onError === 'object' ? onError.status : onError;
     return json(status, {
       error: 'upstream_failed',
-      message: `${options.service} called ${call.service} ${call.method} ${call.path}: ${failure}`,
+      message: `${options.service} called ${call.service} ${call.method} ${call.path}: ${result.error}`,
       service: options.service,
       upstream: call.service,
     });
@@ -195,15 +213,42 @@ export function callHeaders(
   return headers;
 }
 
-/** Makes one call; returns why it failed, or undefined when it succeeded. */
+/** What a call of a simulated route came back with, as templates read it. */
+export interface CallResult {
+  /** An answer below 500 (within the app's own timeout, after its own retries). */
+  ok: boolean;
+  /** 0 when no answer came. */
+  status: number;
+  /** The answer's body: parsed JSON, else text; or the call's `fallback` when it failed. */
+  body: unknown;
+  /** Why it failed: `status 503`, `timed out after 3000ms`, `ECONNRESET`. */
+  error?: string;
+  attempts: number;
+}
+
+/** Largest answer body a simulated app reads into a template (bytes). */
+const MAX_CALL_BODY = 1024 * 1024;
+
+/**
+ * Makes one call through the instance's outbound listener with the app's own client:
+ * its `timeout` per attempt and its `retries` on a 5xx, a reset or that timeout.
+ */
 async function callUpstream(
   options: SimServerOptions,
   call: SimCall,
   incoming: http.IncomingMessage,
   scope: TemplateScope,
-): Promise<string | undefined> {
+): Promise<CallResult> {
   const base = options.outboundUrl(call.service);
-  if (!base) return `no outbound listener for ${call.service}`;
+  if (!base) {
+    return {
+      ok: false,
+      status: 0,
+      body: undefined,
+      error: `no outbound listener for ${call.service}`,
+      attempts: 0,
+    };
+  }
   const headers = callHeaders(options.spec.propagate, incoming.headers, call.headers, scope);
   let body: string | undefined;
   if (call.body !== undefined) {
@@ -212,17 +257,63 @@ async function callUpstream(
   }
   // Path placeholders are percent-encoded: `/reviews/{{params.id}}` stays one segment.
   const path = renderText(call.path, scope, encodeURIComponent);
+  let last: CallResult = { ok: false, status: 0, body: undefined, attempts: 0 };
+  for (let attempt = 1; attempt <= 1 + call.retries; attempt++) {
+    last = await attemptCall(`${base}${path}`, call, headers, body, attempt);
+    if (last.ok) return last;
+  }
+  return last;
+}
+
+async function attemptCall(
+  url: string,
+  call: SimCall,
+  headers: Record<string, string>,
+  body: string | undefined,
+  attempts: number,
+): Promise<CallResult> {
+  const signal = call.timeoutMs === undefined ? undefined : AbortSignal.timeout(call.timeoutMs);
   try {
-    const response = await undiciRequest(`${base}${path}`, {
+    const response = await undiciRequest(url, {
       method: call.method as never,
       headers,
       body,
+      signal,
     });
-    await response.body.dump();
-    return response.statusCode >= 500 ? `status ${response.statusCode}` : undefined;
+    const text = await readCapped(response.body);
+    const type = String(response.headers['content-type'] ?? '');
+    const parsed = type.includes('json') ? parseJson(text) : text;
+    const ok = response.statusCode < 500;
+    return {
+      ok,
+      status: response.statusCode,
+      body: parsed,
+      ...(!ok && { error: `status ${response.statusCode}` }),
+      attempts,
+    };
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    const timedOut = signal?.aborted === true;
+    return {
+      ok: false,
+      status: 0,
+      body: undefined,
+      error: timedOut
+        ? `timed out after ${call.timeoutMs}ms`
+        : ((error as NodeJS.ErrnoException).code ?? (error as Error).message),
+      attempts,
+    };
   }
+}
+
+/** Reads a body as text, up to `MAX_CALL_BODY` bytes (the rest is dropped). */
+async function readCapped(stream: AsyncIterable<Buffer>): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    if (size < MAX_CALL_BODY) chunks.push(chunk);
+    size += chunk.length;
+  }
+  return Buffer.concat(chunks).subarray(0, MAX_CALL_BODY).toString('utf8');
 }
 
 function decodeSegment(value: string): string {

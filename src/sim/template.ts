@@ -11,6 +11,8 @@ export interface TemplateScope {
   query: Record<string, string>;
   body: unknown;
   headers: Record<string, string | string[] | undefined>;
+  /** The route's calls made so far, by name: `{{calls.ratings.body.stars}}`. */
+  calls?: Record<string, unknown>;
 }
 
 const PLACEHOLDER = /\{\{\s*([\w.-]+)\s*\}\}/g;
