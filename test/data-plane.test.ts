@@ -297,6 +297,76 @@ services:
   });
 });
 
+describe('per-route policy', () => {
+  it("a route's timeout, retries and faults override the service's; the call record names the route", async () => {
+    let slowCalls = 0;
+    const api = await server((req, res) => {
+      if (req.url!.startsWith('/slow')) {
+        slowCalls++;
+        // Answers after 2 s: the route's 200 ms timeout fires first, each attempt.
+        setTimeout(() => res.writeHead(200).end('late'), 2_000).unref();
+        return;
+      }
+      res.writeHead(200).end('ok');
+    });
+    const m = await mesh(
+      `gateway: { port: 0, routes: [{ path: /, service: api }] }
+services:
+  api:
+    versions: { v1: { port: "\${A}" } }
+    timeout: 10s
+    faults: [{ abort: { status: 500, percent: 100 } }]
+    routes:
+      - name: slow
+        match: { path: /slow }
+        to: v1
+        timeout: 300ms
+        faults: []
+      - name: retried
+        match: { path: /slow-retried }
+        to: v1
+        retries: { attempts: 2, perTryTimeout: 200ms, retryOn: [gateway-error] }
+        faults: []
+      - name: calm
+        match: { path: /calm }
+        to: v1
+        faults: []
+      - match: { path: /flaky }
+        to: v1
+        faults: [{ abort: { status: 503, percent: 100 } }]
+      - { to: v1 }
+`,
+      { A: String(api.port) },
+    );
+    // The route's 300 ms, not the service's 10 s: a 504 rather than the answer at 2 s.
+    const slow = await fetch(`${m.gateway}/slow`);
+    expect(slow.status).toBe(504);
+    expect(slow.headers.get('x-meshdev-attempts')).toBe('1');
+    // The route's retries (the service has none): three attempts of 200 ms each.
+    const retried = await fetch(`${m.gateway}/slow-retried`);
+    expect(retried.status).toBe(504);
+    expect(retried.headers.get('x-meshdev-attempts')).toBe('3');
+    expect(slowCalls).toBe(4);
+    // `faults: []` on the route: the service's file fault does not apply there…
+    expect((await fetch(`${m.gateway}/calm`)).status).toBe(200);
+    // …a route's own faults do, in its place…
+    expect((await fetch(`${m.gateway}/flaky`)).status).toBe(503);
+    // …and elsewhere the service's fault still applies.
+    expect((await fetch(`${m.gateway}/other`)).status).toBe(500);
+    // A runtime fault applies on every route, its own faults or not.
+    m.mesh.runtime.addFault({ service: 'api', abort: { status: 418, percent: 100 } });
+    expect((await fetch(`${m.gateway}/calm`)).status).toBe(418);
+    expect(m.calls.map((call) => [call.routeRule, call.status])).toEqual([
+      ['slow', 504],
+      ['retried', 504],
+      ['calm', 200],
+      ['#3', 503],
+      ['#4', 500],
+      ['calm', 418],
+    ]);
+  });
+});
+
 describe('HTTP correctness', () => {
   it('drops hop-by-hop headers, adds x-forwarded-*, creates and forwards trace context', async () => {
     const api = await server(echo('api'));

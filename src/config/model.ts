@@ -34,9 +34,16 @@ export function instanceLabel(service: string, version: string | undefined): str
 }
 
 export interface RouteRule {
+  /** How call records name it: its `name`, else `#<index>`. */
+  name: string;
   match?: Match;
   to?: string;
   split?: ReadonlyArray<{ version: string; weight: number }>;
+  /** Policy of this route, in place of the service's when set. */
+  timeoutMs?: number;
+  retries?: RetryPolicy;
+  /** Faults of this route, in place of the service's file faults (runtime ones still apply). */
+  faults?: readonly FaultRule[];
 }
 
 /** A latency: fixed, or log-normal fitted to its median and 99th percentile (ms). */

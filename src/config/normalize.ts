@@ -40,12 +40,16 @@ export function normalize(
     versioned: service.versions !== undefined,
     instances: instancesOf(name, service, dir, raw.mesh.propagate),
     upstreams: service.upstreams,
-    routes: service.routes.map((route) => ({
+    routes: service.routes.map((route, r) => ({
+      name: route.name ?? `#${r}`,
       match: route.match,
       to: route.to,
       split:
         route.split &&
         Object.entries(route.split).map(([version, weight]) => ({ version, weight })),
+      timeoutMs: route.timeout,
+      retries: route.retries,
+      faults: route.faults?.map((fault, i) => toFault(fault, `file:${name}:route${r}:${i}`, name)),
     })),
     faults: service.faults.map((fault, i) => toFault(fault, `file:${name}:${i}`, name)),
     timeoutMs: service.timeout,

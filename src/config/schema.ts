@@ -135,15 +135,6 @@ const match = z
     }),
   );
 
-const route = z.strictObject({
-  match: match.optional(),
-  to: z.string().optional().meta({ description: 'Send every matching request to this version' }),
-  split: z
-    .record(z.string(), percent)
-    .optional()
-    .meta({ description: 'Weights per version; they must sum to 100' }),
-});
-
 const delayFault = z.union([
   duration,
   z.strictObject({
@@ -383,6 +374,29 @@ const routeAuth = z.strictObject({
   scopes: names('JWT scopes a token must carry (all of them)'),
   consumers: names('Only these consumers (an access list); others get 403'),
   groups: names("Only consumers in one of these groups (Kong's ACL); others get 403"),
+});
+
+/** One entry of `services.<name>.routes`: where matching calls go, and their own policy. */
+const route = z.strictObject({
+  name: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: 'Names the route in call records (else #<index>)' }),
+  match: match.optional(),
+  to: z.string().optional().meta({ description: 'Send every matching request to this version' }),
+  split: z
+    .record(z.string(), percent)
+    .optional()
+    .meta({ description: 'Weights per version; they must sum to 100' }),
+  timeout: duration
+    .optional()
+    .meta({ description: "Whole-call timeout on this route (overrides the service's)" }),
+  retries: retries.optional().meta({ description: "Retries on this route (override the service's)" }),
+  faults: z
+    .array(faultSchema)
+    .optional()
+    .meta({ description: "Faults on this route (in place of the service's own from the file)" }),
 });
 
 /** One entry of `services:`. */

@@ -8,7 +8,11 @@ export function summarize(config: MeshConfig): string {
   const instances = config.services.reduce((n, s) => n + s.instances.length, 0);
   const routes =
     (config.gateway?.routes.length ?? 0) + config.services.reduce((n, s) => n + s.routes.length, 0);
-  const faults = config.services.reduce((n, s) => n + s.faults.length, 0);
+  // The service's faults and its routes' own.
+  const faults = config.services.reduce(
+    (n, s) => n + s.faults.length + s.routes.reduce((m, r) => m + (r.faults?.length ?? 0), 0),
+    0,
+  );
   const parts = [
     plural(config.services.length, 'service'),
     plural(instances, 'instance'),

@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { ResponseFlag } from '../telemetry/call-record.js';
 import type { RequestBody } from './request-body.js';
-import type { ServiceView } from './service-view.js';
+import type { CompiledRoute, ServiceView } from './service-view.js';
 import type { Random } from '../lib/random.js';
 import type { CallCheck } from '../contracts/call-check.js';
 import type { CancelSignal } from '../lib/cancel.js';
@@ -71,6 +71,10 @@ export interface HopContext {
   routeTemplate: string;
   /** The matched route index, or -1 for the implicit default route. */
   routeIndex: number;
+  /** The matched route (its policy overrides the service's), set by the route stage. */
+  route?: CompiledRoute;
+  /** When the call started (ms since the epoch): a route's timeout counts from it. */
+  readonly startedAt: number;
   /** Chosen by the split stage. */
   version?: string;
   /** Whole-call deadline (epoch ms), retries included. */

@@ -177,6 +177,7 @@ function recordCall(
     method: ctx.method,
     path: ctx.path,
     route: hop?.routeTemplate ?? target.routeTemplate ?? ctx.pathname,
+    ...(hop?.route && { routeRule: hop.route.rule.name }),
     status,
     durationMs: deps.clock.now() - ctx.startedAt,
     bytesIn,

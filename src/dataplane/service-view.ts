@@ -3,15 +3,19 @@
  * config plus runtime overlays), its policies and where each instance's inbound listener
  * is. A call keeps the view it started with, so changes never disturb calls in flight.
  */
-import type { FaultRule, ServiceConfig } from '../config/model.js';
+import type { FaultRule, RouteRule, ServiceConfig } from '../config/model.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import { compileMatch, type CompiledMatch } from '../lib/match.js';
 
 export interface CompiledRoute {
   index: number;
+  /** The route as configured: its name and policy (timeout, retries). */
+  rule: RouteRule;
   match: CompiledMatch;
   to?: string;
   split?: ReadonlyArray<{ version: string; weight: number }>;
+  /** The route's own faults, compiled, when it declares any. */
+  faults?: readonly CompiledFault[];
 }
 
 export interface CompiledFault {
@@ -55,7 +59,14 @@ export function compileRoutes(
   splitOverride: ReadonlyArray<{ version: string; weight: number }> | undefined,
 ): CompiledRoute[] {
   return config.routes.map((route, index) => {
-    const compiled = { index, match: compileMatch(route.match), to: route.to, split: route.split };
+    const compiled = {
+      index,
+      rule: route,
+      match: compileMatch(route.match),
+      to: route.to,
+      split: route.split,
+      faults: route.faults && compileFaults(route.faults),
+    };
     if (!splitOverride || (!route.split && !compiled.match.always)) return compiled;
     return { ...compiled, to: undefined, split: splitOverride };
   });

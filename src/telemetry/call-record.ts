@@ -32,6 +32,8 @@ export interface CallRecord {
   path: string;
   /** The route template that matched (gateway prefix or service route), if any. */
   route: string;
+  /** The service route whose policy applied: its `name`, else `#<index>` (none: the default). */
+  routeRule?: string;
   /** 0 when the connection was reset before a response. */
   status: number;
   /** ms, retries included. */

@@ -45,8 +45,10 @@ export function fakeContext(
   overrides: Partial<HopContext> = {},
 ): HopContext {
   const client = new Cancel();
+  const clock = overrides.clock ?? manualClock();
   return {
     caller: 'tester',
+    startedAt: clock.now(),
     service: runtime.view(service)!,
     method: 'GET',
     path: '/',
@@ -55,7 +57,7 @@ export function fakeContext(
     body: { kind: 'empty' },
     clientSignal: client,
     random: seededRandom(1),
-    clock: manualClock(),
+    clock,
     routeTemplate: '/',
     routeIndex: -1,
     attemptSignal: client,

@@ -7,6 +7,7 @@ import type { FaultRule } from '../../config/model.js';
 import type { FaultAction, FaultKind, FaultSettings } from '../faults/action.js';
 import { FAULT_ACTIONS } from '../faults/registry.js';
 import type { HopContext, Outcome, Stage } from '../pipeline.js';
+import type { CompiledFault } from '../service-view.js';
 
 export const faultStage: Stage<HopContext> = {
   name: 'fault',
@@ -14,7 +15,7 @@ export const faultStage: Stage<HopContext> = {
     const input = { method: ctx.method, path: ctx.pathname, headers: ctx.headers as never };
     const hit = (percent: number) => percent >= 100 || ctx.random() * 100 < percent;
     const after: Array<{ action: FaultAction<FaultKind>; settings: FaultSettings<FaultKind> }> = [];
-    for (const { rule, match } of ctx.service.faults) {
+    for (const { rule, match } of faultsOf(ctx)) {
       if (rule.version !== undefined && rule.version !== ctx.version) continue;
       if (!match.test(input)) continue;
       for (const action of FAULT_ACTIONS) {
@@ -33,3 +34,13 @@ export const faultStage: Stage<HopContext> = {
     return outcome;
   },
 };
+
+/**
+ * The faults of this call: the service's, or — on a route that declares its own — the
+ * route's in place of the service's file faults (runtime faults apply either way).
+ */
+function faultsOf(ctx: HopContext): readonly CompiledFault[] {
+  const own = ctx.route?.faults;
+  if (!own) return ctx.service.faults;
+  return [...own, ...ctx.service.faults.filter((fault) => !fault.rule.id.startsWith('file:'))];
+}

@@ -75,6 +75,7 @@ export function hopStage(
         clock: deps.clock,
         routeTemplate: target.routeTemplate ?? ctx.pathname,
         routeIndex: -1,
+        startedAt: ctx.startedAt,
         // `timeout: 0s` turns the deadline off, as in Envoy.
         deadline: timeoutMs > 0 ? ctx.startedAt + timeoutMs : undefined,
         attemptSignal: ctx.clientSignal,

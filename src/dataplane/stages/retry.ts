@@ -40,7 +40,7 @@ export function discard(outcome: Outcome): void {
 export const retryStage: Stage<HopContext> = {
   name: 'retry',
   async handle(ctx, next) {
-    const policy = ctx.service.config.retries;
+    const policy = ctx.route?.rule.retries ?? ctx.service.config.retries;
     const tries = policy && isReplayable(ctx.body) ? 1 + policy.attempts : 1;
     for (let attempt = 1; ; attempt++) {
       ctx.attempts = attempt;

@@ -11,7 +11,7 @@ import { discard } from './retry.js';
 export const timeoutStage: Stage<HopContext> = {
   name: 'timeout',
   async handle(ctx, next) {
-    const perTry = ctx.service.config.retries?.perTryTimeoutMs;
+    const perTry = (ctx.route?.rule.retries ?? ctx.service.config.retries)?.perTryTimeoutMs;
     const left =
       ctx.deadline === undefined ? undefined : Math.max(0, ctx.deadline - ctx.clock.now());
     const budget =
