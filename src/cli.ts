@@ -28,6 +28,7 @@ const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<Regist
   ['calls', async () => (await import('./commands/calls.js')).registerCalls],
   ['fault', async () => (await import('./commands/fault.js')).registerFault],
   ['split', async () => (await import('./commands/split.js')).registerSplit],
+  ['route', async () => (await import('./commands/route.js')).registerRoute],
   ['reload', async () => (await import('./commands/reload.js')).registerReload],
   ['logs', async () => (await import('./commands/logs.js')).registerLogs],
   ['check', async () => (await import('./commands/check.js')).registerCheck],

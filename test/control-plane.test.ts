@@ -336,4 +336,55 @@ describe('runtime CLI', () => {
     cli.child.kill('SIGINT');
     expect(await cli.exit).toBe(0);
   });
+
+  it('route add sends matching calls to a version live; ls, status, rm and clear', async () => {
+    const v1 = await server(echo('v1'));
+    const v2 = await server(echo('v2'));
+    const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-route-'));
+    writeFileSync(path.join(dir, 'mesh.config.yaml'), yaml(v1.port, v2.port));
+    cli = spawnCli(['up', '--json', '--quiet'], { cwd: dir });
+    const ready = JSON.parse(await cli.waitForLine(/"event":"ready"/)) as {
+      listeners: Array<{ kind: string; port: number }>;
+    };
+    const gateway = `http://127.0.0.1:${ready.listeners.find((l) => l.kind === 'gateway')!.port}`;
+    const servedBy = async (user?: string) =>
+      (await fetch(`${gateway}/x`, { headers: user ? { 'end-user': user } : {} })).headers.get(
+        'x-served-by',
+      );
+    expect(await servedBy('jason')).toBe('v1'); // the file's split: v1 100
+
+    const added = await runCli(
+      ['route', 'add', 'pay', '--header', 'end-user=jason', '--to', 'v2'],
+      {
+        cwd: dir,
+      },
+    );
+    expect(added.stdout).toBe('added route rr-1 on pay: end-user=jason → v2\n');
+    expect(await servedBy('jason')).toBe('v2');
+    expect(await servedBy('kim')).toBe('v1');
+    expect(await servedBy()).toBe('v1');
+    expect((await runCli(['route', 'ls'], { cwd: dir })).stdout).toBe(
+      'rr-1  pay  end-user=jason → v2\n',
+    );
+    expect((await runCli(['status'], { cwd: dir })).stdout).toContain(
+      'route rr-1 (runtime)  end-user=jason → v2',
+    );
+    const wrong = await runCli(['route', 'add', 'pay', '--to', 'v9'], { cwd: dir });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('pay has no version "v9" (versions: v1, v2)');
+    const both = await runCli(['route', 'add', 'pay'], { cwd: dir });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('say where matching calls go');
+
+    expect((await runCli(['route', 'rm', 'rr-1'], { cwd: dir })).stdout).toBe('removed rr-1\n');
+    expect(await servedBy('jason')).toBe('v1');
+    await runCli(['route', 'add', 'pay', '--path', '/x', '--split', 'v1=0,v2=100'], { cwd: dir });
+    expect(await servedBy()).toBe('v2');
+    expect((await runCli(['route', 'clear'], { cwd: dir })).stdout).toBe(
+      'removed 1 runtime route\n',
+    );
+    expect((await runCli(['route', 'ls'], { cwd: dir })).stdout).toBe('no runtime routes\n');
+    cli.child.kill('SIGINT');
+    expect(await cli.exit).toBe(0);
+  });
 });

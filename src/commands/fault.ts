@@ -6,6 +6,7 @@ import { UserError } from '../cli/user-error.js';
 import { parseDuration, parseSize } from '../config/units.js';
 import type { ServiceState } from '../dataplane/runtime.js';
 import { describeFault } from '../dataplane/faults/describe.js';
+import { collect, matchFrom, MATCH_OPTIONS } from '../cli/match-options.js';
 
 /** Registers `fault` on the program. */
 export function registerFault(program: Command): void {
@@ -26,14 +27,9 @@ export function registerFault(program: Command): void {
     .option('--reset', 'reset the connection')
     .option('--bandwidth <size>', 'throttle the response to this many bytes per second, e.g. 8KiB')
     .option('--percent <percent>', 'share of requests, 0–100', '100')
-    .option('--path <path>', 'only this path (exact, /prefix/*, /items/:id)')
-    .option('--method <method>', 'only this method')
-    .option(
-      '--header <match>',
-      'only requests with this header: name=value, name~regex or name (present); repeatable',
-      (value: string, previous: string[]) => [...previous, value],
-      [] as string[],
-    )
+    .option('--path <path>', MATCH_OPTIONS.path)
+    .option('--method <method>', MATCH_OPTIONS.method)
+    .option('--header <match>', MATCH_OPTIONS.header, collect, [] as string[])
     .option('--for <duration>', 'remove it by itself after this long, e.g. 60s')
     .addHelpText(
       'after',
@@ -74,13 +70,8 @@ export function registerFault(program: Command): void {
         }
         if (options.for !== undefined && parseDuration(String(options.for)) === undefined)
           throw new UserError(`--for: "${String(options.for)}" is not a duration`, 'e.g. 30s', 2);
-        const headers = headerMatches(options.header as string[]);
-        if (options.path || options.method || headers)
-          body.match = {
-            ...(options.path ? { path: options.path } : {}),
-            ...(options.method ? { method: options.method } : {}),
-            ...(headers ? { headers } : {}),
-          };
+        const match = matchFrom(options);
+        if (match) body.match = match;
         const added = await AdminClient.connect(options.config as string | undefined).call<{
           id: string;
           expiresAt?: number;
@@ -132,25 +123,4 @@ export function registerFault(program: Command): void {
       );
       process.stdout.write(`removed ${removed} runtime fault${removed === 1 ? '' : 's'}\n`);
     });
-}
-
-/** `--header end-user=jason`, `--header x-id~^a`, `--header x-debug` as a config header match. */
-function headerMatches(
-  given: readonly string[],
-): Record<string, string | { regex: string } | { present: true }> | undefined {
-  if (given.length === 0) return undefined;
-  const headers: Record<string, string | { regex: string } | { present: true }> = {};
-  for (const entry of given) {
-    const match = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+)(?:(=|~)(.*))?$/.exec(entry);
-    if (!match)
-      throw new UserError(
-        `--header "${entry}" is not a header match`,
-        'e.g. end-user=jason, x-id~^a or x-debug',
-        2,
-      );
-    const [, name, operator, value = ''] = match;
-    headers[name!.toLowerCase()] =
-      operator === '=' ? value : operator === '~' ? { regex: value } : { present: true };
-  }
-  return headers;
 }

@@ -4,6 +4,7 @@ import { AdminClient } from '../cli/admin-client.js';
 import { configOption } from '../cli/config-option.js';
 import type { ServiceState } from '../dataplane/runtime.js';
 import { describeFault } from '../dataplane/faults/describe.js';
+import { describeRoute } from './route.js';
 
 /** Registers `status` on the program. */
 export function registerStatus(program: Command): void {
@@ -33,6 +34,8 @@ export function registerStatus(program: Command): void {
         process.stdout.write(
           `  ${service.name}  versions ${service.versions.join(', ')}${split}${breakers.length ? `  breaker ${breakers.map(([v, s]) => `${v}:${s}`).join(' ')}` : ''}\n`,
         );
+        for (const route of service.routes)
+          process.stdout.write(`    route ${route.id} (runtime)  ${describeRoute(route)}\n`);
         for (const fault of service.faults)
           process.stdout.write(
             `    fault ${fault.id} (${fault.source})  ${describeFault(fault)}\n`,

@@ -106,7 +106,8 @@ const headerMatch = z
   .transform((value) => (typeof value === 'string' ? { exact: value } : value));
 
 /** Request match shared by routes and faults: method, path and headers must all match. */
-const match = z
+/** A request match: method, path, headers (routes, faults, the runtime API). */
+export const match = z
   .strictObject({
     method: z.union([method, z.array(method).min(1)]).optional(),
     path: urlPath
@@ -278,7 +279,9 @@ const simCall = z.strictObject({
     .string()
     .regex(/^[\w-]+$/)
     .optional()
-    .meta({ description: 'What templates call the result: {{calls.<name>.body.x}} (default: service)' }),
+    .meta({
+      description: 'What templates call the result: {{calls.<name>.body.x}} (default: service)',
+    }),
   method: method.default('GET'),
   path: urlPath,
   headers: headers.optional(),
@@ -319,10 +322,9 @@ const simRoute = z.strictObject({
   latency: latency.optional(),
   errors: errorRate.optional(),
   calls: z.array(simCall).optional(),
-  parallel: z
-    .boolean()
-    .default(false)
-    .meta({ description: 'Make the calls at once (default: one after another, each seeing the last)' }),
+  parallel: z.boolean().default(false).meta({
+    description: 'Make the calls at once (default: one after another, each seeing the last)',
+  }),
 });
 
 /** Header names a simulated service forwards on its calls; `x-b3-*` matches by prefix. */
@@ -392,7 +394,9 @@ const route = z.strictObject({
   timeout: duration
     .optional()
     .meta({ description: "Whole-call timeout on this route (overrides the service's)" }),
-  retries: retries.optional().meta({ description: "Retries on this route (override the service's)" }),
+  retries: retries
+    .optional()
+    .meta({ description: "Retries on this route (override the service's)" }),
   faults: z
     .array(faultSchema)
     .optional()

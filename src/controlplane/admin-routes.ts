@@ -6,7 +6,7 @@ import type http from 'node:http';
 import type { CallRecord } from '../telemetry/call-record.js';
 import type { MeshBus } from '../telemetry/bus.js';
 import { RuntimeChangeError } from '../dataplane/runtime.js';
-import { admitFault, admitSplit } from './admission.js';
+import { admitFault, admitRoute, admitSplit } from './admission.js';
 import type { AdminHost } from './admin.js';
 import { parseDuration } from '../config/units.js';
 
@@ -173,6 +173,35 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     handle: ({ host, res, url }) =>
       json(res, 200, {
         removed: host.runtime().clearFaults(url.searchParams.get('service') ?? undefined),
+      }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/routes',
+    async handle({ host, req, res }) {
+      const body = await readJson(req);
+      change(res, 201, () => admitRoute(host.runtime(), body));
+    },
+  },
+  {
+    method: 'DELETE',
+    path: /^\/v1\/routes\/([^/]+)$/,
+    handle({ host, res, params: [id = ''] }) {
+      if (!host.runtime().removeRoute(id)) {
+        return json(res, 404, {
+          error: 'not_found',
+          message: `no runtime route "${id}" (file routes change in the config)`,
+        });
+      }
+      json(res, 200, { removed: id });
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/routes',
+    handle: ({ host, res, url }) =>
+      json(res, 200, {
+        removed: host.runtime().clearRoutes(url.searchParams.get('service') ?? undefined),
       }),
   },
   {

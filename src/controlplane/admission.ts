@@ -8,9 +8,14 @@
 import { z } from 'zod';
 import { toFault } from '../config/normalize.js';
 import { checkFault } from '../config/rules.js';
-import { faultSchema } from '../config/schema.js';
+import { faultSchema, match } from '../config/schema.js';
 import { parseDuration } from '../config/units.js';
-import { RuntimeChangeError, type MeshRuntime, type RuntimeFault } from '../dataplane/runtime.js';
+import {
+  RuntimeChangeError,
+  type MeshRuntime,
+  type RuntimeFault,
+  type RuntimeRoute,
+} from '../dataplane/runtime.js';
 
 /** A runtime fault as callers send it: a config fault plus where it goes and for how long. */
 export const runtimeFaultSchema = faultSchema.extend({
@@ -23,6 +28,32 @@ export const runtimeFaultSchema = faultSchema.extend({
 export type RuntimeFaultInput = z.input<typeof runtimeFaultSchema>;
 
 const splitSchema = z.strictObject({ weights: z.record(z.string(), z.number()).nullable() });
+
+/** A runtime route: the config's match, then one version (`to`) or a split. */
+const runtimeRouteSchema = z.strictObject({
+  service: z.string(),
+  match: match.optional(),
+  to: z.string().optional(),
+  split: z.record(z.string(), z.number()).optional(),
+});
+
+/** Admits a runtime route (`{"service", "match"?, "to" | "split"}`): matched before the file's. */
+export function admitRoute(runtime: MeshRuntime, input: unknown): RuntimeRoute {
+  const parsed = runtimeRouteSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new RuntimeChangeError(
+      parsed.error.issues
+        .map((issue) => `${issue.path.join('.') || 'route'}: ${issue.message.split('\n')[0]}`)
+        .join('; '),
+    );
+  }
+  const { service, match: condition, to, split } = parsed.data;
+  return runtime.addRoute(service, {
+    match: condition,
+    to,
+    split: split && Object.entries(split).map(([version, weight]) => ({ version, weight })),
+  });
+}
 
 /** Admits a runtime fault: the same schema and rules as a fault in the file. */
 export function admitFault(runtime: MeshRuntime, input: unknown, now = Date.now()): RuntimeFault {

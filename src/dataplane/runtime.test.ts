@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { manualClock, runtimeFor } from '../../test/helpers/fake-context.js';
-import { admitFault } from '../controlplane/admission.js';
+import { admitFault, admitRoute } from '../controlplane/admission.js';
 import { RuntimeChangeError } from './runtime.js';
 
 const SERVICES = `  pay:
@@ -50,5 +50,42 @@ describe('runtime overlays', () => {
         { version: 'v2', weight: 70 },
       ],
     });
+  });
+
+  it('a runtime route is matched before the file routes, and goes away by id', () => {
+    const runtime = runtimeFor(SERVICES);
+    const added = admitRoute(runtime, {
+      service: 'pay',
+      match: { headers: { 'end-user': 'jason' } },
+      to: 'v1',
+    });
+    expect(added).toMatchObject({ id: 'rr-1', name: 'rr-1', to: 'v1' });
+    const routes = runtime.view('pay')!.routes;
+    expect(routes.map((route) => route.rule.name)).toEqual(['rr-1', '#0', '#1']);
+    const jason = { method: 'GET', path: '/', headers: { 'end-user': 'jason' } as never };
+    expect(routes.find((route) => route.match.test(jason))!.rule.name).toBe('rr-1');
+    expect(runtime.state()[0]!.routes).toMatchObject([{ id: 'rr-1', to: 'v1' }]);
+    expect(runtime.removeRoute('rr-1')).toBe(true);
+    expect(runtime.removeRoute('rr-1')).toBe(false);
+    expect(runtime.view('pay')!.routes).toHaveLength(2);
+  });
+
+  it('refuses a runtime route to a version that does not exist, a bad split, or a bad regex', () => {
+    const runtime = runtimeFor(SERVICES);
+    const before = runtime.view('pay');
+    expect(() => admitRoute(runtime, { service: 'pay', to: 'v9' })).toThrow(/no version "v9"/);
+    expect(() => admitRoute(runtime, { service: 'pay', split: { v1: 50, v2: 40 } })).toThrow(
+      /sum to 90/,
+    );
+    expect(() => admitRoute(runtime, { service: 'pay' })).toThrow(/to.*or.*split/);
+    expect(() =>
+      admitRoute(runtime, {
+        service: 'pay',
+        match: { headers: { 'x-a': { regex: '([' } } },
+        to: 'v1',
+      }),
+    ).toThrow(RuntimeChangeError);
+    expect(runtime.view('pay')).toBe(before);
+    expect(runtime.state()[0]!.routes).toEqual([]);
   });
 });

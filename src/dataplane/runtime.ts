@@ -3,7 +3,7 @@
  * config, and the state in force. Every change builds new immutable service views, so
  * the next request sees it and requests in flight keep the view they started with.
  */
-import type { FaultRule, MeshConfig, ServiceConfig } from '../config/model.js';
+import type { FaultRule, MeshConfig, RouteRule, ServiceConfig } from '../config/model.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { ContractSet } from '../contracts/contract-set.js';
 import {
@@ -28,12 +28,19 @@ export interface RuntimeFault extends FaultRule {
   expiresAt?: number;
 }
 
+/** A route added at runtime, matched before the file's routes; its id is its name. */
+export interface RuntimeRoute extends RouteRule {
+  id: string;
+}
+
 /** What `state()` reports per service. */
 export interface ServiceState {
   name: string;
   versions: string[];
   faults: Array<FaultRule & { source: 'file' | 'runtime'; expiresAt?: number }>;
   split: { weights: Record<string, number>; source: 'file' | 'runtime' } | null;
+  /** Runtime routes (`meshdev route add`), in match order: before the file's routes. */
+  routes: RuntimeRoute[];
   breakers: Record<string, string>;
   targets: Record<string, number | null>;
 }
@@ -42,6 +49,8 @@ export class MeshRuntime {
   private readonly views = new Map<string, ServiceView>();
   private readonly runtimeFaults = new Map<string, RuntimeFault[]>();
   private readonly splits = new Map<string, Weights>();
+  private readonly runtimeRoutes = new Map<string, RuntimeRoute[]>();
+  private nextRouteId = 1;
   private readonly breakers = new Map<string, CircuitBreaker>();
   private readonly targets = new Map<string, InstanceTarget>();
   private nextFaultId = 1;
@@ -77,12 +86,21 @@ export class MeshRuntime {
       this.views.delete(name);
       this.runtimeFaults.delete(name);
       this.splits.delete(name);
+      this.runtimeRoutes.delete(name);
     }
     for (const service of config.services) {
       const old = before.get(service.name);
       const versions = service.instances.map((instance) => instance.version).join(',');
       if (!old || old.instances.map((instance) => instance.version).join(',') !== versions) {
         this.splits.delete(service.name);
+        // Runtime routes to versions that are gone go with them.
+        const kept = (this.runtimeRoutes.get(service.name) ?? []).filter((route) =>
+          [route.to, ...(route.split ?? []).map((entry) => entry.version)].every(
+            (version) =>
+              version === undefined || service.instances.some((i) => i.version === version),
+          ),
+        );
+        this.runtimeRoutes.set(service.name, kept);
       }
       if (JSON.stringify(old?.circuitBreaker) !== JSON.stringify(service.circuitBreaker)) {
         for (const instance of service.instances)
@@ -231,6 +249,64 @@ export class MeshRuntime {
     );
   }
 
+  /**
+   * Adds a runtime route, matched before the file's routes (first match wins), sending to
+   * one version (`to`) or splitting; returns it with its id.
+   */
+  addRoute(serviceName: string, route: Omit<RouteRule, 'name'>): RuntimeRoute {
+    const service = this.service(serviceName);
+    const versions = service.instances.map((instance) => instance.version);
+    if (!service.versioned)
+      throw new RuntimeChangeError(`${serviceName} has no versions to route to`);
+    if ((route.to === undefined) === (route.split === undefined)) {
+      throw new RuntimeChangeError(
+        'a route sends to one version (to) or splits (split), one of them',
+      );
+    }
+    for (const version of [route.to, ...(route.split ?? []).map((entry) => entry.version)]) {
+      if (version !== undefined && !versions.includes(version)) {
+        throw new RuntimeChangeError(
+          `${serviceName} has no version "${version}" (versions: ${versions.join(', ')})`,
+        );
+      }
+    }
+    if (route.split) {
+      const sum = route.split.reduce((total, entry) => total + entry.weight, 0);
+      if (Math.abs(sum - 100) > 1e-6)
+        throw new RuntimeChangeError(`split weights sum to ${sum}, not 100`);
+    }
+    const id = `rr-${this.nextRouteId++}`;
+    const added: RuntimeRoute = { ...route, id, name: id };
+    this.change(serviceName, () =>
+      this.runtimeRoutes.set(serviceName, [...(this.runtimeRoutes.get(serviceName) ?? []), added]),
+    );
+    return added;
+  }
+
+  /** Removes one runtime route by id; false when there is none. */
+  removeRoute(id: string): boolean {
+    for (const [service, routes] of this.runtimeRoutes) {
+      const kept = routes.filter((route) => route.id !== id);
+      if (kept.length === routes.length) continue;
+      this.runtimeRoutes.set(service, kept);
+      this.rebuild(service);
+      return true;
+    }
+    return false;
+  }
+
+  /** Removes every runtime route (of one service, or all); returns how many. */
+  clearRoutes(serviceName?: string): number {
+    let removed = 0;
+    for (const [service, routes] of this.runtimeRoutes) {
+      if (serviceName !== undefined && service !== serviceName) continue;
+      removed += routes.length;
+      this.runtimeRoutes.set(service, []);
+      this.rebuild(service);
+    }
+    return removed;
+  }
+
   /** Everything in force, per service, with its source (file or runtime overlay). */
   state(): ServiceState[] {
     return this.config.services.map((service) => {
@@ -254,6 +330,7 @@ export class MeshRuntime {
               source: runtimeSplit ? 'runtime' : 'file',
             }
           : null,
+        routes: [...(this.runtimeRoutes.get(service.name) ?? [])],
         breakers: Object.fromEntries(
           service.instances.flatMap((instance) => {
             const breaker = this.breakers.get(key(service.name, instance.version));
@@ -298,6 +375,7 @@ export class MeshRuntime {
   private change(name: string, mutate: () => void): void {
     const faults = this.runtimeFaults.get(name);
     const split = this.splits.get(name);
+    const routes = this.runtimeRoutes.get(name);
     mutate();
     try {
       this.rebuild(name);
@@ -306,6 +384,8 @@ export class MeshRuntime {
       else this.runtimeFaults.delete(name);
       if (split) this.splits.set(name, split);
       else this.splits.delete(name);
+      if (routes) this.runtimeRoutes.set(name, routes);
+      else this.runtimeRoutes.delete(name);
       throw new RuntimeChangeError(
         `not applied: ${error instanceof Error ? error.message : String(error)}`,
       );
@@ -322,7 +402,11 @@ export class MeshRuntime {
       name,
       config,
       versions: config.instances.map((instance) => instance.version),
-      routes: compileRoutes(config, splitOverride),
+      // Runtime routes first: a live `route add` wins over the file's routes.
+      routes: compileRoutes(
+        { routes: [...(this.runtimeRoutes.get(name) ?? []), ...config.routes] },
+        splitOverride,
+      ),
       faults: compileFaults([...config.faults, ...(this.runtimeFaults.get(name) ?? [])]),
       splitOverride,
       breaker(version) {

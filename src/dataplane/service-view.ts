@@ -55,7 +55,7 @@ export interface ServiceView {
  * one version (`headers: {x-canary: "1"}, to: v2`) stay, as Istio keeps its matched routes.
  */
 export function compileRoutes(
-  config: ServiceConfig,
+  config: Pick<ServiceConfig, 'routes'>,
   splitOverride: ReadonlyArray<{ version: string; weight: number }> | undefined,
 ): CompiledRoute[] {
   return config.routes.map((route, index) => {

@@ -56,9 +56,11 @@ function overlays(frame: DashboardFrame): string {
     0,
   );
   const splits = frame.services.filter((service) => service.split?.source === 'runtime').length;
+  const routes = frame.services.reduce((count, service) => count + service.routes.length, 0);
   const parts = [
     faults ? `${faults} fault${faults === 1 ? '' : 's'}` : '',
     splits ? `${splits} split${splits === 1 ? '' : 's'}` : '',
+    routes ? `${routes} route${routes === 1 ? '' : 's'}` : '',
   ].filter(Boolean);
   return parts.length ? ` · runtime: ${parts.join(', ')}` : '';
 }
