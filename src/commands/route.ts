@@ -26,6 +26,10 @@ export function registerRoute(program: Command): void {
     .option(...configOption)
     .option('--to <version>', 'send matching calls to this version')
     .option('--split <weights>', 'or split them: v1=50,v2=50 (sums to 100)')
+    .option(
+      '--timeout <duration>',
+      "whole-call timeout on this route, e.g. 500ms (over the service's)",
+    )
     .option('--path <path>', MATCH_OPTIONS.path)
     .option('--method <method>', MATCH_OPTIONS.method)
     .option('--header <match>', MATCH_OPTIONS.header, collect, [] as string[])
@@ -40,6 +44,7 @@ export function registerRoute(program: Command): void {
       const body: Record<string, unknown> = { service };
       if (options.to !== undefined) body.to = options.to;
       if (options.split !== undefined) body.split = splitWeights(String(options.split));
+      if (options.timeout !== undefined) body.timeout = options.timeout;
       const match = matchFrom(options);
       if (match) body.match = match;
       const added = await AdminClient.connect(
@@ -108,10 +113,13 @@ function splitWeights(text: string): Record<string, number> {
 }
 
 /** `end-user=jason → v2`, `/api/* → v1 80% v2 20%`. */
-export function describeRoute(route: Pick<RuntimeRoute, 'match' | 'to' | 'split'>): string {
+export function describeRoute(
+  route: Pick<RuntimeRoute, 'match' | 'to' | 'split' | 'timeoutMs'>,
+): string {
   const condition = route.match ? describeMatch(route.match) : 'every call';
   const where = route.to
     ? route.to
     : (route.split ?? []).map((entry) => `${entry.version} ${entry.weight}%`).join(' ');
-  return `${condition} → ${where}`;
+  const timeout = route.timeoutMs === undefined ? '' : `, timeout ${route.timeoutMs}ms`;
+  return `${condition} → ${where}${timeout}`;
 }

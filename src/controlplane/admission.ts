@@ -35,6 +35,7 @@ const runtimeRouteSchema = z.strictObject({
   match: match.optional(),
   to: z.string().optional(),
   split: z.record(z.string(), z.number()).optional(),
+  timeout: z.string().optional(),
 });
 
 /** Admits a runtime route (`{"service", "match"?, "to" | "split"}`): matched before the file's. */
@@ -47,10 +48,15 @@ export function admitRoute(runtime: MeshRuntime, input: unknown): RuntimeRoute {
         .join('; '),
     );
   }
-  const { service, match: condition, to, split } = parsed.data;
+  const { service, match: condition, to, split, timeout } = parsed.data;
+  const timeoutMs = timeout === undefined ? undefined : parseDuration(timeout);
+  if (timeout !== undefined && timeoutMs === undefined) {
+    throw new RuntimeChangeError(`timeout: "${timeout}" is not a duration (e.g. 500ms, 3s)`);
+  }
   return runtime.addRoute(service, {
     match: condition,
     to,
+    timeoutMs,
     split: split && Object.entries(split).map(([version, weight]) => ({ version, weight })),
   });
 }
