@@ -76,6 +76,14 @@ describe('the dashboard of another process (AdminSource over the admin API)', ()
     expect(faults).toMatchObject([{ source: 'runtime', abort: { status: 503, percent: 50 } }]);
     expect(source.frame().services[0]!.faults).toHaveLength(1); // polled again after the change
     await source.removeFault(faults[0]!.id);
+    // The fault editor's header condition becomes the fault's match.
+    await source.addFault('pay', 'delay', 100, 'end-user=jason');
+    const conditioned = controller.mesh.runtime.state()[0]!.faults;
+    expect(conditioned).toMatchObject([{ match: { headers: { 'end-user': { exact: 'jason' } } } }]);
+    await source.removeFault(conditioned[0]!.id);
+    await expect(source.addFault('pay', 'abort', 10, 'not a=header?')).rejects.toThrow(
+      /not a header condition/,
+    );
     expect(controller.mesh.runtime.state()[0]!.faults).toEqual([]);
     await source.setSplit('pay', { v1: 20, v2: 80 });
     expect(controller.mesh.runtime.state()[0]!.split).toMatchObject({

@@ -2,6 +2,7 @@
  * The request-match options of runtime commands (`fault add`, `route add`): `--path`,
  * `--method` and repeatable `--header`, turned into the config's match object.
  */
+import { parseHeaderCondition, type HeaderCondition } from '../lib/header-condition.js';
 import { UserError } from './user-error.js';
 
 /** Help texts of the match options. */
@@ -32,20 +33,18 @@ export function matchFrom(options: {
 /** `--header end-user=jason`, `--header x-id~^a`, `--header x-debug` as a config header match. */
 export function headerMatches(
   given: readonly string[],
-): Record<string, string | { regex: string } | { present: true }> | undefined {
+): Record<string, HeaderCondition> | undefined {
   if (given.length === 0) return undefined;
-  const headers: Record<string, string | { regex: string } | { present: true }> = {};
+  const headers: Record<string, HeaderCondition> = {};
   for (const entry of given) {
-    const match = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+)(?:(=|~)(.*))?$/.exec(entry);
-    if (!match)
+    const parsed = parseHeaderCondition(entry);
+    if (!parsed)
       throw new UserError(
         `--header "${entry}" is not a header match`,
         'e.g. end-user=jason, x-id~^a or x-debug',
         2,
       );
-    const [, name, operator, value = ''] = match;
-    headers[name!.toLowerCase()] =
-      operator === '=' ? value : operator === '~' ? { regex: value } : { present: true };
+    headers[parsed[0]] = parsed[1];
   }
   return headers;
 }

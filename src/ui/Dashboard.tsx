@@ -104,7 +104,7 @@ export function Dashboard({ source, onQuit, intervalMs, noteMs = NOTE_MS }: Dash
         exit();
         onQuit();
       } else if (effect.type === 'addFault')
-        done = source.addFault(effect.service, effect.kind, effect.percent);
+        done = source.addFault(effect.service, effect.kind, effect.percent, effect.condition);
       else if (effect.type === 'removeFault') done = source.removeFault(effect.id);
       else done = source.setSplit(effect.service, effect.weights);
       // Over the admin API (`meshdev top`) a refusal comes back later.

@@ -6,6 +6,7 @@
  * fetched only while a view asks for them.
  */
 import type { FrameData } from '../controlplane/dashboard-frame.js';
+import { parseHeaderCondition } from '../lib/header-condition.js';
 import type { ContractsSnapshot } from '../telemetry/contract-ledger.js';
 import type { UsageReport } from '../controlplane/controller.js';
 import {
@@ -110,8 +111,21 @@ export class AdminSource implements DashboardSource {
     return [];
   }
 
-  async addFault(service: string, kind: FaultKind, percent: number): Promise<void> {
-    await this.admin.call('POST', '/v1/faults', { service, ...faultInput(kind, percent) });
+  async addFault(
+    service: string,
+    kind: FaultKind,
+    percent: number,
+    condition?: string,
+  ): Promise<void> {
+    const header = condition === undefined ? undefined : parseHeaderCondition(condition);
+    if (condition !== undefined && !header) {
+      throw new Error(`"${condition}" is not a header condition (e.g. end-user=jason, x-id~^a)`);
+    }
+    await this.admin.call('POST', '/v1/faults', {
+      service,
+      ...faultInput(kind, percent),
+      ...(header && { match: { headers: { [header[0]]: header[1] } } }),
+    });
     await this.poll(false);
   }
 

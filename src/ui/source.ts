@@ -50,7 +50,13 @@ export interface DashboardSource {
   /** Last output lines of a supervised instance (`service` or `service@version`). */
   logs(instance: string): string[];
   /** Changes apply at once in the same process; over the admin API they resolve later. */
-  addFault(service: string, kind: FaultKind, percent: number): void | Promise<void>;
+  /** `condition`: one header condition (`end-user=jason`, `x-id~^a`, `x-debug`). */
+  addFault(
+    service: string,
+    kind: FaultKind,
+    percent: number,
+    condition?: string,
+  ): void | Promise<void>;
   removeFault(id: string): void | Promise<void>;
   setSplit(service: string, weights: Record<string, number> | null): void | Promise<void>;
 }

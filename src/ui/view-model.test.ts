@@ -42,6 +42,47 @@ describe('dashboard view model', () => {
     expect(state.note).toBe('added 50% abort on payments');
   });
 
+  it('adds a fault for one header condition: f d 0 h end-user=jason enter enter', () => {
+    const typed = [...'end-user=jadson'].map(k);
+    const { state, effects } = press(
+      { ...initialUiState, selected: 1 },
+      k('f'),
+      k('d'),
+      k('0'),
+      k('h'),
+      ...typed,
+      // a typo mended: the keys for kinds and percents are text while typing
+      { input: '', backspace: true },
+      { input: '', backspace: true },
+      { input: '', backspace: true },
+      { input: '', backspace: true },
+      k('s'),
+      k('o'),
+      k('n'),
+      { input: '', return: true },
+      { input: '', return: true },
+    );
+    expect(effects).toEqual([
+      {
+        type: 'addFault',
+        service: 'payments',
+        kind: 'delay',
+        percent: 100,
+        condition: 'end-user=jason',
+      },
+    ]);
+    expect(state.note).toBe('added 100% delay on payments when end-user=jason');
+  });
+
+  it('esc while typing a condition drops it, and the editor stays open', () => {
+    const { state } = press({ ...initialUiState, selected: 1 }, k('f'), k('h'), k('x'), {
+      input: '',
+      escape: true,
+    });
+    expect(state.mode).toBe('faults');
+    expect(state.fault).toMatchObject({ condition: '', editing: false });
+  });
+
   it('removes a runtime fault with x in the fault editor', () => {
     const { effects } = press({ ...initialUiState, selected: 1 }, k('f'), k('x'));
     expect(effects).toEqual([{ type: 'removeFault', id: 'rt-7' }]);

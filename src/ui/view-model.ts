@@ -29,7 +29,15 @@ export interface UiState {
   selected: number;
   filter: string;
   paused: boolean;
-  fault: { kind: FaultKind; percent: number; cursor: number };
+  fault: {
+    kind: FaultKind;
+    percent: number;
+    cursor: number;
+    /** A header condition (`end-user=jason`, `x-id~^a`): the fault hits only those calls. */
+    condition: string;
+    /** Typing the condition (h): keys go to it until enter or esc. */
+    editing: boolean;
+  };
   split: SplitDraft | undefined;
   /** A short note of the last change made from the UI, for the header. */
   note: string | undefined;
@@ -60,7 +68,7 @@ export interface UiContext {
 }
 
 export type Effect =
-  | { type: 'addFault'; service: string; kind: FaultKind; percent: number }
+  | { type: 'addFault'; service: string; kind: FaultKind; percent: number; condition?: string }
   | { type: 'removeFault'; id: string }
   | { type: 'setSplit'; service: string; weights: Record<string, number> }
   | { type: 'quit' };
@@ -70,7 +78,7 @@ export const initialUiState: UiState = {
   selected: 0,
   filter: '',
   paused: false,
-  fault: { kind: 'abort', percent: 50, cursor: 0 },
+  fault: { kind: 'abort', percent: 50, cursor: 0, condition: '', editing: false },
   split: undefined,
   note: undefined,
 };
@@ -91,9 +99,22 @@ export function reduce(state: UiState, key: KeyPress, context: UiContext): [UiSt
     return [state, []];
   }
 
+  if (state.mode === 'faults' && service && state.fault.editing) {
+    const fault = state.fault;
+    // Enter keeps what was typed, esc drops it.
+    if (key.return) return [{ ...state, fault: { ...fault, editing: false } }, []];
+    if (key.escape) return [{ ...state, fault: { ...fault, editing: false, condition: '' } }, []];
+    if (key.backspace || key.delete)
+      return [{ ...state, fault: { ...fault, condition: fault.condition.slice(0, -1) } }, []];
+    if (key.input && !key.ctrl)
+      return [{ ...state, fault: { ...fault, condition: fault.condition + key.input } }, []];
+    return [state, []];
+  }
+
   if (state.mode === 'faults' && service) {
     const kinds: Record<string, FaultKind> = { a: 'abort', d: 'delay', r: 'reset', b: 'bandwidth' };
     if (key.escape) return [{ ...state, mode: 'main' }, []];
+    if (key.input === 'h') return [{ ...state, fault: { ...state.fault, editing: true } }, []];
     if (kinds[key.input])
       return [{ ...state, fault: { ...state.fault, kind: kinds[key.input]! } }, []];
     if (/^[0-9]$/.test(key.input)) {
@@ -119,9 +140,19 @@ export function reduce(state: UiState, key: KeyPress, context: UiContext): [UiSt
     }
     if (key.return) {
       const { kind, percent } = state.fault;
+      const condition = state.fault.condition.trim();
+      const when = condition ? ` when ${condition}` : '';
       return [
-        { ...state, mode: 'main', note: `added ${percent}% ${kind} on ${service.name}` },
-        [{ type: 'addFault', service: service.name, kind, percent }],
+        { ...state, mode: 'main', note: `added ${percent}% ${kind} on ${service.name}${when}` },
+        [
+          {
+            type: 'addFault',
+            service: service.name,
+            kind,
+            percent,
+            ...(condition && { condition }),
+          },
+        ],
       ];
     }
     return [state, []];

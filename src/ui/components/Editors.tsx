@@ -27,7 +27,7 @@ export function FaultEditor({
     <Box flexDirection="column" width={width} height={height} overflow="hidden">
       <Text bold wrap="truncate-end">
         {fit(
-          `faults on ${service.name} — a/d/r/b kind · 1–9 = 10–90%, 0 = 100% · ←→ ±5% · enter add · ↑↓ x remove · esc close`,
+          `faults on ${service.name} — a/d/r/b kind · 1–9 = 10–90%, 0 = 100% · ←→ ±5% · h header condition · enter add · ↑↓ x remove · esc close`,
           width,
         )}
       </Text>
@@ -39,6 +39,14 @@ export function FaultEditor({
             {` ${key} ${label} `}
           </Text>
         ))}
+      </Text>
+      <Text wrap="truncate-end" color={ui.fault.editing ? color('yellow') : undefined}>
+        {fit(
+          ui.fault.editing
+            ? `when header ${ui.fault.condition}▏ (name=value, name~regex or name; enter keeps it, esc drops it)`
+            : `when ${ui.fault.condition ? `header ${ui.fault.condition}` : 'every call'} (h to change)`,
+          width,
+        )}
       </Text>
       <Text bold>runtime faults (x removes the highlighted one)</Text>
       {runtime.length === 0 ? <Text color={color('gray')}>none</Text> : null}
