@@ -1,0 +1,76 @@
+/**
+ * `meshdev export --to istio [--out DIR] [--namespace NS] [--strict]`: the config as
+ * another mesh's resources, on stdout (one YAML stream) or one file per resource. What the
+ * target cannot express is a warning on stderr naming the config line; `--strict` makes
+ * any warning exit 1, so CI can guard that what runs locally is what production gets.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { loadConfigFor, relative } from '../cli/config-option.js';
+import { EXIT, UserError } from '../cli/user-error.js';
+
+/** Targets meshdev exports to. */
+const TARGETS = ['istio'] as const;
+
+interface ExportCommandOptions {
+  config?: string;
+  to: string;
+  out?: string;
+  namespace?: string;
+  strict?: boolean;
+}
+
+/** Registers `export` on the program. */
+export function registerExport(program: Command): void {
+  program
+    .command('export')
+    .description('write the config as Istio resources (VirtualService, DestinationRule, …)')
+    .option('-c, --config <file>', 'config file (default: nearest mesh.config.yaml)')
+    .requiredOption('--to <target>', `what to export to: ${TARGETS.join(', ')}`)
+    .option('--out <dir>', 'one file per resource in this directory (default: stdout)')
+    .option('--namespace <name>', 'Kubernetes namespace of the services (default: mesh.namespace)')
+    .option('--strict', 'exit 1 when anything could not be carried over')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ meshdev export --to istio > istio.yaml\n  $ meshdev export --to istio --out k8s/ --strict\n',
+    )
+    .action((options: ExportCommandOptions) => exportConfig(options));
+}
+
+async function exportConfig(options: ExportCommandOptions): Promise<void> {
+  if (!(TARGETS as readonly string[]).includes(options.to)) {
+    throw new UserError(
+      `--to: meshdev cannot export to "${options.to}" yet`,
+      `targets: ${TARGETS.join(', ')} (Linkerd, Consul and Kong are planned)`,
+      EXIT.usage,
+    );
+  }
+  const config = await loadConfigFor(options.config, !options.out);
+  const [{ exportIstio }, { stringify }] = await Promise.all([
+    import('../export/istio.js'),
+    import('yaml'),
+  ]);
+  const { manifests, warnings } = exportIstio(config, { namespace: options.namespace });
+  const text = (manifest: unknown) => stringify(manifest, { lineWidth: 0 });
+  if (options.out) {
+    mkdirSync(options.out, { recursive: true });
+    for (const manifest of manifests) {
+      const file = path.join(
+        options.out,
+        `${manifest.kind.toLowerCase()}-${manifest.metadata.name}.yaml`,
+      );
+      writeFileSync(file, text(manifest));
+    }
+    process.stderr.write(`wrote ${manifests.length} resources to ${relative(options.out)}\n`);
+  } else {
+    process.stdout.write(manifests.map(text).join('---\n'));
+  }
+  for (const warning of warnings) process.stderr.write(`${warning.at} ${warning.message}\n`);
+  if (options.strict && warnings.length > 0) {
+    process.stderr.write(
+      `--strict: ${warnings.length} thing${warnings.length === 1 ? '' : 's'} could not be carried over\n`,
+    );
+    process.exitCode = EXIT.userError;
+  }
+}

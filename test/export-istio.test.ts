@@ -1,0 +1,241 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Ajv } from 'ajv';
+import { parseAllDocuments } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { loadConfigFile } from '../src/config/load.js';
+import { exportIstio } from '../src/export/istio.js';
+import type { Manifest } from '../src/export/manifest.js';
+import { runCli } from './helpers/cli.js';
+import { testScope } from './helpers/scope.js';
+
+const scope = testScope();
+
+/** A project holding the rich config and the JWKS file it names. */
+function richProject(): string {
+  const dir = scope.project(RICH);
+  writeFileSync(path.join(dir, 'jwks.json'), JSON.stringify({ keys: [] }));
+  return dir;
+}
+
+/**
+ * A CRD's spec schema made strict: Kubernetes prunes unknown fields silently, so an
+ * exported typo would vanish in a cluster; here it fails.
+ */
+function strict(schema: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === 'properties' && value && typeof value === 'object') {
+      out.properties = Object.fromEntries(
+        Object.entries(value).map(([name, child]) => [
+          name,
+          strict(child as Record<string, unknown>),
+        ]),
+      );
+    } else if (Array.isArray(value)) {
+      out[key] = value.map((item) =>
+        item && typeof item === 'object' ? strict(item as Record<string, unknown>) : item,
+      );
+    } else if (value && typeof value === 'object') {
+      out[key] = strict(value as Record<string, unknown>);
+    } else out[key] = value;
+  }
+  if (
+    schema.properties &&
+    !schema['x-kubernetes-preserve-unknown-fields'] &&
+    !schema.additionalProperties
+  )
+    out.additionalProperties = false;
+  return out;
+}
+
+// The CRDs' formats (int32, uint32…) are Kubernetes'; their types and shapes are what count here.
+const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+const validators = new Map(
+  [
+    'VirtualService',
+    'DestinationRule',
+    'PeerAuthentication',
+    'AuthorizationPolicy',
+    'RequestAuthentication',
+  ].map((kind) => [
+    kind,
+    ajv.compile(
+      strict(
+        JSON.parse(
+          readFileSync(path.join('fixtures/schemas/istio', `${kind}.v1.spec.json`), 'utf8'),
+        ) as Record<string, unknown>,
+      ),
+    ),
+  ]),
+);
+
+/** Every manifest's spec passes its CRD's schema; returns them by kind/name. */
+function accepted(manifests: readonly Manifest[]): Map<string, Manifest> {
+  for (const manifest of manifests) {
+    const validate = validators.get(manifest.kind)!;
+    expect(validate, manifest.kind).toBeDefined();
+    const ok = validate(manifest.spec);
+    expect(ok ? [] : validate.errors, `${manifest.kind}/${manifest.metadata.name}`).toEqual([]);
+  }
+  return new Map(manifests.map((m) => [`${m.kind}/${m.metadata.name}`, m]));
+}
+
+const RICH = `version: 1
+mesh: { name: rich, namespace: shop, mtls: permissive }
+gateway:
+  port: 8080
+  routes: [{ path: /, service: reviews }]
+  auth: { require: jwt, jwt: { issuer: https://id.example.com, audience: shop, jwks: ./jwks.json } }
+services:
+  productpage:
+    port: 9080
+    upstreams: [reviews]
+  reviews:
+    versions: { v1: { port: 9081 }, v2: { port: 9082 }, v3: { port: 9083 } }
+    timeout: 10s
+    retries: { attempts: 2, perTryTimeout: 1s, retryOn: [5xx, 503] }
+    circuitBreaker: { consecutiveErrors: 3, openFor: 15s, maxConcurrent: 100 }
+    allow: [productpage, { from: gateway, methods: [GET], paths: [/reviews/*] }]
+    routes:
+      - name: jason
+        match: { headers: { end-user: jason }, method: [GET, HEAD], path: /reviews/:id }
+        to: v2
+        timeout: 500ms
+        faults: [{ delay: { duration: 7s, percent: 100 } }]
+      - match: { headers: { x-canary: { regex: "^1$" } } }
+        split: { v1: 50, v3: 50 }
+      - { to: v1 }
+    faults:
+      - { match: { path: /reviews/0 }, abort: { status: 503, percent: 10 } }
+      - { bandwidth: 8KiB }
+      - { reset: true, percent: 5 }
+`;
+
+describe('meshdev export --to istio', () => {
+  it('writes resources Istio accepts, mapping routes, policies, faults, subsets and auth', () => {
+    const dir = richProject();
+    const { manifests, warnings } = exportIstio(loadConfigFile(path.join(dir, 'mesh.config.yaml')));
+    const byName = accepted(manifests);
+    expect(byName.get('PeerAuthentication/default')).toMatchObject({
+      metadata: { namespace: 'shop' },
+      spec: { mtls: { mode: 'PERMISSIVE' } },
+    });
+    const vs = byName.get('VirtualService/reviews')!.spec as {
+      http: Array<Record<string, unknown>>;
+    };
+    expect(vs.http.map((route) => route.name)).toEqual(['fault-0', 'jason', 'route-1', 'route-2']);
+    expect(vs.http[0]).toMatchObject({
+      match: [{ uri: { exact: '/reviews/0' } }],
+      fault: { abort: { httpStatus: 503, percentage: { value: 10 } } },
+      route: [{ destination: { host: 'reviews', subset: 'v1' } }],
+    });
+    expect(vs.http[1]).toEqual({
+      name: 'jason',
+      match: [
+        {
+          uri: { regex: '^/reviews/[^/]+$' },
+          headers: { 'end-user': { exact: 'jason' } },
+          method: { exact: 'GET' },
+        },
+        {
+          uri: { regex: '^/reviews/[^/]+$' },
+          headers: { 'end-user': { exact: 'jason' } },
+          method: { exact: 'HEAD' },
+        },
+      ],
+      route: [{ destination: { host: 'reviews', subset: 'v2' } }],
+      timeout: '0.5s',
+      retries: { attempts: 2, perTryTimeout: '1s', retryOn: '5xx,503' },
+      fault: { delay: { fixedDelay: '7s', percentage: { value: 100 } } },
+    });
+    expect(vs.http[2]).toMatchObject({
+      match: [{ headers: { 'x-canary': { regex: '^1$' } } }],
+      route: [
+        { destination: { host: 'reviews', subset: 'v1' }, weight: 50 },
+        { destination: { host: 'reviews', subset: 'v3' }, weight: 50 },
+      ],
+      timeout: '10s',
+    });
+    expect(byName.get('DestinationRule/reviews')!.spec).toEqual({
+      host: 'reviews',
+      trafficPolicy: {
+        outlierDetection: {
+          consecutive5xxErrors: 3,
+          interval: '10s',
+          baseEjectionTime: '15s',
+          maxEjectionPercent: 100,
+        },
+        connectionPool: { http: { http2MaxRequests: 100 } },
+      },
+      subsets: ['v1', 'v2', 'v3'].map((v) => ({ name: v, labels: { version: v } })),
+    });
+    expect(byName.get('AuthorizationPolicy/reviews')!.spec).toEqual({
+      selector: { matchLabels: { app: 'reviews' } },
+      action: 'ALLOW',
+      rules: [
+        { from: [{ source: { principals: ['cluster.local/ns/shop/sa/productpage'] } }] },
+        {
+          from: [
+            {
+              source: {
+                principals: [
+                  'cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account',
+                ],
+              },
+            },
+          ],
+          to: [{ operation: { methods: ['GET'], paths: ['/reviews/*'] } }],
+        },
+      ],
+    });
+    expect(byName.get('RequestAuthentication/gateway-jwt')!.spec).toEqual({
+      selector: { matchLabels: { istio: 'ingressgateway' } },
+      jwtRules: [{ issuer: 'https://id.example.com', audiences: ['shop'] }],
+    });
+    // Lossy mappings, each once, at its config line.
+    expect(
+      warnings.map(
+        (w) =>
+          `${w.at.replace(/^.*mesh\.config\.yaml/, 'mesh.config.yaml')} ${w.message.split(':')[0]}`,
+      ),
+    ).toEqual([
+      "mesh.config.yaml:27:11 a fault with its own match becomes a route of its own in Istio, sent where the default route sends; the service's conditional routes do not apply to those calls",
+      'mesh.config.yaml:28:11 bandwidth fault',
+      'mesh.config.yaml:29:11 reset fault',
+      'mesh.config.yaml:23:18 header regexes',
+      'mesh.config.yaml:6:80 a JWKS file',
+    ]);
+  });
+
+  it('exports the bundled demo and the Bookinfo example as resources Istio accepts', () => {
+    for (const file of ['mesh.config.yaml', 'examples/bookinfo/mesh.config.yaml']) {
+      const { manifests } = exportIstio(loadConfigFile(file));
+      expect(manifests.length).toBeGreaterThan(3);
+      accepted(manifests);
+    }
+  });
+
+  it('prints YAML documents, writes one file per resource, and --strict exits 1 on a lossy mapping', async () => {
+    const dir = richProject();
+    const printed = await runCli(['export', '--to', 'istio'], { cwd: dir });
+    expect(printed.code).toBe(0);
+    const documents = parseAllDocuments(printed.stdout).map((doc) => doc.toJS() as Manifest);
+    accepted(documents);
+    expect(documents.map((doc) => doc.kind)).toContain('VirtualService');
+    expect(printed.stderr).toMatch(
+      /mesh\.config\.yaml:28:11 bandwidth fault: Istio has no equivalent; skipped/,
+    );
+    const strictRun = await runCli(['export', '--to', 'istio', '--strict', '--out', 'k8s'], {
+      cwd: dir,
+    });
+    expect(strictRun.code).toBe(1);
+    expect(strictRun.stderr).toContain('--strict: 5 things could not be carried over');
+    expect(readFileSync(path.join(dir, 'k8s', 'virtualservice-reviews.yaml'), 'utf8')).toContain(
+      'kind: VirtualService',
+    );
+    const unknown = await runCli(['export', '--to', 'envoy'], { cwd: dir });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('meshdev cannot export to "envoy" yet');
+  });
+});
