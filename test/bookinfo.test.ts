@@ -35,17 +35,22 @@ async function bookinfo() {
   return { m, runtime: m.mesh.runtime, page };
 }
 
+/** Istio's request-routing task: jason's calls to reviews go to v2. */
+function jasonOnV2(runtime: Parameters<typeof admitRoute>[0]): void {
+  admitRoute(runtime, {
+    service: 'reviews',
+    match: { headers: { 'end-user': 'jason' } },
+    to: 'v2',
+  });
+}
+
 const REVIEWS_UNAVAILABLE = 'Sorry, product reviews are currently unavailable for this book.';
 
 describe("Istio's Bookinfo tasks on simulated services", () => {
   it('request routing: jason sees reviews v2 (black stars), everyone else v1', async () => {
     const { runtime, page } = await bookinfo();
     expect((await page('jason')).reviews.version).toBe('v1');
-    admitRoute(runtime, {
-      service: 'reviews',
-      match: { headers: { 'end-user': 'jason' } },
-      to: 'v2',
-    });
+    jasonOnV2(runtime);
     const jason = await page('jason');
     expect(jason.reviews).toMatchObject({ version: 'v2', stars: 'black', rating: { stars: 5 } });
     expect((await page('kim')).reviews.version).toBe('v1');
@@ -54,11 +59,7 @@ describe("Istio's Bookinfo tasks on simulated services", () => {
 
   it("delay: 7 s on ratings for jason — his page loses reviews after productpage's 2 × 3 s", async () => {
     const { runtime, page } = await bookinfo();
-    admitRoute(runtime, {
-      service: 'reviews',
-      match: { headers: { 'end-user': 'jason' } },
-      to: 'v2',
-    });
+    jasonOnV2(runtime);
     admitFault(runtime, {
       service: 'ratings',
       match: { headers: { 'end-user': 'jason' } },
@@ -76,11 +77,7 @@ describe("Istio's Bookinfo tasks on simulated services", () => {
 
   it('abort: ratings answers 500 to jason — his page says ratings unavailable, others unaffected', async () => {
     const { runtime, page } = await bookinfo();
-    admitRoute(runtime, {
-      service: 'reviews',
-      match: { headers: { 'end-user': 'jason' } },
-      to: 'v2',
-    });
+    jasonOnV2(runtime);
     admitFault(runtime, {
       service: 'ratings',
       match: { headers: { 'end-user': 'jason' } },

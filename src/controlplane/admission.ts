@@ -38,16 +38,19 @@ const runtimeRouteSchema = z.strictObject({
   timeout: z.string().optional(),
 });
 
+/** A schema failure as one refusal: `path: message; path: message`. */
+function refused(error: z.ZodError, what: string): RuntimeChangeError {
+  return new RuntimeChangeError(
+    error.issues
+      .map((issue) => `${issue.path.join('.') || what}: ${issue.message.split('\n')[0]}`)
+      .join('; '),
+  );
+}
+
 /** Admits a runtime route (`{"service", "match"?, "to" | "split"}`): matched before the file's. */
 export function admitRoute(runtime: MeshRuntime, input: unknown): RuntimeRoute {
   const parsed = runtimeRouteSchema.safeParse(input);
-  if (!parsed.success) {
-    throw new RuntimeChangeError(
-      parsed.error.issues
-        .map((issue) => `${issue.path.join('.') || 'route'}: ${issue.message.split('\n')[0]}`)
-        .join('; '),
-    );
-  }
+  if (!parsed.success) throw refused(parsed.error, 'route');
   const { service, match: condition, to, split, timeout } = parsed.data;
   const timeoutMs = timeout === undefined ? undefined : parseDuration(timeout);
   if (timeout !== undefined && timeoutMs === undefined) {
@@ -64,13 +67,7 @@ export function admitRoute(runtime: MeshRuntime, input: unknown): RuntimeRoute {
 /** Admits a runtime fault: the same schema and rules as a fault in the file. */
 export function admitFault(runtime: MeshRuntime, input: unknown, now = Date.now()): RuntimeFault {
   const parsed = runtimeFaultSchema.safeParse(input);
-  if (!parsed.success) {
-    throw new RuntimeChangeError(
-      parsed.error.issues
-        .map((issue) => `${issue.path.join('.') || 'fault'}: ${issue.message.split('\n')[0]}`)
-        .join('; '),
-    );
-  }
+  if (!parsed.success) throw refused(parsed.error, 'fault');
   const { service, version, for: lifetime, ...fault } = parsed.data;
   const problems: string[] = [];
   checkFault(fault, [], (path, message) =>
