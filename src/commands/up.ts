@@ -66,7 +66,11 @@ async function up(options: UpOptions): Promise<void> {
     );
   }
   const dashboard =
-    options.ui && Boolean(process.stdout.isTTY) && process.env.CI !== 'true' && !options.json;
+    options.ui &&
+    Boolean(process.stdout.isTTY) &&
+    Boolean(process.stdin.isTTY) && // the dashboard reads keys: a terminal on both sides
+    process.env.CI !== 'true' &&
+    !options.json;
   // The dashboard is a process of its own (`meshdev top --attached`), a client of the admin
   // API: rendering never shares the data plane's event loop (#14). It starts now, so Ink
   // loads while the mesh starts.
