@@ -11,7 +11,7 @@ import { loadConfigFor, relative } from '../cli/config-option.js';
 import { EXIT, UserError } from '../cli/user-error.js';
 
 /** Targets meshdev exports to. */
-const TARGETS = ['istio'] as const;
+const TARGETS = ['istio', 'kong'] as const;
 
 interface ExportCommandOptions {
   config?: string;
@@ -25,7 +25,7 @@ interface ExportCommandOptions {
 export function registerExport(program: Command): void {
   program
     .command('export')
-    .description('write the config as Istio resources (VirtualService, DestinationRule, …)')
+    .description('write the config as Istio resources, or the gateway as a Kong (decK) file')
     .option('-c, --config <file>', 'config file (default: nearest mesh.config.yaml)')
     .requiredOption('--to <target>', `what to export to: ${TARGETS.join(', ')}`)
     .option('--out <dir>', 'one file per resource in this directory (default: stdout)')
@@ -42,17 +42,25 @@ async function exportConfig(options: ExportCommandOptions): Promise<void> {
   if (!(TARGETS as readonly string[]).includes(options.to)) {
     throw new UserError(
       `--to: meshdev cannot export to "${options.to}" yet`,
-      `targets: ${TARGETS.join(', ')} (Linkerd, Consul and Kong are planned)`,
+      `targets: ${TARGETS.join(', ')} (Linkerd and Consul are planned)`,
       EXIT.usage,
     );
   }
   const config = await loadConfigFor(options.config, !options.out);
-  const [{ exportIstio }, { stringify }] = await Promise.all([
-    import('../export/istio.js'),
-    import('yaml'),
-  ]);
-  const { manifests, warnings } = exportIstio(config, { namespace: options.namespace });
+  const { stringify } = await import('yaml');
   const text = (manifest: unknown) => stringify(manifest, { lineWidth: 0 });
+  if (options.to === 'kong') {
+    const { exportKong } = await import('../export/kong.js');
+    const { document, warnings } = exportKong(config);
+    if (options.out) {
+      mkdirSync(options.out, { recursive: true });
+      writeFileSync(path.join(options.out, 'kong.yaml'), text(document));
+      process.stderr.write(`wrote ${relative(path.join(options.out, 'kong.yaml'))}\n`);
+    } else process.stdout.write(text(document));
+    return finish(warnings, options.strict);
+  }
+  const { exportIstio } = await import('../export/istio.js');
+  const { manifests, warnings } = exportIstio(config, { namespace: options.namespace });
   if (options.out) {
     mkdirSync(options.out, { recursive: true });
     for (const manifest of manifests) {
@@ -66,8 +74,13 @@ async function exportConfig(options: ExportCommandOptions): Promise<void> {
   } else {
     process.stdout.write(manifests.map(text).join('---\n'));
   }
+  finish(warnings, options.strict);
+}
+
+/** Prints the warnings; with `--strict`, any of them is exit 1. */
+function finish(warnings: ReadonlyArray<{ at: string; message: string }>, strict?: boolean): void {
   for (const warning of warnings) process.stderr.write(`${warning.at} ${warning.message}\n`);
-  if (options.strict && warnings.length > 0) {
+  if (strict && warnings.length > 0) {
     process.stderr.write(
       `--strict: ${warnings.length} thing${warnings.length === 1 ? '' : 's'} could not be carried over\n`,
     );
