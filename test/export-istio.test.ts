@@ -1,12 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Ajv } from 'ajv';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../src/config/load.js';
 import { exportIstio } from '../src/export/istio.js';
 import type { Manifest } from '../src/export/manifest.js';
 import { runCli } from './helpers/cli.js';
+import { acceptedBy, crdValidators } from './helpers/crd-schemas.js';
 import { testScope } from './helpers/scope.js';
 
 const scope = testScope();
@@ -18,68 +18,8 @@ function richProject(): string {
   return dir;
 }
 
-/**
- * A CRD's spec schema made strict: Kubernetes prunes unknown fields silently, so an
- * exported typo would vanish in a cluster; here it fails.
- */
-function strict(schema: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(schema)) {
-    if (key === 'properties' && value && typeof value === 'object') {
-      out.properties = Object.fromEntries(
-        Object.entries(value).map(([name, child]) => [
-          name,
-          strict(child as Record<string, unknown>),
-        ]),
-      );
-    } else if (Array.isArray(value)) {
-      out[key] = value.map((item) =>
-        item && typeof item === 'object' ? strict(item as Record<string, unknown>) : item,
-      );
-    } else if (value && typeof value === 'object') {
-      out[key] = strict(value as Record<string, unknown>);
-    } else out[key] = value;
-  }
-  if (
-    schema.properties &&
-    !schema['x-kubernetes-preserve-unknown-fields'] &&
-    !schema.additionalProperties
-  )
-    out.additionalProperties = false;
-  return out;
-}
-
-// The CRDs' formats (int32, uint32…) are Kubernetes'; their types and shapes are what count here.
-const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
-const validators = new Map(
-  [
-    'VirtualService',
-    'DestinationRule',
-    'PeerAuthentication',
-    'AuthorizationPolicy',
-    'RequestAuthentication',
-  ].map((kind) => [
-    kind,
-    ajv.compile(
-      strict(
-        JSON.parse(
-          readFileSync(path.join('fixtures/schemas/istio', `${kind}.v1.spec.json`), 'utf8'),
-        ) as Record<string, unknown>,
-      ),
-    ),
-  ]),
-);
-
-/** Every manifest's spec passes its CRD's schema; returns them by kind/name. */
-function accepted(manifests: readonly Manifest[]): Map<string, Manifest> {
-  for (const manifest of manifests) {
-    const validate = validators.get(manifest.kind)!;
-    expect(validate, manifest.kind).toBeDefined();
-    const ok = validate(manifest.spec);
-    expect(ok ? [] : validate.errors, `${manifest.kind}/${manifest.metadata.name}`).toEqual([]);
-  }
-  return new Map(manifests.map((m) => [`${m.kind}/${m.metadata.name}`, m]));
-}
+const validators = crdValidators('istio');
+const accepted = (manifests: readonly Manifest[]) => acceptedBy(validators, manifests);
 
 const RICH = `version: 1
 mesh: { name: rich, namespace: shop, mtls: permissive }

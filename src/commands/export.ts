@@ -1,5 +1,5 @@
 /**
- * `meshdev export --to istio [--out DIR] [--namespace NS] [--strict]`: the config as
+ * `meshdev export --to istio|linkerd|kong [--out DIR] [--namespace NS] [--strict]`: the config as
  * another mesh's resources, on stdout (one YAML stream) or one file per resource. What the
  * target cannot express is a warning on stderr naming the config line; `--strict` makes
  * any warning exit 1, so CI can guard that what runs locally is what production gets.
@@ -11,7 +11,7 @@ import { loadConfigFor, relative } from '../cli/config-option.js';
 import { EXIT, UserError } from '../cli/user-error.js';
 
 /** Targets meshdev exports to. */
-const TARGETS = ['istio', 'kong'] as const;
+const TARGETS = ['istio', 'linkerd', 'kong'] as const;
 
 interface ExportCommandOptions {
   config?: string;
@@ -25,7 +25,9 @@ interface ExportCommandOptions {
 export function registerExport(program: Command): void {
   program
     .command('export')
-    .description('write the config as Istio resources, or the gateway as a Kong (decK) file')
+    .description(
+      'write the config as Istio or Linkerd resources, or the gateway as a Kong (decK) file',
+    )
     .option('-c, --config <file>', 'config file (default: nearest mesh.config.yaml)')
     .requiredOption('--to <target>', `what to export to: ${TARGETS.join(', ')}`)
     .option('--out <dir>', 'one file per resource in this directory (default: stdout)')
@@ -42,7 +44,7 @@ async function exportConfig(options: ExportCommandOptions): Promise<void> {
   if (!(TARGETS as readonly string[]).includes(options.to)) {
     throw new UserError(
       `--to: meshdev cannot export to "${options.to}" yet`,
-      `targets: ${TARGETS.join(', ')} (Linkerd and Consul are planned)`,
+      `targets: ${TARGETS.join(', ')} (Consul is planned)`,
       EXIT.usage,
     );
   }
@@ -59,8 +61,11 @@ async function exportConfig(options: ExportCommandOptions): Promise<void> {
     } else process.stdout.write(text(document));
     return finish(warnings, options.strict);
   }
-  const { exportIstio } = await import('../export/istio.js');
-  const { manifests, warnings } = exportIstio(config, { namespace: options.namespace });
+  const exporter =
+    options.to === 'linkerd'
+      ? (await import('../export/linkerd.js')).exportLinkerd
+      : (await import('../export/istio.js')).exportIstio;
+  const { manifests, warnings } = exporter(config, { namespace: options.namespace });
   if (options.out) {
     mkdirSync(options.out, { recursive: true });
     for (const manifest of manifests) {

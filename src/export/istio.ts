@@ -16,6 +16,7 @@ import type {
 } from '../config/model.js';
 import { LossyMappings, type ExportWarning } from './lossy.js';
 import type { Manifest } from './manifest.js';
+import { templateRegex } from './paths.js';
 
 /** Options of an export. */
 export interface ExportOptions {
@@ -212,13 +213,7 @@ function istioMatches(
 function istioPath(path: string): Record<string, string> {
   if (path.endsWith('/*')) return { prefix: path.slice(0, -1) };
   if (!path.includes(':')) return { exact: path };
-  const pattern = path
-    .split('/')
-    .map((segment) =>
-      segment.startsWith(':') ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
-    )
-    .join('/');
-  return { regex: `^${pattern}$` };
+  return { regex: templateRegex(path) };
 }
 
 /**

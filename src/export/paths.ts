@@ -1,0 +1,12 @@
+/** meshdev's path forms in another mesh's terms. */
+
+/** `/items/:id` as an anchored regex, one segment per parameter (RE2 and JS alike). */
+export function templateRegex(path: string): string {
+  const pattern = path
+    .split('/')
+    .map((segment) =>
+      segment.startsWith(':') ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+    )
+    .join('/');
+  return `^${pattern}$`;
+}
