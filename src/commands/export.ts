@@ -1,5 +1,5 @@
 /**
- * `meshdev export --to istio|linkerd|kong [--out DIR] [--namespace NS] [--strict]`: the config as
+ * `meshdev export --to istio|linkerd|consul|kong [--out DIR] [--namespace NS] [--strict]`: the config as
  * another mesh's resources, on stdout (one YAML stream) or one file per resource. What the
  * target cannot express is a warning on stderr naming the config line; `--strict` makes
  * any warning exit 1, so CI can guard that what runs locally is what production gets.
@@ -11,7 +11,7 @@ import { loadConfigFor, relative } from '../cli/config-option.js';
 import { EXIT, UserError } from '../cli/user-error.js';
 
 /** Targets meshdev exports to. */
-const TARGETS = ['istio', 'linkerd', 'kong'] as const;
+const TARGETS = ['istio', 'linkerd', 'consul', 'kong'] as const;
 
 interface ExportCommandOptions {
   config?: string;
@@ -44,7 +44,7 @@ async function exportConfig(options: ExportCommandOptions): Promise<void> {
   if (!(TARGETS as readonly string[]).includes(options.to)) {
     throw new UserError(
       `--to: meshdev cannot export to "${options.to}" yet`,
-      `targets: ${TARGETS.join(', ')} (Consul is planned)`,
+      `targets: ${TARGETS.join(', ')}`,
       EXIT.usage,
     );
   }
@@ -64,7 +64,9 @@ async function exportConfig(options: ExportCommandOptions): Promise<void> {
   const exporter =
     options.to === 'linkerd'
       ? (await import('../export/linkerd.js')).exportLinkerd
-      : (await import('../export/istio.js')).exportIstio;
+      : options.to === 'consul'
+        ? (await import('../export/consul.js')).exportConsul
+        : (await import('../export/istio.js')).exportIstio;
   const { manifests, warnings } = exporter(config, { namespace: options.namespace });
   if (options.out) {
     mkdirSync(options.out, { recursive: true });
