@@ -177,7 +177,8 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
       },
     });
     this.body = body;
-    this.resolve({ kind: 'response', status: statusCode, headers: { ...headers }, body });
+    // undici builds `headers` for this response alone: ours to change, no copy needed.
+    this.resolve({ kind: 'response', status: statusCode, headers, body });
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {

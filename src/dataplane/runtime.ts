@@ -398,6 +398,7 @@ export class MeshRuntime {
     const breakers = this.breakers;
     const targets = this.targets;
     const now = this.now;
+    const runtimeFaults = compileFaults(this.runtimeFaults.get(name) ?? []);
     const view: ServiceView = {
       name,
       config,
@@ -406,8 +407,9 @@ export class MeshRuntime {
       routes: compileRoutes(
         { routes: [...(this.runtimeRoutes.get(name) ?? []), ...config.routes] },
         splitOverride,
+        runtimeFaults,
       ),
-      faults: compileFaults([...config.faults, ...(this.runtimeFaults.get(name) ?? [])]),
+      faults: [...compileFaults(config.faults), ...runtimeFaults],
       splitOverride,
       breaker(version) {
         if (!config.circuitBreaker) return undefined;

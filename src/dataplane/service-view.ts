@@ -14,7 +14,10 @@ export interface CompiledRoute {
   match: CompiledMatch;
   to?: string;
   split?: ReadonlyArray<{ version: string; weight: number }>;
-  /** The route's own faults, compiled, when it declares any. */
+  /**
+   * The faults of calls on this route when it declares its own: those, then the runtime
+   * faults (which apply on every route), compiled once per change, not per call.
+   */
   faults?: readonly CompiledFault[];
 }
 
@@ -57,6 +60,7 @@ export interface ServiceView {
 export function compileRoutes(
   config: Pick<ServiceConfig, 'routes'>,
   splitOverride: ReadonlyArray<{ version: string; weight: number }> | undefined,
+  runtimeFaults: readonly CompiledFault[] = [],
 ): CompiledRoute[] {
   return config.routes.map((route, index) => {
     const compiled = {
@@ -65,7 +69,7 @@ export function compileRoutes(
       match: compileMatch(route.match),
       to: route.to,
       split: route.split,
-      faults: route.faults && compileFaults(route.faults),
+      faults: route.faults && [...compileFaults(route.faults), ...runtimeFaults],
     };
     if (!splitOverride || (!route.split && !compiled.match.always)) return compiled;
     return { ...compiled, to: undefined, split: splitOverride };

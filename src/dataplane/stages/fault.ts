@@ -7,7 +7,6 @@ import type { FaultRule } from '../../config/model.js';
 import type { FaultAction, FaultKind, FaultSettings } from '../faults/action.js';
 import { FAULT_ACTIONS } from '../faults/registry.js';
 import type { HopContext, Outcome, Stage } from '../pipeline.js';
-import type { CompiledFault } from '../service-view.js';
 
 export const faultStage: Stage<HopContext> = {
   name: 'fault',
@@ -15,7 +14,8 @@ export const faultStage: Stage<HopContext> = {
     const input = { method: ctx.method, path: ctx.pathname, headers: ctx.headers as never };
     const hit = (percent: number) => percent >= 100 || ctx.random() * 100 < percent;
     const after: Array<{ action: FaultAction<FaultKind>; settings: FaultSettings<FaultKind> }> = [];
-    for (const { rule, match } of faultsOf(ctx)) {
+    // A route with faults of its own carries them with the runtime faults (see CompiledRoute).
+    for (const { rule, match } of ctx.route?.faults ?? ctx.service.faults) {
       if (rule.version !== undefined && rule.version !== ctx.version) continue;
       if (!match.test(input)) continue;
       for (const action of FAULT_ACTIONS) {
@@ -34,13 +34,3 @@ export const faultStage: Stage<HopContext> = {
     return outcome;
   },
 };
-
-/**
- * The faults of this call: the service's, or — on a route that declares its own — the
- * route's in place of the service's file faults (runtime faults apply either way).
- */
-function faultsOf(ctx: HopContext): readonly CompiledFault[] {
-  const own = ctx.route?.faults;
-  if (!own) return ctx.service.faults;
-  return [...own, ...ctx.service.faults.filter((fault) => !fault.rule.id.startsWith('file:'))];
-}
