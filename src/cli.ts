@@ -33,6 +33,7 @@ const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<Regist
   ['logs', async () => (await import('./commands/logs.js')).registerLogs],
   ['check', async () => (await import('./commands/check.js')).registerCheck],
   ['export', async () => (await import('./commands/export.js')).registerExport],
+  ['import', async () => (await import('./commands/import.js')).registerImport],
   ['token', async () => (await import('./commands/token.js')).registerToken],
   ['usage', async () => (await import('./commands/usage.js')).registerUsage],
   ['plan', async () => (await import('./commands/plan.js')).registerPlan],

@@ -315,7 +315,7 @@ const simCall = z.strictObject({
 
 const simRoute = z.strictObject({
   method: method.default('GET'),
-  path: urlPath,
+  path: urlPath.meta({ description: 'Exact (/health), template (/items/:id) or prefix (/api/*, /*)' }),
   status: httpStatus.default(200),
   headers: headers.optional(),
   body: jsonBody.optional(),

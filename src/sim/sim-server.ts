@@ -36,11 +36,18 @@ interface CompiledRoute {
   path: RegExp;
 }
 
+/** A sim route's path: a template (`/items/:id`), or a prefix (`/api/*`, `/*`: every path). */
+function simPathRegex(path: string): RegExp {
+  if (!path.endsWith('*')) return templateRegex(path);
+  const prefix = path.slice(0, -1).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^${prefix}`);
+}
+
 /** Starts the simulated instance on 127.0.0.1 with a port from the OS. */
 export async function startSimServer(options: SimServerOptions): Promise<SimServer> {
   const routes: CompiledRoute[] = options.spec.routes.map((route) => ({
     route,
-    path: templateRegex(route.path),
+    path: simPathRegex(route.path),
   }));
   const server = http.createServer((req, res) => {
     void answer(options, routes, req, res).catch(() => {

@@ -1,0 +1,800 @@
+/**
+ * `meshdev import istio`: VirtualServices, DestinationRules, AuthorizationPolicies,
+ * PeerAuthentications and Gateways read into a config — subsets become versions,
+ * weighted destinations splits, header/path/method matches routes, per-route timeouts,
+ * retries and faults the routes' own, outlier detection a circuit breaker, ALLOW rules
+ * `allow` (principals mapped back to services). Whatever has no meshdev equivalent is a
+ * warning at its file:line, never dropped in silence.
+ */
+import {
+  addVersion,
+  serviceOf,
+  type DraftConfig,
+  type DraftFault,
+  type DraftMatch,
+  type DraftRetries,
+  type DraftRoute,
+  type DraftService,
+} from './draft.js';
+import { meshDuration } from './durations.js';
+import { ImportNotes, type ImportWarning } from './notes.js';
+import { isObject, type SourceObject } from './source.js';
+
+/** Options of an import. */
+export interface ImportOptions {
+  /** `mesh.name` of the config written. */
+  name: string;
+}
+
+/** What an import produced. */
+export interface ImportResult {
+  draft: DraftConfig;
+  warnings: ImportWarning[];
+}
+
+/** The service account of Istio's ingress gateway: calls from it come from `gateway`. */
+const INGRESS_ACCOUNT = /\/ns\/istio-system\/sa\/istio-ingressgateway(-service-account)?$/;
+/** Retry conditions meshdev shares with Envoy. */
+const RETRY_ON = ['5xx', 'gateway-error', 'reset', 'connect-failure'];
+
+type Kind = (source: SourceObject, context: IstioImport) => void;
+
+/** The kinds read, in the order that lets later ones find what earlier ones made. */
+const KINDS: ReadonlyArray<[string, Kind]> = [
+  ['networking.istio.io/Gateway', (source, context) => context.gatewayResource(source)],
+  ['networking.istio.io/DestinationRule', (source, context) => context.destinationRule(source)],
+  ['networking.istio.io/VirtualService', (source, context) => context.virtualService(source)],
+  ['security.istio.io/PeerAuthentication', (source, context) => context.peerAuthentication(source)],
+  ['security.istio.io/AuthorizationPolicy', (source, context) => context.authorization(source)],
+];
+
+/** Reads Istio resources into a config. */
+export function importIstio(
+  objects: readonly SourceObject[],
+  options: ImportOptions,
+): ImportResult {
+  const context = new IstioImport(options.name);
+  for (const [kind, read] of KINDS)
+    for (const source of objects) if (kindOf(source) === kind) read(source, context);
+  for (const source of objects) {
+    if (KINDS.some(([kind]) => kind === kindOf(source))) continue;
+    context.notes.warn(
+      source,
+      ['kind'],
+      `${String(source.value.kind ?? 'an object without a kind')} ${nameOf(source)}: not a resource meshdev imports; skipped`,
+    );
+  }
+  context.finish();
+  return { draft: context.draft, warnings: context.notes.warnings };
+}
+
+/** `networking.istio.io/VirtualService` for any of its versions. */
+function kindOf(source: SourceObject): string {
+  const group = String(source.value.apiVersion ?? '').split('/')[0];
+  return `${group}/${String(source.value.kind)}`;
+}
+
+function nameOf(source: SourceObject): string {
+  const metadata = source.value.metadata;
+  return isObject(metadata) && typeof metadata.name === 'string' ? `"${metadata.name}"` : '';
+}
+
+class IstioImport {
+  readonly notes = new ImportNotes();
+  readonly draft: DraftConfig;
+  /** Callers seen in `allow`, by callee: they become the callers' upstreams. */
+  private readonly callers = new Map<string, Set<string>>();
+  private namespace: string | undefined;
+
+  constructor(name: string) {
+    this.draft = { version: 1, mesh: { name }, services: {} };
+  }
+
+  /** A host (`reviews`, `reviews.shop.svc.cluster.local`) as a service name. */
+  private service(host: unknown, source: SourceObject, path: PropertyKey[]): string | undefined {
+    if (typeof host !== 'string' || host.includes('*')) {
+      this.notes.warn(
+        source,
+        path,
+        `host ${String(host)}: a wildcard host is not a service; skipped`,
+      );
+      return undefined;
+    }
+    const parts = host.split('.');
+    const local =
+      parts.length === 1 ||
+      parts.length === 2 ||
+      host.endsWith('.svc') ||
+      host.endsWith('.svc.cluster.local');
+    if (!local) {
+      this.notes.warn(
+        source,
+        path,
+        `host ${host}: outside the cluster; meshdev routes services; skipped`,
+      );
+      return undefined;
+    }
+    if (parts.length > 1) this.namespace ??= parts[1];
+    return parts[0]!.toLowerCase();
+  }
+
+  private metadataNamespace(source: SourceObject): void {
+    const metadata = source.value.metadata;
+    if (isObject(metadata) && typeof metadata.namespace === 'string')
+      this.namespace ??= metadata.namespace;
+  }
+
+  gatewayResource(source: SourceObject): void {
+    const spec = specOf(source, this.notes);
+    this.notes.unknownFields(source, ['spec'], spec, ['selector', 'servers']);
+    const servers = Array.isArray(spec.servers) ? spec.servers : [];
+    const port = servers
+      .map((server) => (isObject(server) && isObject(server.port) ? server.port.number : undefined))
+      .find((number) => typeof number === 'number');
+    this.draft.gateway ??= { port: 8080, routes: [] };
+    if (typeof port === 'number' && port >= 1024) this.draft.gateway.port = port;
+    else if (typeof port === 'number')
+      this.notes.warn(
+        source,
+        ['spec', 'servers', 0, 'port', 'number'],
+        `port ${port} needs root on a laptop; the gateway listens on 8080`,
+      );
+    servers.forEach((server, index) => {
+      if (
+        isObject(server) &&
+        (server.tls || (isObject(server.port) && /^HTTPS$/i.test(String(server.port.protocol))))
+      )
+        this.notes.warn(
+          source,
+          ['spec', 'servers', index, 'tls'],
+          "TLS at the ingress: meshdev's gateway serves HTTPS with `gateway.tls: true` and its own CA; not carried over",
+        );
+    });
+  }
+
+  destinationRule(source: SourceObject): void {
+    this.metadataNamespace(source);
+    const spec = specOf(source, this.notes);
+    this.notes.unknownFields(source, ['spec'], spec, ['host', 'subsets', 'trafficPolicy']);
+    const name = this.service(spec.host, source, ['spec', 'host']);
+    if (!name) return;
+    const service = serviceOf(this.draft, name);
+    const subsets = Array.isArray(spec.subsets) ? spec.subsets : [];
+    subsets.forEach((subset, index) => {
+      if (!isObject(subset) || typeof subset.name !== 'string') return;
+      addVersion(service, subset.name);
+      this.notes.unknownFields(
+        source,
+        ['spec', 'subsets', index],
+        subset,
+        ['name', 'labels'],
+        'per-subset policy: meshdev sets policy per service; skipped',
+      );
+    });
+    if (isObject(spec.trafficPolicy)) this.trafficPolicy(source, spec.trafficPolicy, service);
+  }
+
+  private trafficPolicy(
+    source: SourceObject,
+    policy: Record<string, unknown>,
+    service: DraftService,
+  ): void {
+    const at = ['spec', 'trafficPolicy'];
+    this.notes.unknownFields(source, at, policy, ['outlierDetection', 'connectionPool']);
+    const outlier = policy.outlierDetection;
+    if (isObject(outlier)) {
+      this.notes.unknownFields(source, [...at, 'outlierDetection'], outlier, [
+        'consecutive5xxErrors',
+        'consecutiveGatewayErrors',
+        'consecutiveErrors',
+        'baseEjectionTime',
+        'interval',
+        'maxEjectionPercent',
+      ]);
+      const errors =
+        outlier.consecutive5xxErrors ??
+        outlier.consecutiveGatewayErrors ??
+        outlier.consecutiveErrors;
+      service.circuitBreaker = {
+        ...(typeof errors === 'number' && errors > 0 && { consecutiveErrors: errors }),
+        ...(meshDuration(outlier.baseEjectionTime) && {
+          openFor: meshDuration(outlier.baseEjectionTime),
+        }),
+      };
+      if (outlier.maxEjectionPercent !== undefined && outlier.maxEjectionPercent !== 100)
+        this.notes.warn(
+          source,
+          [...at, 'outlierDetection', 'maxEjectionPercent'],
+          "meshdev's breaker opens for the whole service (100%)",
+        );
+    }
+    const pool = policy.connectionPool;
+    if (isObject(pool)) {
+      this.notes.unknownFields(source, [...at, 'connectionPool'], pool, ['http']);
+      const http = isObject(pool.http) ? pool.http : {};
+      this.notes.unknownFields(source, [...at, 'connectionPool', 'http'], http, [
+        'http2MaxRequests',
+      ]);
+      if (typeof http.http2MaxRequests === 'number') {
+        service.circuitBreaker = {
+          ...service.circuitBreaker,
+          maxConcurrent: http.http2MaxRequests,
+        };
+        if (!isObject(outlier))
+          this.notes.warn(
+            source,
+            [...at, 'connectionPool'],
+            "meshdev's circuit breaker also opens after 5 consecutive errors (no outlier detection here)",
+          );
+      }
+    }
+  }
+
+  virtualService(source: SourceObject): void {
+    this.metadataNamespace(source);
+    const spec = specOf(source, this.notes);
+    this.notes.unknownFields(source, ['spec'], spec, ['hosts', 'gateways', 'http']);
+    const gateways = Array.isArray(spec.gateways) ? spec.gateways.map(String) : ['mesh'];
+    const http = Array.isArray(spec.http) ? spec.http : [];
+    if (gateways.some((gateway) => gateway !== 'mesh')) this.gatewayRoutes(source, http);
+    if (!gateways.includes('mesh')) return;
+    const hosts = Array.isArray(spec.hosts) ? spec.hosts : [];
+    if (hosts.length > 1)
+      this.notes.warn(
+        source,
+        ['spec', 'hosts', 1],
+        'several hosts: meshdev gives each service its own routes; only the first is imported',
+      );
+    const name = this.service(hosts[0], source, ['spec', 'hosts', 0]);
+    if (!name) return;
+    const service = serviceOf(this.draft, name);
+    const routes: DraftRoute[] = [];
+    http.forEach((entry, index) => {
+      if (isObject(entry))
+        routes.push(...this.httpRoute(source, ['spec', 'http', index], entry, name, service));
+    });
+    service.routes = [...(service.routes ?? []), ...routes];
+  }
+
+  /** One `http` entry: a meshdev route per match (one when only methods differ). */
+  private httpRoute(
+    source: SourceObject,
+    at: PropertyKey[],
+    entry: Record<string, unknown>,
+    host: string,
+    service: DraftService,
+  ): DraftRoute[] {
+    this.notes.unknownFields(source, at, entry, [
+      'name',
+      'match',
+      'route',
+      'timeout',
+      'retries',
+      'fault',
+    ]);
+    const destination = this.destinations(source, [...at, 'route'], entry.route, host, service);
+    if (!destination) return [];
+    const policy: DraftRoute = {
+      ...(typeof entry.name === 'string' && { name: entry.name }),
+      ...destination,
+      ...(meshDuration(entry.timeout) && { timeout: meshDuration(entry.timeout) }),
+      ...(isObject(entry.retries) && {
+        retries: this.retries(source, [...at, 'retries'], entry.retries),
+      }),
+    };
+    const faults = isObject(entry.fault)
+      ? this.fault(source, [...at, 'fault'], entry.fault)
+      : undefined;
+    if (faults) policy.faults = [faults];
+    if (!Array.isArray(entry.match) || entry.match.length === 0) return [policy];
+    const matches = entry.match.flatMap((match, index) => {
+      const converted = isObject(match)
+        ? this.match(source, [...at, 'match', index], match)
+        : undefined;
+      return converted ? [converted] : [];
+    });
+    if (matches.length === 0) {
+      this.notes.warn(
+        source,
+        [...at, 'match'],
+        'none of its matches can be expressed; the route is skipped',
+      );
+      return [];
+    }
+    return mergeMethods(matches).map((match) => ({
+      ...policy,
+      ...(Object.keys(match).length > 0 && { match }),
+    }));
+  }
+
+  private destinations(
+    source: SourceObject,
+    at: PropertyKey[],
+    route: unknown,
+    host: string,
+    service: DraftService,
+  ): Pick<DraftRoute, 'to' | 'split'> | undefined {
+    if (!Array.isArray(route) || route.length === 0) {
+      this.notes.warn(
+        source,
+        at.slice(0, -1),
+        'no route (a redirect or direct response): meshdev routes to versions; skipped',
+      );
+      return undefined;
+    }
+    const weights: Array<[string, number]> = [];
+    for (const [index, entry] of route.entries()) {
+      if (!isObject(entry) || !isObject(entry.destination)) continue;
+      this.notes.unknownFields(source, [...at, index], entry, ['destination', 'weight']);
+      const target = this.service(entry.destination.host, source, [
+        ...at,
+        index,
+        'destination',
+        'host',
+      ]);
+      if (target !== host) {
+        if (target)
+          this.notes.warn(
+            source,
+            [...at, index, 'destination', 'host'],
+            `calls to ${host} sent to ${target}: meshdev routes a service's calls to its own versions; the route is skipped`,
+          );
+        return undefined;
+      }
+      const subset = entry.destination.subset;
+      if (typeof subset !== 'string') {
+        if (route.length > 1)
+          this.notes.warn(
+            source,
+            [...at, index, 'destination'],
+            'a weighted destination without a subset: meshdev splits between versions; skipped',
+          );
+        continue;
+      }
+      addVersion(service, subset);
+      weights.push([
+        subset,
+        typeof entry.weight === 'number' ? entry.weight : route.length === 1 ? 100 : 0,
+      ]);
+    }
+    if (weights.length === 0) return {};
+    if (weights.length === 1) return { to: weights[0]![0] };
+    const total = weights.reduce((sum, [, weight]) => sum + weight, 0);
+    return {
+      split: Object.fromEntries(
+        weights.map(([version, weight]) => [
+          version,
+          total === 100 ? weight : Math.round((weight / total) * 10_000) / 100,
+        ]),
+      ),
+    };
+  }
+
+  private match(
+    source: SourceObject,
+    at: PropertyKey[],
+    match: Record<string, unknown>,
+  ): DraftMatch | undefined {
+    this.notes.unknownFields(
+      source,
+      at,
+      match,
+      ['name', 'uri', 'method', 'headers', 'withoutHeaders'],
+      'meshdev matches on method, path and headers; this condition is dropped, so the route matches more',
+    );
+    const result: DraftMatch = {};
+    if (isObject(match.uri)) {
+      const path = pathOf(match.uri);
+      if (path === undefined) {
+        this.notes.warn(
+          source,
+          [...at, 'uri'],
+          'a path regex beyond /segments/:params: meshdev matches exact, prefix and template paths; this match is skipped',
+        );
+        return undefined;
+      }
+      if (path !== '/*') result.path = path;
+    }
+    if (isObject(match.method)) {
+      const methods = methodsOf(match.method);
+      if (!methods) {
+        this.notes.warn(
+          source,
+          [...at, 'method'],
+          'a method prefix: meshdev matches exact methods; this match is skipped',
+        );
+        return undefined;
+      }
+      result.method = methods;
+    }
+    const headers: NonNullable<DraftMatch['headers']> = {};
+    for (const [name, rule] of Object.entries(isObject(match.headers) ? match.headers : {})) {
+      const converted = isObject(rule) ? headerRule(rule) : undefined;
+      if (converted === undefined) {
+        this.notes.warn(
+          source,
+          [...at, 'headers', name],
+          'a header condition meshdev cannot read; this match is skipped',
+        );
+        return undefined;
+      }
+      headers[name.toLowerCase()] = converted;
+    }
+    for (const [name, rule] of Object.entries(
+      isObject(match.withoutHeaders) ? match.withoutHeaders : {},
+    )) {
+      if (!isObject(rule) || rule.regex !== '.*') {
+        this.notes.warn(
+          source,
+          [...at, 'withoutHeaders', name],
+          'meshdev can require a header to be absent, not to differ from a value; this match is skipped',
+        );
+        return undefined;
+      }
+      headers[name.toLowerCase()] = { present: false };
+    }
+    if (Object.keys(headers).length > 0) result.headers = headers;
+    return result;
+  }
+
+  private retries(
+    source: SourceObject,
+    at: PropertyKey[],
+    retries: Record<string, unknown>,
+  ): DraftRetries {
+    this.notes.unknownFields(source, at, retries, ['attempts', 'perTryTimeout', 'retryOn']);
+    const retryOn: Array<string | number> = [];
+    for (const condition of String(retries.retryOn ?? '5xx,reset,connect-failure').split(',')) {
+      const name = condition.trim();
+      if (RETRY_ON.includes(name)) retryOn.push(name);
+      else if (/^[2-5]\d\d$/.test(name)) retryOn.push(Number(name));
+      else if (name === 'retriable-status-codes')
+        continue; // the codes themselves are listed
+      else if (name)
+        this.notes.warn(
+          source,
+          [...at, 'retryOn'],
+          `"${name}": meshdev retries on 5xx, gateway-error, reset, connect-failure or a status; dropped`,
+        );
+    }
+    return {
+      attempts: Math.min(10, typeof retries.attempts === 'number' ? retries.attempts : 2),
+      ...(meshDuration(retries.perTryTimeout) && {
+        perTryTimeout: meshDuration(retries.perTryTimeout),
+      }),
+      ...(retryOn.length > 0 && { retryOn }),
+    };
+  }
+
+  private fault(
+    source: SourceObject,
+    at: PropertyKey[],
+    fault: Record<string, unknown>,
+  ): DraftFault | undefined {
+    this.notes.unknownFields(source, at, fault, ['delay', 'abort']);
+    const result: DraftFault = {};
+    if (isObject(fault.delay)) {
+      this.notes.unknownFields(source, [...at, 'delay'], fault.delay, [
+        'fixedDelay',
+        'percentage',
+        'percent',
+      ]);
+      const duration = meshDuration(fault.delay.fixedDelay);
+      if (duration) result.delay = { duration, percent: percentOf(fault.delay) };
+    }
+    if (isObject(fault.abort)) {
+      this.notes.unknownFields(
+        source,
+        [...at, 'abort'],
+        fault.abort,
+        ['httpStatus', 'percentage', 'percent'],
+        'meshdev aborts with an HTTP status; skipped',
+      );
+      if (typeof fault.abort.httpStatus === 'number')
+        result.abort = { status: fault.abort.httpStatus, percent: percentOf(fault.abort) };
+    }
+    return result.delay || result.abort ? result : undefined;
+  }
+
+  /** A VirtualService bound to an ingress Gateway: its matches become gateway routes. */
+  private gatewayRoutes(source: SourceObject, http: unknown[]): void {
+    this.draft.gateway ??= { port: 8080, routes: [] };
+    const routes = this.draft.gateway.routes;
+    http.forEach((entry, index) => {
+      const at = ['spec', 'http', index];
+      if (!isObject(entry)) return;
+      this.notes.unknownFields(
+        source,
+        at,
+        entry,
+        ['name', 'match', 'route', 'rewrite'],
+        'at the gateway meshdev routes by path prefix; skipped',
+      );
+      const destination =
+        Array.isArray(entry.route) &&
+        isObject(entry.route[0]) &&
+        isObject(entry.route[0].destination)
+          ? entry.route[0].destination
+          : undefined;
+      const service =
+        destination &&
+        this.service(destination.host, source, [...at, 'route', 0, 'destination', 'host']);
+      if (!service) return;
+      serviceOf(this.draft, service);
+      if (Array.isArray(entry.route) && entry.route.length > 1)
+        this.notes.warn(
+          source,
+          [...at, 'route', 1],
+          "weights at the gateway: meshdev's gateway sends to one service (split it in the service's routes)",
+        );
+      const version = typeof destination.subset === 'string' ? destination.subset : undefined;
+      const strip = isObject(entry.rewrite) && entry.rewrite.uri === '/';
+      const matches =
+        Array.isArray(entry.match) && entry.match.length > 0
+          ? entry.match
+          : [{ uri: { prefix: '/' } }];
+      matches.forEach((match, m) => {
+        const uri = isObject(match) && isObject(match.uri) ? match.uri : { prefix: '/' };
+        const prefix =
+          typeof uri.prefix === 'string'
+            ? uri.prefix
+            : typeof uri.exact === 'string'
+              ? uri.exact
+              : undefined;
+        if (prefix === undefined) {
+          this.notes.warn(
+            source,
+            [...at, 'match', m, 'uri'],
+            'a regex at the gateway: meshdev routes by prefix; skipped',
+          );
+          return;
+        }
+        if (typeof uri.exact === 'string')
+          this.notes.warn(
+            source,
+            [...at, 'match', m, 'uri', 'exact'],
+            "meshdev's gateway routes by prefix: also takes the paths below it",
+          );
+        if (routes.some((route) => route.path === prefix)) return;
+        if (version) addVersion(serviceOf(this.draft, service), version);
+        routes.push({
+          path: prefix,
+          service,
+          ...(version && { version }),
+          ...(strip && { stripPrefix: true }),
+        });
+      });
+    });
+  }
+
+  peerAuthentication(source: SourceObject): void {
+    const spec = specOf(source, this.notes);
+    this.notes.unknownFields(source, ['spec'], spec, ['mtls', 'selector']);
+    const mode = isObject(spec.mtls) ? spec.mtls.mode : undefined;
+    const mtls = { STRICT: 'strict', PERMISSIVE: 'permissive', DISABLE: 'off' }[String(mode)];
+    if (!mtls) return;
+    if (spec.selector) {
+      this.notes.warn(
+        source,
+        ['spec', 'selector'],
+        'mTLS for some workloads: meshdev sets it for the whole mesh; not applied',
+      );
+      return;
+    }
+    this.draft.mesh.mtls = mtls;
+  }
+
+  authorization(source: SourceObject): void {
+    this.metadataNamespace(source);
+    const spec = specOf(source, this.notes);
+    this.notes.unknownFields(source, ['spec'], spec, ['selector', 'action', 'rules']);
+    const action = spec.action ?? 'ALLOW';
+    if (action !== 'ALLOW') {
+      this.notes.warn(
+        source,
+        ['spec', 'action'],
+        `${String(action)}: meshdev's allow lists say who may call; skipped`,
+      );
+      return;
+    }
+    const labels =
+      isObject(spec.selector) && isObject(spec.selector.matchLabels)
+        ? spec.selector.matchLabels
+        : undefined;
+    const selected = labels ? String(labels.app ?? Object.values(labels)[0]) : undefined;
+    const targets = selected ? [selected] : Object.keys(this.draft.services);
+    if (!selected)
+      this.notes.warn(
+        source,
+        ['spec'],
+        `a policy for the whole namespace: applied to each service imported (${targets.join(', ')})`,
+      );
+    const allow: NonNullable<DraftService['allow']> = [];
+    const rules = Array.isArray(spec.rules) ? spec.rules : [];
+    rules.forEach((rule, index) => {
+      if (isObject(rule)) allow.push(...this.allowRule(source, ['spec', 'rules', index], rule));
+    });
+    for (const target of targets) {
+      const service = serviceOf(this.draft, target);
+      service.allow = [...(service.allow ?? []), ...allow];
+      for (const entry of allow) {
+        const from = typeof entry === 'string' ? entry : entry.from;
+        if (from !== '*' && from !== 'gateway')
+          (this.callers.get(target) ?? this.callers.set(target, new Set()).get(target)!).add(from);
+      }
+    }
+  }
+
+  private allowRule(
+    source: SourceObject,
+    at: PropertyKey[],
+    rule: Record<string, unknown>,
+  ): NonNullable<DraftService['allow']> {
+    this.notes.unknownFields(source, at, rule, ['from', 'to']);
+    if (rule.when) {
+      this.notes.warn(
+        source,
+        [...at, 'when'],
+        'conditions on request attributes: meshdev cannot check them; the rule is skipped (fewer calls allowed, never more)',
+      );
+      return [];
+    }
+    const callers: string[] = [];
+    const froms = Array.isArray(rule.from) ? rule.from : [];
+    froms.forEach((from, f) => {
+      const source_ = isObject(from) && isObject(from.source) ? from.source : {};
+      this.notes.unknownFields(
+        source,
+        [...at, 'from', f, 'source'],
+        source_,
+        ['principals'],
+        'meshdev allows callers by identity; this source is skipped',
+      );
+      for (const principal of Array.isArray(source_.principals)
+        ? source_.principals.map(String)
+        : [])
+        callers.push(this.caller(principal));
+    });
+    if (froms.length === 0) callers.push('*');
+    const operations: Array<{ methods?: string[]; paths?: string[] }> = [];
+    const tos = Array.isArray(rule.to) ? rule.to : [];
+    tos.forEach((to, t) => {
+      const operation = isObject(to) && isObject(to.operation) ? to.operation : {};
+      this.notes.unknownFields(
+        source,
+        [...at, 'to', t, 'operation'],
+        operation,
+        ['methods', 'paths'],
+        'meshdev allows by method and path; this condition is skipped (more calls allowed)',
+      );
+      operations.push({
+        ...(Array.isArray(operation.methods) && { methods: operation.methods.map(String) }),
+        ...(Array.isArray(operation.paths) && { paths: operation.paths.map(String) }),
+      });
+    });
+    if (operations.length === 0) operations.push({});
+    return callers.flatMap((from) =>
+      operations.map((operation) =>
+        operation.methods || operation.paths ? { from, ...operation } : from,
+      ),
+    );
+  }
+
+  /** `cluster.local/ns/shop/sa/productpage` → `productpage`; the ingress → `gateway`. */
+  private caller(principal: string): string {
+    if (principal === '*') return '*';
+    if (INGRESS_ACCOUNT.test(principal)) return 'gateway';
+    const match = /^([^/]+)\/ns\/([^/]+)\/sa\/([^/]+)$/.exec(principal);
+    if (!match) return principal;
+    if (match[1] !== 'cluster.local') this.draft.mesh.trustDomain ??= match[1];
+    const account = match[3]!;
+    // Bookinfo's accounts are `bookinfo-<service>`: the longest known service it ends with.
+    const known = Object.keys(this.draft.services)
+      .filter((name) => account === name || account.endsWith(`-${name}`))
+      .sort((a, b) => b.length - a.length)[0];
+    return known ?? account;
+  }
+
+  /** Callers get the callees they are allowed to call as upstreams; the namespace is kept. */
+  finish(): void {
+    for (const [callee, callers] of this.callers)
+      for (const caller of callers) {
+        const service = serviceOf(this.draft, caller);
+        if (!(service.upstreams ?? []).includes(callee))
+          service.upstreams = [...(service.upstreams ?? []), callee];
+      }
+    if (this.namespace && this.namespace !== 'default') this.draft.mesh.namespace = this.namespace;
+    for (const service of Object.values(this.draft.services)) hoistPolicy(service);
+  }
+}
+
+function specOf(source: SourceObject, notes: ImportNotes): Record<string, unknown> {
+  if (isObject(source.value.spec)) return source.value.spec;
+  notes.warn(source, ['kind'], 'no spec; nothing to import');
+  return {};
+}
+
+/** A StringMatch on the URI as a meshdev path: exact, prefix (`/api/*`), or template. */
+function pathOf(uri: Record<string, unknown>): string | undefined {
+  if (typeof uri.exact === 'string') return uri.exact;
+  if (typeof uri.prefix === 'string')
+    return uri.prefix.endsWith('/') ? `${uri.prefix}*` : `${uri.prefix}*`;
+  if (typeof uri.regex !== 'string') return undefined;
+  // The regex meshdev exports for /items/:id: anchored segments, [^/]+ per parameter.
+  const body = /^\^(\/.*)\$$/.exec(uri.regex)?.[1];
+  if (!body) return undefined;
+  let parameter = 0;
+  const segments = body.split('/').map((segment) => {
+    if (segment === '[^/]+') return `:p${++parameter}`;
+    const literal = segment.replace(/\\(.)/g, '$1');
+    return /[.*+?^${}()|[\]\\]/.test(segment.replace(/\\./g, '')) ? undefined : literal;
+  });
+  return segments.includes(undefined) ? undefined : segments.join('/');
+}
+
+function methodsOf(method: Record<string, unknown>): string[] | undefined {
+  if (typeof method.exact === 'string') return [method.exact.toUpperCase()];
+  if (typeof method.regex !== 'string') return undefined;
+  const names = method.regex
+    .replace(/^\^?\(?/, '')
+    .replace(/\)?\$?$/, '')
+    .split('|');
+  return names.every((name) => /^[A-Za-z]+$/.test(name))
+    ? names.map((n) => n.toUpperCase())
+    : undefined;
+}
+
+function headerRule(
+  rule: Record<string, unknown>,
+): string | { regex?: string; present?: boolean } | undefined {
+  if (typeof rule.exact === 'string') return rule.exact;
+  if (typeof rule.prefix === 'string')
+    return { regex: `^${rule.prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}` };
+  if (typeof rule.regex !== 'string') return undefined;
+  if (rule.regex === '.*' || rule.regex === '.+') return { present: true };
+  // Envoy matches the whole value; meshdev searches, so the regex is anchored.
+  const anchored = rule.regex.startsWith('^') && rule.regex.endsWith('$');
+  return { regex: anchored ? rule.regex : `^(?:${rule.regex})$` };
+}
+
+function percentOf(action: Record<string, unknown>): number {
+  if (isObject(action.percentage) && typeof action.percentage.value === 'number')
+    return action.percentage.value;
+  if (typeof action.percent === 'number') return action.percent;
+  return 100; // Istio: without a percentage every request is hit
+}
+
+/** Matches that differ only in their method become one match with a list of methods. */
+function mergeMethods(matches: DraftMatch[]): DraftMatch[] {
+  const merged: DraftMatch[] = [];
+  const key = ({ method: _method, ...rest }: DraftMatch) => JSON.stringify(rest);
+  for (const match of matches) {
+    const same = merged.find(
+      (candidate) => key(candidate) === key(match) && candidate.method && match.method,
+    );
+    if (same)
+      same.method = [...same.method!, ...match.method!.filter((m) => !same.method!.includes(m))];
+    else merged.push({ ...match });
+  }
+  return merged;
+}
+
+/** Timeout, retries and faults every route shares are the service's, as a user writes them. */
+function hoistPolicy(service: DraftService): void {
+  const routes = service.routes ?? [];
+  if (routes.length === 0) return;
+  for (const field of ['timeout', 'retries', 'faults'] as const) {
+    const first = JSON.stringify(routes[0]![field]);
+    if (first === undefined || !routes.every((route) => JSON.stringify(route[field]) === first))
+      continue;
+    (service as Record<string, unknown>)[field] = routes[0]![field];
+    for (const route of routes) delete route[field];
+  }
+  // A lone route that only sends everywhere is what meshdev does without routes.
+  if (
+    routes.length === 1 &&
+    Object.keys(routes[0]!).every((key) => key === 'name') &&
+    !service.versions
+  )
+    delete service.routes;
+}

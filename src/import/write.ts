@@ -1,0 +1,163 @@
+/**
+ * Turns an imported draft into `mesh.config.yaml` text: a new file, or the existing one
+ * with the import merged in — comments and everything the import does not speak of kept,
+ * what it does speak of (a service's routes, faults, policy, allow; new services, gateway
+ * routes, consumers, plans) replaced or added.
+ */
+import { Document, isCollection, isMap, isScalar, parseDocument, visit, type YAMLMap } from 'yaml';
+import type { DraftConfig } from './draft.js';
+
+/** Fields of a service that an import owns: merged in, they replace what the file had. */
+const SERVICE_POLICY = [
+  'routes',
+  'faults',
+  'timeout',
+  'retries',
+  'circuitBreaker',
+  'allow',
+] as const;
+
+const PLACEHOLDER_NOTE =
+  ' placeholder: your dev server (`command:` and `port:`) goes here';
+
+/** Small maps written on one line, as the bundled configs write them. */
+const FLOW_KEYS = new Set([
+  'match',
+  'split',
+  'retries',
+  'circuitBreaker',
+  'sim',
+  'rateLimit',
+  'quota',
+  'auth',
+  'delay',
+  'abort',
+]);
+
+/** The order keys are written in (others keep theirs, after these). */
+const KEY_ORDER = [
+  'version',
+  'mesh',
+  'gateway',
+  'consumers',
+  'plans',
+  'services',
+  'name',
+  'port',
+  'path',
+  'service',
+  'versions',
+  'upstreams',
+  'match',
+  'to',
+  'split',
+  'timeout',
+  'retries',
+  'faults',
+  'circuitBreaker',
+  'allow',
+  'routes',
+];
+
+/** A new config file from `draft`, with `header` as its opening comment. */
+export function newConfigText(draft: DraftConfig, header: string): string {
+  const doc = new Document(ordered(draft));
+  doc.commentBefore = header;
+  style(doc);
+  return doc.toString({ lineWidth: 0 });
+}
+
+/** `value` with the keys of every object in KEY_ORDER. */
+function ordered(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(ordered);
+  if (typeof value !== 'object' || value === null) return value;
+  const rank = (key: string) =>
+    KEY_ORDER.includes(key) ? KEY_ORDER.indexOf(key) : KEY_ORDER.length;
+  return Object.fromEntries(
+    Object.entries(value)
+      .sort(([a], [b]) => rank(a) - rank(b))
+      .map(([key, inner]) => [key, ordered(inner)]),
+  );
+}
+
+/** `existing` (a config's text) with `draft` merged in. */
+export function mergedConfigText(existing: string, draft: DraftConfig): string {
+  const doc = parseDocument(existing);
+  for (const key of ['mtls', 'namespace', 'trustDomain'] as const)
+    if (draft.mesh[key] !== undefined) doc.setIn(['mesh', key], draft.mesh[key]);
+  for (const [name, service] of Object.entries(draft.services)) {
+    if (!doc.hasIn(['services', name])) {
+      doc.setIn(['services', name], doc.createNode(ordered(service)));
+      continue;
+    }
+    for (const field of SERVICE_POLICY)
+      if (service[field] !== undefined)
+        doc.setIn(['services', name, field], doc.createNode(ordered(service[field])));
+    const upstreams = new Set([
+      ...((
+        doc.getIn(['services', name, 'upstreams']) as { toJSON(): string[] } | undefined
+      )?.toJSON() ?? []),
+      ...(service.upstreams ?? []),
+    ]);
+    if (upstreams.size > 0)
+      doc.setIn(['services', name, 'upstreams'], doc.createNode([...upstreams]));
+    // Versions the file lacks are added; the ones it has keep how they run.
+    for (const [version, instance] of Object.entries(service.versions ?? {}))
+      if (!doc.hasIn(['services', name, 'versions', version]))
+        doc.setIn(['services', name, 'versions', version], doc.createNode(instance));
+  }
+  if (draft.gateway) mergeGateway(doc, draft.gateway);
+  for (const section of ['consumers', 'plans'] as const)
+    for (const [name, value] of Object.entries(draft[section] ?? {}))
+      doc.setIn([section, name], doc.createNode(value));
+  style(doc);
+  return doc.toString({ lineWidth: 0 });
+}
+
+function mergeGateway(doc: Document, gateway: NonNullable<DraftConfig['gateway']>): void {
+  if (!doc.hasIn(['gateway'])) {
+    doc.setIn(['gateway'], doc.createNode(gateway));
+    return;
+  }
+  const routes =
+    (
+      doc.getIn(['gateway', 'routes']) as { toJSON(): Array<{ path: string }> } | undefined
+    )?.toJSON() ?? [];
+  const merged = [
+    ...routes.filter((route) => !gateway.routes.some((added) => added.path === route.path)),
+    ...gateway.routes,
+  ];
+  doc.setIn(['gateway', 'routes'], doc.createNode(merged));
+  for (const [key, value] of Object.entries(gateway))
+    if (key !== 'routes' && key !== 'port' && !doc.hasIn(['gateway', key]))
+      doc.setIn(['gateway', key], doc.createNode(value));
+}
+
+/**
+ * Small maps on one line (FLOW_KEYS) and a comment above each placeholder `sim:` saying
+ * what to put there instead. Nodes the file already had keep their style.
+ */
+function style(doc: Document): void {
+  visit(doc, {
+    Pair(_key, pair) {
+      if (!isScalar(pair.key) || !isCollection(pair.value) || pair.value.range) return;
+      const key = String(pair.key.value);
+      if (FLOW_KEYS.has(key) || (key === 'faults' && pair.value.items.length <= 2))
+        pair.value.flow = true;
+      if (key === 'sim' && isMap(pair.value) && isPlaceholder(pair.value))
+        pair.key.commentBefore = PLACEHOLDER_NOTE;
+    },
+  });
+  // Routes of a gateway and `allow` entries read best one per line.
+  visit(doc, {
+    Seq(key, seq) {
+      if (seq.range) return;
+      for (const item of seq.items)
+        if (isMap(item) && JSON.stringify(item.toJSON()).length < 90) item.flow = true;
+    },
+  });
+}
+
+function isPlaceholder(sim: YAMLMap): boolean {
+  return JSON.stringify(sim.toJSON()).includes('"placeholder":true');
+}
