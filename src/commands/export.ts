@@ -50,7 +50,8 @@ async function exportConfig(options: ExportCommandOptions): Promise<void> {
   }
   const config = await loadConfigFor(options.config, !options.out);
   const { stringify } = await import('yaml');
-  const text = (manifest: unknown) => stringify(manifest, { lineWidth: 0 });
+  const text = (manifest: unknown) =>
+    stringify(manifest, { lineWidth: 0, aliasDuplicateObjects: false });
   if (options.to === 'kong') {
     const { exportKong } = await import('../export/kong.js');
     const { document, warnings } = exportKong(config);

@@ -315,7 +315,9 @@ const simCall = z.strictObject({
 
 const simRoute = z.strictObject({
   method: method.default('GET'),
-  path: urlPath.meta({ description: 'Exact (/health), template (/items/:id) or prefix (/api/*, /*)' }),
+  path: urlPath.meta({
+    description: 'Exact (/health), template (/items/:id) or prefix (/api/*, /*)',
+  }),
   status: httpStatus.default(200),
   headers: headers.optional(),
   body: jsonBody.optional(),

@@ -717,18 +717,23 @@ function specOf(source: SourceObject, notes: ImportNotes): Record<string, unknow
 /** A StringMatch on the URI as a meshdev path: exact, prefix (`/api/*`), or template. */
 function pathOf(uri: Record<string, unknown>): string | undefined {
   if (typeof uri.exact === 'string') return uri.exact;
-  if (typeof uri.prefix === 'string')
-    return uri.prefix.endsWith('/') ? `${uri.prefix}*` : `${uri.prefix}*`;
+  // `/api*` is Istio's string prefix exactly (`/api/*` also takes `/api` itself).
+  if (typeof uri.prefix === 'string') return `${uri.prefix}*`;
   if (typeof uri.regex !== 'string') return undefined;
   // The regex meshdev exports for /items/:id: anchored segments, [^/]+ per parameter.
   const body = /^\^(\/.*)\$$/.exec(uri.regex)?.[1];
   if (!body) return undefined;
   let parameter = 0;
-  const segments = body.split('/').map((segment) => {
-    if (segment === '[^/]+') return `:p${++parameter}`;
-    const literal = segment.replace(/\\(.)/g, '$1');
-    return /[.*+?^${}()|[\]\\]/.test(segment.replace(/\\./g, '')) ? undefined : literal;
-  });
+  // `[^/]+` holds a slash of its own: it is set aside before the path is cut into segments.
+  const segments = body
+    .replaceAll('[^/]+', '\0')
+    .split('/')
+    .map((segment) => {
+      if (segment === '\0') return `:p${++parameter}`;
+      if (/[.*+?^${}()|[\]]/.test(segment.replace(/\\./g, '')) || segment.includes('\0'))
+        return undefined;
+      return segment.replace(/\\(.)/g, '$1');
+    });
   return segments.includes(undefined) ? undefined : segments.join('/');
 }
 

@@ -17,8 +17,7 @@ const SERVICE_POLICY = [
   'allow',
 ] as const;
 
-const PLACEHOLDER_NOTE =
-  ' placeholder: your dev server (`command:` and `port:`) goes here';
+const PLACEHOLDER_NOTE = ' placeholder: your dev server (`command:` and `port:`) goes here';
 
 /** Small maps written on one line, as the bundled configs write them. */
 const FLOW_KEYS = new Set([
@@ -35,15 +34,11 @@ const FLOW_KEYS = new Set([
 ]);
 
 /** The order keys are written in (others keep theirs, after these). */
+const TOP_ORDER = ['version', 'mesh', 'gateway', 'consumers', 'plans', 'services'];
 const KEY_ORDER = [
-  'version',
-  'mesh',
-  'gateway',
-  'consumers',
-  'plans',
-  'services',
   'name',
   'port',
+  'require',
   'path',
   'service',
   'versions',
@@ -67,16 +62,16 @@ export function newConfigText(draft: DraftConfig, header: string): string {
   return doc.toString({ lineWidth: 0 });
 }
 
-/** `value` with the keys of every object in KEY_ORDER. */
-function ordered(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(ordered);
+/** `value` with its keys in TOP_ORDER, and those of every object inside in KEY_ORDER. */
+function ordered(value: unknown, order = TOP_ORDER): unknown {
+  if (Array.isArray(value)) return value.map((item) => ordered(item, KEY_ORDER));
   if (typeof value !== 'object' || value === null) return value;
-  const rank = (key: string) =>
-    KEY_ORDER.includes(key) ? KEY_ORDER.indexOf(key) : KEY_ORDER.length;
+  const rank = (key: string) => (order.includes(key) ? order.indexOf(key) : order.length);
   return Object.fromEntries(
     Object.entries(value)
       .sort(([a], [b]) => rank(a) - rank(b))
-      .map(([key, inner]) => [key, ordered(inner)]),
+      // What a simulated body says is the user's, in its order.
+      .map(([key, inner]) => [key, key === 'body' ? inner : ordered(inner, KEY_ORDER)]),
   );
 }
 
@@ -87,12 +82,12 @@ export function mergedConfigText(existing: string, draft: DraftConfig): string {
     if (draft.mesh[key] !== undefined) doc.setIn(['mesh', key], draft.mesh[key]);
   for (const [name, service] of Object.entries(draft.services)) {
     if (!doc.hasIn(['services', name])) {
-      doc.setIn(['services', name], doc.createNode(ordered(service)));
+      doc.setIn(['services', name], doc.createNode(ordered(service, KEY_ORDER)));
       continue;
     }
     for (const field of SERVICE_POLICY)
       if (service[field] !== undefined)
-        doc.setIn(['services', name, field], doc.createNode(ordered(service[field])));
+        doc.setIn(['services', name, field], doc.createNode(ordered(service[field], KEY_ORDER)));
     const upstreams = new Set([
       ...((
         doc.getIn(['services', name, 'upstreams']) as { toJSON(): string[] } | undefined
@@ -152,6 +147,7 @@ function style(doc: Document): void {
   visit(doc, {
     Seq(key, seq) {
       if (seq.range) return;
+      if (seq.items.every(isScalar) && JSON.stringify(seq.toJSON()).length < 90) seq.flow = true;
       for (const item of seq.items)
         if (isMap(item) && JSON.stringify(item.toJSON()).length < 90) item.flow = true;
     },
