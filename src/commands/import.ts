@@ -74,7 +74,7 @@ async function importConfig(
     );
 
   const { readSources } = await import('../import/source.js');
-  const objects = readSources(files.map((file) => (file === '-' ? '/dev/stdin' : file)));
+  const objects = readSources(files);
   const name =
     options.name ??
     (path

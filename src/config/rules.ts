@@ -64,8 +64,9 @@ export function checkRules(
 
     service.routes.forEach((route, i) => {
       const path = [...at, 'routes', i];
-      if ((route.to === undefined) === (route.split === undefined)) {
-        report(path, 'a route needs exactly one of "to" or "split"');
+      // Neither: the route keeps every version (its own timeout, retries or faults only).
+      if (route.to !== undefined && route.split !== undefined) {
+        report(path, 'a route takes "to" or "split", not both');
       }
       if ((route.to !== undefined || route.split) && versions.length === 0) {
         report(

@@ -375,13 +375,19 @@ class IstioImport {
     at: PropertyKey[],
     match: Record<string, unknown>,
   ): DraftMatch | undefined {
-    this.notes.unknownFields(
-      source,
-      at,
-      match,
-      ['name', 'uri', 'method', 'headers', 'withoutHeaders'],
-      'meshdev matches on method, path and headers; this condition is dropped, so the route matches more',
+    const unknown = Object.keys(match).filter(
+      (key) => !['name', 'uri', 'method', 'headers', 'withoutHeaders'].includes(key),
     );
+    if (unknown.length > 0) {
+      // Dropping a condition would make the route take calls it never took: the match goes.
+      for (const key of unknown)
+        this.notes.warn(
+          source,
+          [...at, key],
+          'meshdev matches on method, path and headers; this match is skipped',
+        );
+      return undefined;
+    }
     const result: DraftMatch = {};
     if (isObject(match.uri)) {
       const path = pathOf(match.uri);
@@ -630,7 +636,7 @@ class IstioImport {
     at: PropertyKey[],
     rule: Record<string, unknown>,
   ): NonNullable<DraftService['allow']> {
-    this.notes.unknownFields(source, at, rule, ['from', 'to']);
+    this.notes.unknownFields(source, at, rule, ['from', 'to', 'when']);
     if (rule.when) {
       this.notes.warn(
         source,
@@ -660,19 +666,24 @@ class IstioImport {
     const tos = Array.isArray(rule.to) ? rule.to : [];
     tos.forEach((to, t) => {
       const operation = isObject(to) && isObject(to.operation) ? to.operation : {};
-      this.notes.unknownFields(
-        source,
-        [...at, 'to', t, 'operation'],
-        operation,
-        ['methods', 'paths'],
-        'meshdev allows by method and path; this condition is skipped (more calls allowed)',
-      );
+      const unknown = Object.keys(operation).filter((key) => key !== 'methods' && key !== 'paths');
+      if (unknown.length > 0) {
+        // Dropping a condition would allow more than the policy does: the operation goes.
+        for (const key of unknown)
+          this.notes.warn(
+            source,
+            [...at, 'to', t, 'operation', key],
+            'meshdev allows by method and path; this operation is skipped (fewer calls allowed, never more)',
+          );
+        return;
+      }
       operations.push({
         ...(Array.isArray(operation.methods) && { methods: operation.methods.map(String) }),
         ...(Array.isArray(operation.paths) && { paths: operation.paths.map(String) }),
       });
     });
-    if (operations.length === 0) operations.push({});
+    if (tos.length === 0) operations.push({});
+    if (operations.length === 0) return []; // every operation was skipped: so is the rule
     return callers.flatMap((from) =>
       operations.map((operation) =>
         operation.methods || operation.paths ? { from, ...operation } : from,

@@ -22,12 +22,13 @@ export interface SourceObject {
 /** Files ending in these are read from a directory; others are skipped. */
 const EXTENSIONS = ['.yaml', '.yml', '.json'];
 
-/** Every object in `inputs` (files or directories, directories read recursively). */
+/** Every object in `inputs` (files or directories, directories read recursively; `-`: stdin). */
 export function readSources(inputs: readonly string[]): SourceObject[] {
   return inputs.flatMap((input) => filesOf(input)).flatMap(readObjects);
 }
 
 function filesOf(input: string): string[] {
+  if (input === '-') return [input];
   let stat;
   try {
     stat = statSync(input);
@@ -46,8 +47,9 @@ function filesOf(input: string): string[] {
 
 /** The objects of one file: each document, each item of a `List`. */
 export function readObjects(file: string): SourceObject[] {
-  const text = readFileSync(file, 'utf8');
-  const name = displayPath(path.resolve(file));
+  // Standard input is read from its descriptor: /dev/stdin cannot be opened on a socket.
+  const text = readFileSync(file === '-' ? 0 : file, 'utf8');
+  const name = file === '-' ? 'stdin' : displayPath(path.resolve(file));
   const lines = new LineCounter();
   const objects: SourceObject[] = [];
   for (const doc of parseAllDocuments(text, { lineCounter: lines, prettyErrors: false })) {
