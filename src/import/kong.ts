@@ -221,14 +221,14 @@ class KongImport {
     let target: { service: string; version?: string };
     if (upstream) target = { service: this.fromUpstream(upstream) };
     else {
+      // A service sent to one target of an upstream pins that version.
+      const isTarget = (t: Json) => String(t.target) === `${host}:${port}`;
       const pinned = [...this.upstreams.values()].find(({ upstream: u }) =>
-        list(u.targets).some((t) => String(t.target).split(':')[0] === host),
+        list(u.targets).some(isTarget),
       );
       if (pinned) {
         const meshName = this.fromUpstream(pinned);
-        const index = list(pinned.upstream.targets).findIndex(
-          (t) => String(t.target).split(':')[0] === host,
-        );
+        const index = list(pinned.upstream.targets).findIndex(isTarget);
         target = { service: meshName, version: versionName(meshName, host, index) };
       } else {
         const meshName = dnsLabel(isLoopback(host) ? name : host.split('.')[0]!);

@@ -17,6 +17,9 @@ const SERVICE_POLICY = [
   'allow',
 ] as const;
 
+/** What a service's imported routes decide along with them. */
+const ROUTE_POLICY: readonly string[] = ['timeout', 'retries', 'faults'];
+
 const PLACEHOLDER_NOTE = ' placeholder: your dev server (`command:` and `port:`) goes here';
 
 /** Small maps written on one line, as the bundled configs write them. */
@@ -88,6 +91,9 @@ export function mergedConfigText(existing: string, draft: DraftConfig): string {
     for (const field of SERVICE_POLICY)
       if (service[field] !== undefined)
         doc.setIn(['services', name, field], doc.createNode(ordered(service[field], KEY_ORDER)));
+      // Imported routes come with their whole call policy: what the source left out is not kept.
+      else if (service.routes && ROUTE_POLICY.includes(field))
+        doc.deleteIn(['services', name, field]);
     const upstreams = new Set([
       ...((
         doc.getIn(['services', name, 'upstreams']) as { toJSON(): string[] } | undefined

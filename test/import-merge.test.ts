@@ -1,0 +1,96 @@
+/** `meshdev import … --merge`: the diff first, written on --yes, comments and dev servers kept. */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './helpers/cli.js';
+import { testScope } from './helpers/scope.js';
+
+const scope = testScope();
+
+const EXISTING = `# Our shop, by hand.
+version: 1
+mesh: { name: shop }
+services:
+  productpage:
+    command: node productpage.js # the real dev server
+    port: 9080
+    upstreams: [reviews]
+  reviews:
+    versions:
+      v1: { command: node reviews.js, port: 9081 } # the one we work on
+    timeout: 2s
+  db:
+    port: 5432
+`;
+
+const ISTIO = `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: reviews }
+spec:
+  host: reviews
+  subsets: [{ name: v1 }, { name: v2 }]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: reviews }
+spec:
+  hosts: [reviews]
+  http:
+    - match: [{ headers: { end-user: { exact: jason } } }]
+      route: [{ destination: { host: reviews, subset: v2 } }]
+    - route: [{ destination: { host: reviews, subset: v1 } }]
+      timeout: 3s
+`;
+
+function setup(): { project: string; istio: string } {
+  const project = scope.project(EXISTING);
+  const istio = path.join(mkdtempSync(path.join(tmpdir(), 'meshdev-istio-')), 'reviews.yaml');
+  writeFileSync(istio, ISTIO);
+  return { project, istio };
+}
+
+describe('meshdev import --merge', () => {
+  it('shows the diff and writes nothing without a yes; --dry-run only shows it', async () => {
+    const { project, istio } = setup();
+    const refused = await runCli(['import', 'istio', istio, '--merge'], { cwd: project });
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/^--- mesh\.config\.yaml/m);
+    expect(refused.stdout).toMatch(/^\+\s+routes:/m);
+    expect(refused.stderr).toMatch(
+      /not changed: there is no terminal to confirm the merge[\s\S]*--yes/,
+    );
+    expect(readFileSync(path.join(project, 'mesh.config.yaml'), 'utf8')).toBe(EXISTING);
+
+    const dry = await runCli(['import', 'istio', istio, '--merge', '--dry-run'], { cwd: project });
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toBe(refused.stdout);
+    expect(readFileSync(path.join(project, 'mesh.config.yaml'), 'utf8')).toBe(EXISTING);
+  });
+
+  it('with --yes merges routes and new versions in, keeping comments, dev servers and other services', async () => {
+    const { project, istio } = setup();
+    const merged = await runCli(['import', 'istio', istio, '--merge', '--yes'], { cwd: project });
+    expect(merged.code).toBe(0);
+    expect(merged.stderr).toMatch(/merged into mesh\.config\.yaml/);
+    const text = readFileSync(path.join(project, 'mesh.config.yaml'), 'utf8');
+    expect(text).toContain('# Our shop, by hand.');
+    expect(text).toContain('v1: { command: node reviews.js, port: 9081 } # the one we work on');
+    expect(text).toContain('command: node productpage.js # the real dev server');
+    expect(text).toMatch(/db:\n\s+port: 5432/);
+    expect(text).toMatch(
+      /# placeholder: your dev server[^\n]*\n\s+sim: \{ routes: \[ \{ path: \/\*, body: \{ service: reviews, version: v2/,
+    );
+    expect(text).toMatch(/- \{ match: \{ headers: \{ end-user: jason \} \}, to: v2 \}/);
+    // Imported routes bring their whole policy: Istio's 3 s on one route, none on the other.
+    expect(text).toMatch(/- \{ to: v1, timeout: 3s \}/);
+    expect(text).not.toMatch(/timeout: 2s/);
+    const validate = await runCli(['validate'], { cwd: project });
+    expect(validate.code).toBe(0);
+
+    const again = await runCli(['import', 'istio', istio, '--merge', '--yes'], { cwd: project });
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(/already holds everything imported; nothing to do/);
+    expect(readFileSync(path.join(project, 'mesh.config.yaml'), 'utf8')).toBe(text);
+  });
+});
