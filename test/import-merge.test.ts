@@ -1,9 +1,10 @@
 /** `meshdev import … --merge`: the diff first, written on --yes, comments and dev servers kept. */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './helpers/cli.js';
+import { BIN, runCli } from './helpers/cli.js';
 import { testScope } from './helpers/scope.js';
 
 const scope = testScope();
@@ -50,7 +51,49 @@ function setup(): { project: string; istio: string } {
   return { project, istio };
 }
 
+/**
+ * Runs the merge in a real terminal (`script` gives it a pty), answers the prompt once it
+ * is shown, and returns what the terminal showed.
+ */
+function mergeInTerminal(project: string, istio: string, answer: string): Promise<string> {
+  const command = `${process.execPath} ${BIN} import istio ${istio} --merge`;
+  const child = spawn('script', ['-qec', command, '/dev/null'], {
+    cwd: project,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  let shown = '';
+  let answered = false;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no prompt within 15 s:\n${shown}`));
+    }, 15_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      shown += chunk.toString();
+      if (shown.includes('[y/N]') && !answered) {
+        answered = true;
+        child.stdin.write(`${answer}\r`);
+      }
+    });
+    child.on('close', () => {
+      clearTimeout(timer);
+      resolve(shown);
+    });
+  });
+}
+
 describe('meshdev import --merge', () => {
+  it('asks in a terminal: no keeps the file, yes writes it', async () => {
+    const { project, istio } = setup();
+    const declined = await mergeInTerminal(project, istio, 'n');
+    expect(declined).toMatch(/\+\s+routes:/);
+    expect(declined).toMatch(/mesh\.config\.yaml not changed/);
+    expect(readFileSync(path.join(project, 'mesh.config.yaml'), 'utf8')).toBe(EXISTING);
+    const accepted = await mergeInTerminal(project, istio, 'y');
+    expect(accepted).toMatch(/merged into mesh\.config\.yaml/);
+    expect(readFileSync(path.join(project, 'mesh.config.yaml'), 'utf8')).toMatch(/end-user: jason/);
+  });
+
   it('shows the diff and writes nothing without a yes; --dry-run only shows it', async () => {
     const { project, istio } = setup();
     const refused = await runCli(['import', 'istio', istio, '--merge'], { cwd: project });
