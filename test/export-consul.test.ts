@@ -1,7 +1,10 @@
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../src/config/load.js';
 import { exportConsul } from '../src/export/consul.js';
+import { configEntry } from '../src/export/consul-entries.js';
 import type { Manifest } from '../src/export/manifest.js';
 import { runCli } from './helpers/cli.js';
 import { acceptedBy, crdValidators } from './helpers/crd-schemas.js';
@@ -102,5 +105,92 @@ describe('meshdev export --to consul', () => {
     const printed = await runCli(['export', '--to', 'consul'], { cwd: scope.project(CONFIG) });
     expect(printed.code).toBe(0);
     expect(printed.stdout).toContain('kind: ServiceSplitter');
+  });
+
+  it('writes the same entries as JSON for `consul config write` with --format entries', async () => {
+    const dir = scope.project(CONFIG);
+    const { manifests } = exportConsul(loadConfigFile(path.join(dir, 'mesh.config.yaml')));
+    const entries = manifests.map(configEntry);
+    const router = entries.find((entry) => entry.Kind === 'service-router')!;
+    expect(router).toMatchObject({
+      Name: 'reviews',
+      Routes: [
+        {
+          Match: {
+            HTTP: {
+              PathRegex: '^/reviews/[^/]+$',
+              Header: [{ Name: 'end-user', Exact: 'jason' }],
+              Methods: ['GET'],
+            },
+          },
+          Destination: { ServiceSubset: 'v2', RequestTimeout: '500ms', NumRetries: 2 },
+        },
+        expect.anything(),
+      ],
+    });
+    // Subset names are the user's: they keep their case.
+    expect(entries.find((entry) => entry.Kind === 'service-resolver')).toEqual({
+      Kind: 'service-resolver',
+      Name: 'reviews',
+      DefaultSubset: 'v1',
+      Subsets: {
+        v1: { Filter: 'Service.Meta.version == v1' },
+        v2: { Filter: 'Service.Meta.version == v2' },
+      },
+    });
+    expect(
+      entries.find((entry) => entry.Kind === 'service-intentions' && entry.Name === 'reviews'),
+    ).toEqual({
+      Kind: 'service-intentions',
+      Name: 'reviews',
+      Sources: [
+        { Name: 'productpage', Action: 'allow' },
+        {
+          Name: 'ingress-gateway',
+          Permissions: [{ Action: 'allow', HTTP: { PathPrefix: '/reviews/', Methods: ['GET'] } }],
+        },
+      ],
+    });
+    // Nothing is lost on the way: back in camelCase, every entry is its CRD's spec.
+    const camel = (value: unknown, named = false): unknown =>
+      Array.isArray(value)
+        ? value.map((item) => camel(item))
+        : typeof value === 'object' && value !== null
+          ? Object.fromEntries(
+              Object.entries(value).map(([key, inner]) => [
+                named ? key : key === 'HTTP' ? 'http' : key.charAt(0).toLowerCase() + key.slice(1),
+                camel(inner, key === 'Subsets'),
+              ]),
+            )
+          : value;
+    manifests.forEach((manifest, index) => {
+      const { Kind: _kind, Name: name, ...body } = entries[index]!;
+      const spec =
+        manifest.kind === 'ServiceIntentions'
+          ? { destination: { name }, ...(camel(body) as object) }
+          : camel(body);
+      expect(spec).toEqual(manifest.spec);
+    });
+
+    const out = mkdtempSync(path.join(tmpdir(), 'meshdev-consul-'));
+    const run = await runCli(['export', '--to', 'consul', '--format', 'entries', '--out', out], {
+      cwd: dir,
+    });
+    expect(run.code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual([
+      'service-defaults-productpage.json',
+      'service-defaults-reviews.json',
+      'service-intentions-productpage.json',
+      'service-intentions-reviews.json',
+      'service-resolver-reviews.json',
+      'service-router-reviews.json',
+      'service-splitter-reviews.json',
+    ]);
+    expect(JSON.parse(readFileSync(path.join(out, 'service-router-reviews.json'), 'utf8'))).toEqual(
+      router,
+    );
+    const wrong = await runCli(['export', '--to', 'istio', '--format', 'entries'], { cwd: dir });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/only --to consul has another form/);
   });
 });

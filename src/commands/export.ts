@@ -19,6 +19,7 @@ interface ExportCommandOptions {
   out?: string;
   namespace?: string;
   strict?: boolean;
+  format: string;
 }
 
 /** Registers `export` on the program. */
@@ -33,9 +34,14 @@ export function registerExport(program: Command): void {
     .option('--out <dir>', 'one file per resource in this directory (default: stdout)')
     .option('--namespace <name>', 'Kubernetes namespace of the services (default: mesh.namespace)')
     .option('--strict', 'exit 1 when anything could not be carried over')
+    .option(
+      '--format <form>',
+      'consul only: crd (consul-k8s resources) or entries (JSON for `consul config write`)',
+      'crd',
+    )
     .addHelpText(
       'after',
-      '\nExamples:\n  $ meshdev export --to istio > istio.yaml\n  $ meshdev export --to istio --out k8s/ --strict\n',
+      '\nExamples:\n  $ meshdev export --to istio > istio.yaml\n  $ meshdev export --to istio --out k8s/ --strict\n  $ meshdev export --to consul --format entries --out consul/\n',
     )
     .action((options: ExportCommandOptions) => exportConfig(options));
 }
@@ -69,6 +75,27 @@ async function exportConfig(options: ExportCommandOptions): Promise<void> {
         ? (await import('../export/consul.js')).exportConsul
         : (await import('../export/istio.js')).exportIstio;
   const { manifests, warnings } = exporter(config, { namespace: options.namespace });
+  if (options.format !== 'crd') {
+    if (options.to !== 'consul' || options.format !== 'entries')
+      throw new UserError(
+        `--format ${options.format}: only --to consul has another form`,
+        '--to consul --format entries writes JSON for `consul config write`',
+        EXIT.usage,
+      );
+    const { configEntry } = await import('../export/consul-entries.js');
+    const entries = manifests.map(configEntry);
+    if (options.out) {
+      mkdirSync(options.out, { recursive: true });
+      for (const entry of entries)
+        writeFileSync(
+          path.join(options.out, `${entry.Kind}-${entry.Name}.json`),
+          `${JSON.stringify(entry, null, 2)}\n`,
+        );
+      process.stderr.write(`wrote ${entries.length} config entries to ${relative(options.out)}\n`);
+    } else
+      process.stdout.write(entries.map((entry) => `${JSON.stringify(entry, null, 2)}\n`).join(''));
+    return finish(warnings, options.strict);
+  }
   if (options.out) {
     mkdirSync(options.out, { recursive: true });
     for (const manifest of manifests) {
