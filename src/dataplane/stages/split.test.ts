@@ -63,4 +63,20 @@ describe('split stage', () => {
     await splitStage.handle(ctx, answers(200));
     expect(ctx.version).toBe('v2');
   });
+
+  it('a route without to or split keeps every version, evenly', async () => {
+    const runtime = runtimeFor(`
+  pay:
+    versions: { v1: { port: 1 }, v2: { port: 2 } }
+    routes: [{ match: { method: POST }, timeout: 1s }, { to: v1 }]
+`);
+    const seen = new Set<string>();
+    const random = seededRandom(3);
+    for (let i = 0; i < 50; i++) {
+      const ctx = fakeContext(runtime, 'pay', { routeIndex: 0, random });
+      await splitStage.handle(ctx, answers(200));
+      seen.add(ctx.version!);
+    }
+    expect([...seen].sort()).toEqual(['v1', 'v2']);
+  });
 });
