@@ -111,6 +111,15 @@ spec:
     - match: [{ uri: { prefix: /api/reviews } }]
       rewrite: { uri: / }
       route: [{ destination: { host: reviews, subset: v1 } }]
+---
+apiVersion: security.istio.io/v1
+kind: RequestAuthentication
+metadata: { name: ingress-jwt, namespace: istio-system }
+spec:
+  selector: { matchLabels: { istio: ingressgateway } }
+  jwtRules:
+    - issuer: https://id.example.com
+      jwksUri: https://id.example.com/.well-known/jwks.json
 `;
 
 /** A directory of Istio YAML: two files at the top, one in a subdirectory. */
@@ -135,6 +144,7 @@ describe('meshdev import istio', () => {
         { path: '/static', service: 'productpage' },
         { path: '/api/reviews', service: 'reviews', version: 'v1', stripPrefix: true },
       ],
+      auth: { jwt: { local: true } },
     });
     const reviews = draft.services.reviews!;
     expect(Object.keys(reviews.versions!)).toEqual(['v1', 'v2', 'v3']);

@@ -46,6 +46,10 @@ const KINDS: ReadonlyArray<[string, Kind]> = [
   ['networking.istio.io/VirtualService', (source, context) => context.virtualService(source)],
   ['security.istio.io/PeerAuthentication', (source, context) => context.peerAuthentication(source)],
   ['security.istio.io/AuthorizationPolicy', (source, context) => context.authorization(source)],
+  [
+    'security.istio.io/RequestAuthentication',
+    (source, context) => context.requestAuthentication(source),
+  ],
 ];
 
 /** Reads Istio resources into a config. */
@@ -588,6 +592,51 @@ class IstioImport {
       return;
     }
     this.draft.mesh.mtls = mtls;
+  }
+
+  /** JWT rules at the ingress: the gateway's JWT settings. */
+  requestAuthentication(source: SourceObject): void {
+    const spec = specOf(source, this.notes);
+    this.notes.unknownFields(source, ['spec'], spec, ['selector', 'jwtRules']);
+    const rules = Array.isArray(spec.jwtRules) ? spec.jwtRules.filter(isObject) : [];
+    const rule = rules[0];
+    if (!rule) return;
+    if (!this.draft.gateway) {
+      this.notes.warn(
+        source,
+        ['spec', 'jwtRules'],
+        'JWTs checked inside the mesh: meshdev checks them at the gateway, and there is none here; skipped',
+      );
+      return;
+    }
+    if (rules.length > 1)
+      this.notes.warn(
+        source,
+        ['spec', 'jwtRules', 1],
+        'a second issuer: meshdev trusts one; skipped',
+      );
+    this.notes.unknownFields(source, ['spec', 'jwtRules', 0], rule, [
+      'issuer',
+      'audiences',
+      'jwksUri',
+      'forwardOriginalToken',
+    ]);
+    const audience = Array.isArray(rule.audiences) ? String(rule.audiences[0]) : undefined;
+    const uri = typeof rule.jwksUri === 'string' ? rule.jwksUri : undefined;
+    const loopback =
+      uri !== undefined && /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\//.test(uri);
+    const auth = (this.draft.gateway.auth ??= {}) as Record<string, unknown>;
+    if (loopback) auth.jwt = { issuer: rule.issuer, ...(audience && { audience }), jwks: uri };
+    else {
+      // The issuer's keys are not reachable from a laptop: meshdev's own issuer stands in.
+      auth.jwt = { local: true };
+      this.notes.warn(
+        source,
+        ['spec', 'jwtRules', 0, uri ? 'jwksUri' : 'issuer'],
+        `${String(rule.issuer)}: its keys are not on this laptop; meshdev's development issuer stands in (\`meshdev token <consumer>\`)`,
+      );
+    }
+    if (rule.forwardOriginalToken === true) auth.forwardCredentials = true;
   }
 
   authorization(source: SourceObject): void {
