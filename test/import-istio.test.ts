@@ -242,6 +242,49 @@ spec:
     ]);
   });
 
+  it('lets a later VirtualService of the same name replace an earlier one, as kubectl apply does', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-istio-'));
+    const vs = (route: string) => `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: reviews }
+spec:
+  hosts: [reviews]
+  http:
+${route}`;
+    writeFileSync(
+      path.join(dir, '1-all-v1.yaml'),
+      vs('    - route: [{ destination: { host: reviews, subset: v1 } }]\n'),
+    );
+    writeFileSync(
+      path.join(dir, '2-test-v2.yaml'),
+      vs(`    - match: [{ headers: { end-user: { exact: jason } } }]
+      route: [{ destination: { host: reviews, subset: v2 } }]
+    - route: [{ destination: { host: reviews, subset: v3 } }]
+`),
+    );
+    writeFileSync(
+      path.join(dir, '3-dr.yaml'),
+      `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: reviews }
+spec:
+  host: reviews
+  trafficPolicy: { tls: { mode: ISTIO_MUTUAL } }
+  subsets: [{ name: v1 }, { name: v2 }, { name: v3 }]
+`,
+    );
+    const { draft, warnings } = importIstio(readSources([dir]), { name: 'x' });
+    expect(draft.services.reviews!.routes).toEqual([
+      { match: { headers: { 'end-user': 'jason' } }, to: 'v2' },
+      { to: 'v3' },
+    ]);
+    // ISTIO_MUTUAL is what meshdev does anyway: no warning for it.
+    expect(warnings.map((w) => `${path.basename(w.at)} ${w.message}`)).toEqual([
+      '2-test-v2.yaml:3:13 metadata.name: replaces the VirtualService read at ' +
+        `${path.join(dir, '1-all-v1.yaml')}:3:13`,
+    ]);
+  });
+
   it('writes a config that loads, with placeholders that answer, and refuses to overwrite one', async () => {
     const project = mkdtempSync(path.join(tmpdir(), 'meshdev-imported-'));
     const run = await runCli(['import', 'istio', istioDir()], { cwd: project });

@@ -89,6 +89,8 @@ class IstioImport {
   /** Callers seen in `allow`, by callee: they become the callers' upstreams. */
   private readonly callers = new Map<string, Set<string>>();
   private namespace: string | undefined;
+  /** The VirtualService whose routes a service has, by its name and namespace. */
+  private readonly routedBy = new Map<string, { resource: string; at: string }>();
 
   constructor(name: string) {
     this.draft = { version: 1, mesh: { name }, services: {} };
@@ -120,6 +122,11 @@ class IstioImport {
     }
     if (parts.length > 1) this.namespace ??= parts[1];
     return parts[0]!.toLowerCase();
+  }
+
+  private metadataNamespaceOf(source: SourceObject): string {
+    const metadata = source.value.metadata;
+    return isObject(metadata) && typeof metadata.namespace === 'string' ? metadata.namespace : '';
   }
 
   private metadataNamespace(source: SourceObject): void {
@@ -184,7 +191,14 @@ class IstioImport {
     service: DraftService,
   ): void {
     const at = ['spec', 'trafficPolicy'];
-    this.notes.unknownFields(source, at, policy, ['outlierDetection', 'connectionPool']);
+    this.notes.unknownFields(source, at, policy, ['outlierDetection', 'connectionPool', 'tls']);
+    // ISTIO_MUTUAL is what meshdev's mesh does on every hop; anything else is not.
+    if (isObject(policy.tls) && policy.tls.mode !== 'ISTIO_MUTUAL')
+      this.notes.warn(
+        source,
+        [...at, 'tls', 'mode'],
+        `${String(policy.tls.mode)}: meshdev sets mTLS for the whole mesh (mesh.mtls); not applied`,
+      );
     const outlier = policy.outlierDetection;
     if (isObject(outlier)) {
       this.notes.unknownFields(source, [...at, 'outlierDetection'], outlier, [
@@ -257,7 +271,26 @@ class IstioImport {
       if (isObject(entry))
         routes.push(...this.httpRoute(source, ['spec', 'http', index], entry, name, service));
     });
-    service.routes = [...(service.routes ?? []), ...routes];
+    // Two VirtualServices of one name: the later is what `kubectl apply` leaves in force.
+    const resource = `${nameOf(source)}@${this.metadataNamespaceOf(source)}`;
+    const before = this.routedBy.get(name);
+    if (before?.resource === resource) {
+      this.notes.warn(
+        source,
+        ['metadata', 'name'],
+        `replaces the VirtualService read at ${before.at}`,
+      );
+      service.routes = routes;
+    } else {
+      if (before)
+        this.notes.warn(
+          source,
+          ['spec', 'hosts', 0],
+          `a second VirtualService for ${name} (the first at ${before.at}): Istio picks one; its routes are put after the first's`,
+        );
+      service.routes = [...(service.routes ?? []), ...routes];
+    }
+    this.routedBy.set(name, { resource, at: source.at(['metadata', 'name']) });
   }
 
   /** One `http` entry: a meshdev route per match (one when only methods differ). */
