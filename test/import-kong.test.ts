@@ -185,4 +185,27 @@ describe('meshdev import kong', () => {
     });
     expect(down.status).toBe(503);
   });
+
+  it('says what it cannot carry over of a service: a gRPC scheme, a URL that is not one', () => {
+    const { draft, warnings } = importKong(
+      readSources([
+        kongFile(`_format_version: "3.0"
+services:
+  - name: auth
+    url: grpc://auth.prod.svc.cluster.local:50051
+    routes: [{ paths: [/v1/auth] }]
+  - name: broken
+    url: "http://[not a url"
+    routes: [{ paths: [/broken] }]
+`),
+      ]),
+      { name: 'x' },
+    );
+    expect(Object.keys(draft.services)).toEqual(['auth']);
+    expect(warnings.map((w) => `${path.basename(w.at)} ${w.message}`)).toEqual([
+      'kong.yaml:4:5 services[0].url: grpc: meshdev proxies HTTP/1.1 (and WebSockets); the service is imported as HTTP',
+      'kong.yaml:7:5 services[1].url: http://[not a url is not a URL; the service is skipped',
+      'kong.yaml:8:14 services[1].routes[0]: route to service "broken", which is not imported; skipped',
+    ]);
+  });
 });

@@ -210,7 +210,24 @@ class KongImport {
       'id',
       'enabled',
     ]);
-    const { host, port, basePath } = address(service);
+    let where: ReturnType<typeof address>;
+    try {
+      where = address(service);
+    } catch {
+      this.notes.warn(
+        source,
+        [...path, 'url'],
+        `${String(service.url)} is not a URL; the service is skipped`,
+      );
+      return;
+    }
+    const { host, port, basePath, protocol } = where;
+    if (protocol !== 'http' && protocol !== 'https')
+      this.notes.warn(
+        source,
+        [...path, service.url ? 'url' : 'protocol'],
+        `${protocol}: meshdev proxies HTTP/1.1 (and WebSockets); the service is imported as HTTP`,
+      );
     if (basePath && basePath !== '/')
       this.notes.warn(
         source,
@@ -572,13 +589,24 @@ function refName(reference: unknown): string {
 }
 
 /** Host, port and path of a Kong service (`url`, or `host`/`port`/`path`). */
-function address(service: Json): { host: string; port: number; basePath?: string } {
+function address(service: Json): {
+  host: string;
+  port: number;
+  basePath?: string;
+  protocol: string;
+} {
   if (typeof service.url === 'string') {
     const url = new URL(service.url);
     const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
-    return { host: url.hostname.replace(/^\[|\]$/g, ''), port, basePath: url.pathname };
+    return {
+      host: url.hostname.replace(/^\[|\]$/g, ''),
+      port,
+      basePath: url.pathname,
+      protocol: url.protocol.slice(0, -1),
+    };
   }
   return {
+    protocol: typeof service.protocol === 'string' ? service.protocol : 'http',
     host: String(service.host ?? ''),
     port: typeof service.port === 'number' ? service.port : 80,
     ...(typeof service.path === 'string' && { basePath: service.path }),
