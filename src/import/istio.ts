@@ -98,12 +98,12 @@ class IstioImport {
 
   /** A host (`reviews`, `reviews.shop.svc.cluster.local`) as a service name. */
   private service(host: unknown, source: SourceObject, path: PropertyKey[]): string | undefined {
-    if (typeof host !== 'string' || host.includes('*')) {
-      this.notes.warn(
-        source,
-        path,
-        `host ${String(host)}: a wildcard host is not a service; skipped`,
-      );
+    if (typeof host !== 'string' || host === '') {
+      this.notes.warn(source, path, 'no host: nothing to import here');
+      return undefined;
+    }
+    if (host.includes('*')) {
+      this.notes.warn(source, path, `host ${host}: a wildcard host is not a service; skipped`);
       return undefined;
     }
     const parts = host.split('.');
