@@ -201,14 +201,13 @@ function summary(
   },
   placeholders: readonly string[],
 ): string {
-  const services = Object.keys(draft.services).length;
+  const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
   const routes = Object.values(draft.services).reduce((sum, s) => sum + (s.routes?.length ?? 0), 0);
-  const parts = [
-    `${services} service${services === 1 ? '' : 's'}`,
-    `${routes} route${routes === 1 ? '' : 's'}`,
-    ...(draft.gateway ? [`${draft.gateway.routes.length} gateway routes`] : []),
-    ...(draft.consumers ? [`${Object.keys(draft.consumers).length} consumers`] : []),
-    `${placeholders.length} simulated placeholder${placeholders.length === 1 ? '' : 's'}`,
-  ];
-  return parts.join(', ');
+  return [
+    count(Object.keys(draft.services).length, 'service'),
+    count(routes, 'route'),
+    ...(draft.gateway ? [count(draft.gateway.routes.length, 'gateway route')] : []),
+    ...(draft.consumers ? [count(Object.keys(draft.consumers).length, 'consumer')] : []),
+    count(placeholders.length, 'simulated placeholder'),
+  ].join(', ');
 }
