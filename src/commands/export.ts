@@ -27,7 +27,7 @@ export function registerExport(program: Command): void {
   program
     .command('export')
     .description(
-      'write the config as Istio or Linkerd resources, or the gateway as a Kong (decK) file',
+      'write the config as Istio, Linkerd or Consul resources, or the gateway as a Kong (decK) file',
     )
     .option('-c, --config <file>', 'config file (default: nearest mesh.config.yaml)')
     .requiredOption('--to <target>', `what to export to: ${TARGETS.join(', ')}`)
