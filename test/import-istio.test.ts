@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfigText } from '../src/config/load.js';
+import { withPlaceholders } from '../src/import/draft.js';
 import { importIstio } from '../src/import/istio.js';
+import { newConfigText } from '../src/import/write.js';
 import { readSources } from '../src/import/source.js';
 import { BIN, runCli } from './helpers/cli.js';
 import { testScope } from './helpers/scope.js';
@@ -283,6 +285,31 @@ spec:
       '2-test-v2.yaml:3:13 metadata.name: replaces the VirtualService read at ' +
         `${path.join(dir, '1-all-v1.yaml')}:3:13`,
     ]);
+  });
+
+  it('makes callers named only by a policy into services, and allows nobody for the default account', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-istio-'));
+    writeFileSync(
+      path.join(dir, 'policy.yaml'),
+      `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: orders, namespace: shop }
+spec:
+  selector: { matchLabels: { app: orders } }
+  rules:
+    - from: [{ source: { principals: [cluster.local/ns/shop/sa/Web_Frontend, cluster.local/ns/shop/sa/default] } }]
+`,
+    );
+    const { draft, warnings } = importIstio(readSources([dir]), { name: 'x' });
+    expect(draft.services).toEqual({
+      orders: { allow: ['web-frontend'] },
+      'web-frontend': { upstreams: ['orders'] },
+    });
+    expect(warnings.map((w) => w.message)).toEqual([
+      "spec.rules[0].from[0].source.principals[1]: cluster.local/ns/shop/sa/default: the namespace's default account names no service; not allowed (fewer calls allowed, never more)",
+    ]);
+    withPlaceholders(draft);
+    expect(() => loadConfigText(newConfigText(draft, ' x'), 'x.yaml', { env: {} })).not.toThrow();
   });
 
   it('writes a config that loads, with placeholders that answer, and refuses to overwrite one', async () => {

@@ -127,3 +127,13 @@ export function percents(weights: ReadonlyArray<[string, number]>): Record<strin
   }
   return Object.fromEntries(shares);
 }
+
+/** A DNS label (what meshdev service names are): lowercase letters, digits, `-`. */
+export function dnsLabel(text: string): string {
+  return (
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'service'
+  );
+}

@@ -8,6 +8,7 @@
  */
 import {
   addVersion,
+  dnsLabel,
   serviceOf,
   type DraftConfig,
   type DraftFault,
@@ -121,7 +122,7 @@ class IstioImport {
       return undefined;
     }
     if (parts.length > 1) this.namespace ??= parts[1];
-    return parts[0]!.toLowerCase();
+    return dnsLabel(parts[0]!);
   }
 
   private metadataNamespaceOf(source: SourceObject): string {
@@ -130,9 +131,7 @@ class IstioImport {
   }
 
   private metadataNamespace(source: SourceObject): void {
-    const metadata = source.value.metadata;
-    if (isObject(metadata) && typeof metadata.namespace === 'string')
-      this.namespace ??= metadata.namespace;
+    this.namespace ??= this.metadataNamespaceOf(source) || undefined;
   }
 
   gatewayResource(source: SourceObject): void {
@@ -738,10 +737,18 @@ class IstioImport {
         ['principals'],
         'meshdev allows callers by identity; this source is skipped',
       );
-      for (const principal of Array.isArray(source_.principals)
-        ? source_.principals.map(String)
-        : [])
-        callers.push(this.caller(principal));
+      const principals = Array.isArray(source_.principals) ? source_.principals.map(String) : [];
+      principals.forEach((principal, p) => {
+        const caller = this.caller(principal);
+        // Workloads without an account of their own run as `default`: that names no service.
+        if (caller !== 'default') callers.push(caller);
+        else
+          this.notes.warn(
+            source,
+            [...at, 'from', f, 'source', 'principals', p],
+            `${principal}: the namespace's default account names no service; not allowed (fewer calls allowed, never more)`,
+          );
+      });
     });
     if (froms.length === 0) callers.push('*');
     const operations: Array<{ methods?: string[]; paths?: string[] }> = [];
@@ -785,7 +792,7 @@ class IstioImport {
     const known = Object.keys(this.draft.services)
       .filter((name) => account === name || account.endsWith(`-${name}`))
       .sort((a, b) => b.length - a.length)[0];
-    return known ?? account;
+    return known ?? dnsLabel(account);
   }
 
   /** Callers get the callees they are allowed to call as upstreams; the namespace is kept. */

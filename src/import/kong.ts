@@ -11,6 +11,7 @@ import { formatDuration } from '../config/units.js';
 import {
   addVersion,
   percents,
+  dnsLabel,
   serviceOf,
   type DraftConfig,
   type DraftGatewayRoute,
@@ -630,16 +631,6 @@ function requirement(plugins: readonly Json[]): string {
 function versionName(service: string, host: string, index: number): string {
   if (host.startsWith(`${service}-`)) return dnsLabel(host.slice(service.length + 1));
   return `v${index + 1}`;
-}
-
-/** A DNS label (what meshdev service names are): lowercase letters, digits, `-`. */
-function dnsLabel(text: string): string {
-  return (
-    text
-      .toLowerCase()
-      .replace(/[^a-z0-9-]+/g, '-')
-      .replace(/^-+|-+$/g, '') || 'service'
-  );
 }
 
 /** `ALICE` for consumer `alice`. */
