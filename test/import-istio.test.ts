@@ -124,15 +124,24 @@ spec:
       jwksUri: https://id.example.com/.well-known/jwks.json
 `;
 
+/** A temp directory holding `files` (relative name → text). */
+function dirOf(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-istio-'));
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), text);
+  }
+  return dir;
+}
+
 /** A directory of Istio YAML: two files at the top, one in a subdirectory. */
 function istioDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-istio-'));
-  writeFileSync(path.join(dir, 'routing.yaml'), ROUTING);
-  writeFileSync(path.join(dir, 'gateway.yml'), GATEWAY);
-  mkdirSync(path.join(dir, 'security'));
-  writeFileSync(path.join(dir, 'security', 'policies.yaml'), SECURITY);
-  writeFileSync(path.join(dir, 'README.md'), '# not read');
-  return dir;
+  return dirOf({
+    'routing.yaml': ROUTING,
+    'gateway.yml': GATEWAY,
+    'security/policies.yaml': SECURITY,
+    'README.md': '# not read',
+  });
 }
 
 describe('meshdev import istio', () => {
@@ -218,10 +227,8 @@ describe('meshdev import istio', () => {
   });
 
   it('keeps the faults of the route they are on, and a lone fault route', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-istio-'));
-    writeFileSync(
-      path.join(dir, 'vs.yaml'),
-      `apiVersion: networking.istio.io/v1
+    const dir = dirOf({
+      'vs.yaml': `apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: { name: ratings }
 spec:
@@ -232,7 +239,7 @@ spec:
       route: [{ destination: { host: ratings, subset: v1 } }]
     - route: [{ destination: { host: ratings, subset: v1 } }]
 `,
-    );
+    });
     const { draft } = importIstio(readSources([dir]), { name: 'x' });
     expect(draft.services.ratings!.routes).toEqual([
       {
@@ -245,7 +252,6 @@ spec:
   });
 
   it('lets a later VirtualService of the same name replace an earlier one, as kubectl apply does', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-istio-'));
     const vs = (route: string) => `apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: { name: reviews }
@@ -253,20 +259,13 @@ spec:
   hosts: [reviews]
   http:
 ${route}`;
-    writeFileSync(
-      path.join(dir, '1-all-v1.yaml'),
-      vs('    - route: [{ destination: { host: reviews, subset: v1 } }]\n'),
-    );
-    writeFileSync(
-      path.join(dir, '2-test-v2.yaml'),
-      vs(`    - match: [{ headers: { end-user: { exact: jason } } }]
+    const dir = dirOf({
+      '1-all-v1.yaml': vs('    - route: [{ destination: { host: reviews, subset: v1 } }]\n'),
+      '2-test-v2.yaml': vs(`    - match: [{ headers: { end-user: { exact: jason } } }]
       route: [{ destination: { host: reviews, subset: v2 } }]
     - route: [{ destination: { host: reviews, subset: v3 } }]
 `),
-    );
-    writeFileSync(
-      path.join(dir, '3-dr.yaml'),
-      `apiVersion: networking.istio.io/v1
+      '3-dr.yaml': `apiVersion: networking.istio.io/v1
 kind: DestinationRule
 metadata: { name: reviews }
 spec:
@@ -274,7 +273,7 @@ spec:
   trafficPolicy: { tls: { mode: ISTIO_MUTUAL } }
   subsets: [{ name: v1 }, { name: v2 }, { name: v3 }]
 `,
-    );
+    });
     const { draft, warnings } = importIstio(readSources([dir]), { name: 'x' });
     expect(draft.services.reviews!.routes).toEqual([
       { match: { headers: { 'end-user': 'jason' } }, to: 'v2' },
@@ -288,10 +287,8 @@ spec:
   });
 
   it('makes callers named only by a policy into services, and allows nobody for the default account', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-istio-'));
-    writeFileSync(
-      path.join(dir, 'policy.yaml'),
-      `apiVersion: security.istio.io/v1
+    const dir = dirOf({
+      'policy.yaml': `apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
 metadata: { name: orders, namespace: shop }
 spec:
@@ -299,7 +296,7 @@ spec:
   rules:
     - from: [{ source: { principals: [cluster.local/ns/shop/sa/Web_Frontend, cluster.local/ns/shop/sa/default] } }]
 `,
-    );
+    });
     const { draft, warnings } = importIstio(readSources([dir]), { name: 'x' });
     expect(draft.services).toEqual({
       orders: { allow: ['web-frontend'] },
@@ -360,8 +357,7 @@ spec:
   });
 
   it('names the file and line of YAML it cannot parse, and refuses an unknown source', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-istio-'));
-    writeFileSync(path.join(dir, 'bad.yaml'), 'kind: VirtualService\nspec: { hosts: [a\n');
+    const dir = dirOf({ 'bad.yaml': 'kind: VirtualService\nspec: { hosts: [a\n' });
     const bad = await runCli(['import', 'istio', path.join(dir, 'bad.yaml'), '--out', '-']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/bad\.yaml:\d+:\d+ /);
