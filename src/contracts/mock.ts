@@ -5,7 +5,8 @@
  * `Prefer: example=NAME`), else the schema's, else a value generated from the schema by
  * openapi-sampler. Required response headers get values the same way.
  */
-import { sample } from 'openapi-sampler';
+import { createRequire } from 'node:module';
+import type { sample as Sample } from 'openapi-sampler';
 import { declaredResponse } from './check-response.js';
 import type { Contract } from './contract.js';
 import type { DocPath, MediaSpec, Operation, ResponseSpec } from './operations.js';
@@ -110,5 +111,18 @@ function exampleOrSample(
   const schema = valueAt(doc, schemaPath) as Record<string, unknown> | undefined;
   if (!schema) return undefined;
   if (schema.example !== undefined) return schema.example;
-  return sample(schema as never, { skipWriteOnly: true, skipNonRequired: false, quiet: true }, doc);
+  return sampler()(
+    schema as never,
+    { skipWriteOnly: true, skipNonRequired: false, quiet: true },
+    doc,
+  );
+}
+
+let loadedSampler: typeof Sample | undefined;
+
+/** openapi-sampler, loaded when a mock first needs a generated value (not at every start). */
+function sampler(): typeof Sample {
+  loadedSampler ??= (createRequire(import.meta.url)('openapi-sampler') as { sample: typeof Sample })
+    .sample;
+  return loadedSampler;
 }
