@@ -76,10 +76,9 @@ async function up(options: UpOptions): Promise<void> {
   // loads while the mesh starts.
   const ui = dashboard ? startDashboardProcess() : undefined;
   // The mesh itself loads only when `up` runs: `meshdev --help` does not pay for it.
-  const [{ MeshController }, { ListenError }, { startLoad }] = await Promise.all([
+  const [{ MeshController }, { ListenError }] = await Promise.all([
     import('../controlplane/controller.js'),
     import('../dataplane/listener.js'),
-    import('../sim/load.js'),
   ]);
   let controller: MeshController;
   try {
@@ -142,8 +141,11 @@ async function up(options: UpOptions): Promise<void> {
           out.write(`${options.json ? formatStatsJson(snapshot) : formatStatsTable(snapshot)}\n`);
         }, interval)
       : undefined;
+  // The load generator (and undici's request API with it) loads once the mesh is up.
+  const wantsLoad = options.load && config.gateway && config.load.length > 0;
+  const { startLoad } = wantsLoad ? await import('../sim/load.js') : { startLoad: undefined };
   const loads =
-    options.load && config.gateway
+    wantsLoad && startLoad
       ? config.load.map((spec) =>
           startLoad(
             { ...spec, headers: { ...actAsHeaders(config, spec.as), ...spec.headers } },

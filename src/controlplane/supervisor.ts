@@ -14,7 +14,6 @@ import { createWriteStream, existsSync, readFileSync, type WriteStream } from 'n
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { request } from 'undici';
 import { instanceLabel, type InstanceConfig } from '../config/model.js';
 import { portHolder, processGroupOf } from './port-holder.js';
 
@@ -253,6 +252,7 @@ async function probe(instance: InstanceConfig): Promise<boolean> {
   const timeout = instance.health?.timeoutMs ?? 1000;
   if (instance.health?.path) {
     try {
+      const { request } = await import('undici'); // loaded with the first HTTP health check
       const response = await request(`http://127.0.0.1:${port}${instance.health.path}`, {
         headersTimeout: timeout,
         bodyTimeout: timeout,

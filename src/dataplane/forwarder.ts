@@ -4,10 +4,18 @@
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
+import { createRequire } from 'node:module';
 import { createSecureContext } from 'node:tls';
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher, Pool as PoolClass } from 'undici';
 import type { CancelSignal } from '../lib/cancel.js';
 import type { Outcome } from './pipeline.js';
+
+/**
+ * undici's Pool from its own file: the hop needs `dispatch` only, and undici's index
+ * (fetch, WebSocket, caches, the request API) costs ~0.1 s of every start to load.
+ */
+const Pool = createRequire(import.meta.url)('undici/lib/dispatcher/pool.js') as typeof PoolClass;
+type Pool = PoolClass;
 
 /** One request to forward. */
 export interface ForwardRequest {

@@ -6,9 +6,9 @@
  */
 import { Pool } from 'undici';
 import type { LoadSpec } from '../config/model.js';
+import { LOAD_HEADER } from './load-header.js';
 
-/** The header that marks generated load; its value is the mesh's token. */
-export const LOAD_HEADER = 'x-meshdev-load';
+export { LOAD_HEADER };
 /** Open-loop calls in flight above which new ones are skipped (and counted). */
 export const MAX_IN_FLIGHT = 1000;
 /** Scheduler tick, ms. */

@@ -6,7 +6,6 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { request as undiciRequest } from 'undici';
 import type { SimCall, SimRoute, SimSpec } from '../config/model.js';
 import { templateRegex } from '../lib/match.js';
 import type { Random } from '../lib/random.js';
@@ -279,6 +278,9 @@ async function attemptCall(
   body: string | undefined,
   attempts: number,
 ): Promise<CallResult> {
+  // undici's request API is loaded when a simulated service first calls out (before the
+  // call's own timeout starts).
+  const { request: undiciRequest } = await import('undici');
   const signal = call.timeoutMs === undefined ? undefined : AbortSignal.timeout(call.timeoutMs);
   try {
     const response = await undiciRequest(url, {

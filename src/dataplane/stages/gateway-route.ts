@@ -4,7 +4,7 @@
  * caller is `gateway`, or `load` for the built-in load generator's marked requests.
  */
 import type { GatewayConfig, GatewayRoute } from '../../config/model.js';
-import { LOAD_HEADER } from '../../sim/load.js';
+import { LOAD_HEADER } from '../../sim/load-header.js';
 import type { EntryContext } from '../entry-context.js';
 import { errorOutcome } from '../error-outcome.js';
 import type { Stage } from '../pipeline.js';
