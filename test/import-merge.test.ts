@@ -136,4 +136,51 @@ describe('meshdev import --merge', () => {
     expect(again.stderr).toMatch(/already holds everything imported; nothing to do/);
     expect(readFileSync(path.join(project, 'mesh.config.yaml'), 'utf8')).toBe(text);
   });
+
+  it('keeps a public route public and reuses a plan of the same limits when a decK file is merged in', async () => {
+    const project = scope.project(`version: 1
+mesh: { name: shop }
+gateway:
+  port: 8080
+  auth: { require: apiKey }
+  routes:
+    - { path: /status, service: web, auth: { require: none } }
+    - { path: /, service: web }
+consumers:
+  bob: { plan: gold, keys: [dev-bob-key-1] }
+plans:
+  gold: { rateLimit: { requests: 1000, per: 1s } } # the paying ones
+services:
+  web: { port: 3000, upstreams: [] }
+`);
+    const kong = path.join(mkdtempSync(path.join(tmpdir(), 'meshdev-kong-')), 'kong.yaml');
+    writeFileSync(
+      kong,
+      `_format_version: "3.0"
+services:
+  - name: web
+    url: http://localhost:3000
+    routes:
+      - { name: status, paths: [/status], strip_path: false, preserve_host: true }
+      - { name: admin, paths: [/admin], strip_path: false, preserve_host: true, plugins: [{ name: key-auth, config: { key_names: [x-api-key] } }] }
+consumers:
+  - username: carol
+    keyauth_credentials: [{ key: dev-carol-key-1 }]
+    plugins: [{ name: rate-limiting, config: { second: 1000 } }]
+`,
+    );
+    const merged = await runCli(['import', 'kong', kong, '--merge', '--yes'], { cwd: project });
+    expect(merged.code).toBe(0);
+    const text = readFileSync(path.join(project, 'mesh.config.yaml'), 'utf8');
+    // /status stays open (Kong's has no auth plugin); /admin needs a key, as the file's default says.
+    expect(text).toContain('- { path: /status, service: web, auth: { require: none } }');
+    expect(text).toContain('- { path: /admin, service: web }');
+    // carol's limits are gold's: no new plan, and the file's comment stays.
+    expect(text).toMatch(/carol:\n\s+plan: gold/);
+    expect(text).toContain('gold: { rateLimit: { requests: 1000, per: 1s } } # the paying ones');
+    expect(text).not.toMatch(/per-1s:/);
+    expect(
+      (await runCli(['validate'], { cwd: project, env: { CAROL_KEY: 'dev-carol-key-1' } })).code,
+    ).toBe(0);
+  });
 });

@@ -4,8 +4,18 @@
  * what it does speak of (a service's routes, faults, policy, allow; new services, gateway
  * routes, consumers, plans) replaced or added.
  */
-import { Document, isCollection, isMap, isScalar, parseDocument, visit, type YAMLMap } from 'yaml';
-import type { DraftConfig } from './draft.js';
+import {
+  Document,
+  isCollection,
+  isMap,
+  isScalar,
+  isSeq,
+  parseDocument,
+  visit,
+  type YAMLMap,
+} from 'yaml';
+import { parseDuration } from '../config/units.js';
+import type { DraftConfig, DraftGatewayRoute } from './draft.js';
 
 /** Fields of a service that an import owns: merged in, they replace what the file had. */
 const SERVICE_POLICY = [
@@ -16,6 +26,9 @@ const SERVICE_POLICY = [
   'circuitBreaker',
   'allow',
 ] as const;
+
+/** How the config is written: lines never folded. */
+const TEXT_OPTIONS = { lineWidth: 0 };
 
 /** What a service's imported routes decide along with them. */
 const ROUTE_POLICY: readonly string[] = ['timeout', 'retries', 'faults'];
@@ -62,7 +75,7 @@ export function newConfigText(draft: DraftConfig, header: string): string {
   const doc = new Document(ordered(draft));
   doc.commentBefore = header;
   style(doc);
-  return doc.toString({ lineWidth: 0 });
+  return doc.toString(TEXT_OPTIONS);
 }
 
 /** `value` with its keys in TOP_ORDER, and those of every object inside in KEY_ORDER. */
@@ -108,30 +121,86 @@ export function mergedConfigText(existing: string, draft: DraftConfig): string {
         doc.setIn(['services', name, 'versions', version], doc.createNode(instance));
   }
   if (draft.gateway) mergeGateway(doc, draft.gateway);
-  for (const section of ['consumers', 'plans'] as const)
-    for (const [name, value] of Object.entries(draft[section] ?? {}))
-      doc.setIn([section, name], doc.createNode(value));
+  // A plan the file already has under another name (the same limits) is that plan.
+  const filePlans = Object.entries(
+    (doc.getIn(['plans']) as { toJSON(): Record<string, unknown> } | undefined)?.toJSON() ?? {},
+  );
+  const planName = new Map<string, string>();
+  for (const [name, plan] of Object.entries(draft.plans ?? {})) {
+    const same = filePlans.find(([, existing]) => sameLimits(existing, plan));
+    if (same) planName.set(name, same[0]);
+    else doc.setIn(['plans', name], doc.createNode(plan));
+  }
+  for (const [name, consumer] of Object.entries(draft.consumers ?? {})) {
+    const plan = typeof consumer.plan === 'string' ? planName.get(consumer.plan) : undefined;
+    doc.setIn(['consumers', name], doc.createNode(plan ? { ...consumer, plan } : consumer));
+  }
   style(doc);
-  return doc.toString({ lineWidth: 0 });
+  return keepFormatting(existing, doc.toString(TEXT_OPTIONS));
+}
+
+/**
+ * The yaml library writes every flow collection its own way (`[ a ]`); a line the merge
+ * did not change comes back as the user wrote it, so the diff shows only what changed.
+ */
+function keepFormatting(before: string, after: string): string {
+  const shape = (line: string) => line.replace(/([[{]) /g, '$1').replace(/ ([\]}])/g, '$1');
+  const written = new Map(before.split('\n').map((line) => [shape(line), line]));
+  return after
+    .split('\n')
+    .map((line) => written.get(shape(line)) ?? line)
+    .join('\n');
 }
 
 function mergeGateway(doc: Document, gateway: NonNullable<DraftConfig['gateway']>): void {
   if (!doc.hasIn(['gateway'])) {
-    doc.setIn(['gateway'], doc.createNode(gateway));
+    doc.setIn(['gateway'], doc.createNode(ordered(gateway, KEY_ORDER)));
     return;
   }
-  const routes =
-    (
-      doc.getIn(['gateway', 'routes']) as { toJSON(): Array<{ path: string }> } | undefined
-    )?.toJSON() ?? [];
-  const merged = [
-    ...routes.filter((route) => !gateway.routes.some((added) => added.path === route.path)),
-    ...gateway.routes,
-  ];
-  doc.setIn(['gateway', 'routes'], doc.createNode(merged));
+  // An imported route's auth is relative to the imported gateway's; in the file it must be
+  // relative to the file's, or a public route would turn private (or the reverse).
+  const importedDefault = (gateway.auth as { require?: string } | undefined)?.require ?? 'none';
+  const fileDefault = String(doc.getIn(['gateway', 'auth', 'require']) ?? 'none');
+  const routes = doc.getIn(['gateway', 'routes']);
+  for (const added of gateway.routes) {
+    const node = doc.createNode(
+      ordered(relativeAuth(added, importedDefault, fileDefault), KEY_ORDER),
+    );
+    if (isMap(node) && JSON.stringify(node.toJSON()).length < 90) node.flow = true;
+    // A route of the same path is replaced in place; the file's other routes stay as written.
+    const index = isSeq(routes)
+      ? routes.items.findIndex((item) => isMap(item) && item.get('path') === added.path)
+      : -1;
+    if (isSeq(routes) && index >= 0) routes.items[index] = node;
+    else if (isSeq(routes)) routes.items.push(node);
+    else doc.setIn(['gateway', 'routes'], doc.createNode([node]));
+  }
   for (const [key, value] of Object.entries(gateway))
     if (key !== 'routes' && key !== 'port' && !doc.hasIn(['gateway', key]))
       doc.setIn(['gateway', key], doc.createNode(value));
+}
+
+/** `route` with its auth requirement said against `fileDefault` instead of `importedDefault`. */
+function relativeAuth(
+  route: DraftGatewayRoute,
+  importedDefault: string,
+  fileDefault: string,
+): DraftGatewayRoute {
+  const { auth, ...plain } = route;
+  const { require = importedDefault, ...rest } = auth ?? {};
+  const relative = { ...(require !== fileDefault && { require }), ...rest };
+  return Object.keys(relative).length > 0 ? { ...plain, auth: relative } : plain;
+}
+
+/** Two plans with the same limits (durations compared in ms: `1m` is `60s`). */
+function sameLimits(a: unknown, b: unknown): boolean {
+  const canonical = (value: unknown) =>
+    JSON.stringify(value, (_key, inner: unknown) =>
+      typeof inner === 'string' && parseDuration(inner) !== undefined
+        ? parseDuration(inner)
+        : inner,
+    );
+  return canonical(a) === canonical(b);
 }
 
 /**
