@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfigFor, relative } from '../cli/config-option.js';
+import { reportLossy } from '../cli/lossy-report.js';
 import { EXIT, UserError } from '../cli/user-error.js';
 
 /** Targets meshdev exports to. */
@@ -54,6 +55,12 @@ async function exportConfig(options: ExportCommandOptions): Promise<void> {
       EXIT.usage,
     );
   }
+  if (options.format !== 'crd' && !(options.to === 'consul' && options.format === 'entries'))
+    throw new UserError(
+      `--format ${options.format}: only --to consul has another form`,
+      '--to consul --format entries writes JSON for `consul config write`',
+      EXIT.usage,
+    );
   const config = await loadConfigFor(options.config, !options.out);
   const { stringify } = await import('yaml');
   const text = (manifest: unknown) =>
@@ -61,12 +68,10 @@ async function exportConfig(options: ExportCommandOptions): Promise<void> {
   if (options.to === 'kong') {
     const { exportKong } = await import('../export/kong.js');
     const { document, warnings } = exportKong(config);
-    if (options.out) {
-      mkdirSync(options.out, { recursive: true });
-      writeFileSync(path.join(options.out, 'kong.yaml'), text(document));
-      process.stderr.write(`wrote ${relative(path.join(options.out, 'kong.yaml'))}\n`);
-    } else process.stdout.write(text(document));
-    return finish(warnings, options.strict);
+    output(options.out, [['kong.yaml', text(document)]], '', (dir) =>
+      relative(path.join(dir, 'kong.yaml')),
+    );
+    return reportLossy(warnings, options.strict);
   }
   const exporter =
     options.to === 'linkerd'
@@ -75,50 +80,47 @@ async function exportConfig(options: ExportCommandOptions): Promise<void> {
         ? (await import('../export/consul.js')).exportConsul
         : (await import('../export/istio.js')).exportIstio;
   const { manifests, warnings } = exporter(config, { namespace: options.namespace });
-  if (options.format !== 'crd') {
-    if (options.to !== 'consul' || options.format !== 'entries')
-      throw new UserError(
-        `--format ${options.format}: only --to consul has another form`,
-        '--to consul --format entries writes JSON for `consul config write`',
-        EXIT.usage,
-      );
+  if (options.format === 'entries') {
     const { configEntry } = await import('../export/consul-entries.js');
     const entries = manifests.map(configEntry);
-    if (options.out) {
-      mkdirSync(options.out, { recursive: true });
-      for (const entry of entries)
-        writeFileSync(
-          path.join(options.out, `${entry.Kind}-${entry.Name}.json`),
-          `${JSON.stringify(entry, null, 2)}\n`,
-        );
-      process.stderr.write(`wrote ${entries.length} config entries to ${relative(options.out)}\n`);
-    } else
-      process.stdout.write(entries.map((entry) => `${JSON.stringify(entry, null, 2)}\n`).join(''));
-    return finish(warnings, options.strict);
-  }
-  if (options.out) {
-    mkdirSync(options.out, { recursive: true });
-    for (const manifest of manifests) {
-      const file = path.join(
-        options.out,
-        `${manifest.kind.toLowerCase()}-${manifest.metadata.name}.yaml`,
-      );
-      writeFileSync(file, text(manifest));
-    }
-    process.stderr.write(`wrote ${manifests.length} resources to ${relative(options.out)}\n`);
+    output(
+      options.out,
+      entries.map((entry) => [
+        `${entry.Kind}-${entry.Name}.json`,
+        `${JSON.stringify(entry, null, 2)}\n`,
+      ]),
+      '',
+      (dir) => `${entries.length} config entries to ${relative(dir)}`,
+    );
   } else {
-    process.stdout.write(manifests.map(text).join('---\n'));
+    output(
+      options.out,
+      manifests.map((manifest) => [
+        `${manifest.kind.toLowerCase()}-${manifest.metadata.name}.yaml`,
+        text(manifest),
+      ]),
+      '---\n',
+      (dir) => `${manifests.length} resources to ${relative(dir)}`,
+    );
   }
-  finish(warnings, options.strict);
+  reportLossy(warnings, options.strict);
 }
 
-/** Prints the warnings; with `--strict`, any of them is exit 1. */
-function finish(warnings: ReadonlyArray<{ at: string; message: string }>, strict?: boolean): void {
-  for (const warning of warnings) process.stderr.write(`${warning.at} ${warning.message}\n`);
-  if (strict && warnings.length > 0) {
-    process.stderr.write(
-      `--strict: ${warnings.length} thing${warnings.length === 1 ? '' : 's'} could not be carried over\n`,
-    );
-    process.exitCode = EXIT.userError;
+/**
+ * The exported files: into `dir` (saying `wrote <what>` on stderr), or all on stdout,
+ * joined by `separator`.
+ */
+function output(
+  dir: string | undefined,
+  files: ReadonlyArray<readonly [name: string, text: string]>,
+  separator: string,
+  what: (dir: string) => string,
+): void {
+  if (!dir) {
+    process.stdout.write(files.map(([, text]) => text).join(separator));
+    return;
   }
+  mkdirSync(dir, { recursive: true });
+  for (const [name, text] of files) writeFileSync(path.join(dir, name), text);
+  process.stderr.write(`wrote ${what(dir)}\n`);
 }

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { relative } from '../cli/config-option.js';
+import { reportLossy } from '../cli/lossy-report.js';
 import { EXIT, UserError } from '../cli/user-error.js';
 import { CONFIG_FILE_NAME } from '../config/discover.js';
 
@@ -111,7 +112,7 @@ async function importConfig(
               : ''),
         );
   await mustLoad(text, target ?? path.resolve(CONFIG_FILE_NAME));
-  for (const warning of warnings) process.stderr.write(`${warning.at} ${warning.message}\n`);
+  reportLossy(warnings, options.strict);
 
   if (!target) process.stdout.write(text);
   else if (before !== undefined) await confirmMerge(target, before, text, options);
@@ -120,12 +121,6 @@ async function importConfig(
     process.stderr.write(
       `wrote ${relative(target)}: ${summary(draft, placeholders)}\nnext: meshdev validate, then meshdev up\n`,
     );
-  }
-  if (options.strict && warnings.length > 0) {
-    process.stderr.write(
-      `--strict: ${warnings.length} thing${warnings.length === 1 ? '' : 's'} could not be carried over\n`,
-    );
-    process.exitCode = EXIT.userError;
   }
 }
 

@@ -6,6 +6,7 @@
 import type { RawConfig } from './schema.js';
 import type { Report } from './rules.js';
 import { suggest } from './zod-issues.js';
+import { isLoopbackUrl } from '../lib/loopback.js';
 
 /** Checks consumers, plans, gateway auth and every `as:`. */
 export function checkAuth(config: RawConfig, report: Report): void {
@@ -48,11 +49,7 @@ export function checkAuth(config: RawConfig, report: Report): void {
       'JWT verification needs keys: `jwks` (a file or loopback URL) or `local: true`',
     );
   }
-  if (
-    jwt?.jwks &&
-    /^https?:\/\//.test(jwt.jwks) &&
-    !/^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\//.test(jwt.jwks)
-  ) {
+  if (jwt?.jwks && /^https?:\/\//.test(jwt.jwks) && !isLoopbackUrl(jwt.jwks)) {
     report(
       ['gateway', 'auth', 'jwt', 'jwks'],
       'a JWKS URL must be on loopback (127.0.0.1, localhost, [::1])',

@@ -5,6 +5,7 @@
  * their schemas live at (validators are compiled per path).
  */
 import { resolveRef, valueAt } from './pointer.js';
+import { escapeRegex } from '../lib/regex.js';
 import type { JsonObject } from './spec-load.js';
 
 /** A path in the bundled document. */
@@ -158,7 +159,7 @@ function compileTemplate(template: string): CompiledTemplate {
     .split(/(\{[^}]+\})/)
     .map((part) => {
       const param = /^\{([^}]+)\}$/.exec(part);
-      if (!param) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      if (!param) return escapeRegex(part);
       names.push(param[1]!);
       return '([^/]+)';
     })

@@ -9,6 +9,7 @@
 import type { Match, MeshConfig, RouteRule, ServiceConfig } from '../config/model.js';
 import type { ExportOptions, ExportResult } from './istio.js';
 import { LossyMappings } from './lossy.js';
+import { escapeRegex } from '../lib/regex.js';
 import type { Manifest } from './manifest.js';
 import { templateRegex } from './paths.js';
 
@@ -176,7 +177,7 @@ function intentions(service: ServiceConfig, namespace: string): Manifest {
         p.endsWith('*')
           ? { pathPrefix: p.slice(0, -1) }
           : p.startsWith('*')
-            ? { pathRegex: `.*${p.slice(1).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$` }
+            ? { pathRegex: `.*${escapeRegex(p.slice(1))}$` }
             : { pathExact: p },
     ) ?? [undefined];
     return {

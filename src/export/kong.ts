@@ -19,8 +19,8 @@ export interface KongDocument {
   plugins?: Array<Record<string, unknown>>;
 }
 
-/** Kong's rate-limiting windows, in ms. */
-const WINDOWS: ReadonlyArray<[string, number]> = [
+/** Kong's rate-limiting windows, in ms (shortest first). */
+export const KONG_WINDOWS: ReadonlyArray<[string, number]> = [
   ['second', 1_000],
   ['minute', 60_000],
   ['hour', 3_600_000],
@@ -151,8 +151,8 @@ export function exportKong(config: MeshConfig): {
   return { document, warnings: lossy.warnings };
 }
 
-/** `DECK_ALICE` for consumer `alice` (decK reads `DECK_`-prefixed variables). */
-function envName(name: string): string {
+/** `ALICE` for consumer `alice`: decK reads it as `DECK_ALICE_KEY`, meshdev as `ALICE_KEY`. */
+export function envName(name: string): string {
   return name.toUpperCase().replace(/[^A-Z0-9]/g, '_');
 }
 
@@ -178,12 +178,13 @@ function rateLimiting(
   path: readonly PropertyKey[],
   lossy: LossyMappings,
 ): Record<string, unknown> {
-  const exact = WINDOWS.find(([, ms]) => ms === limit.perMs);
+  const exact = KONG_WINDOWS.find(([, ms]) => ms === limit.perMs);
   const config: Record<string, unknown> = { policy: 'local', limit_by: 'consumer' };
   if (exact) config[exact[0]] = limit.requests;
   else {
     // The smallest Kong window at least as long, with the limit scaled to it.
-    const [window, ms] = WINDOWS.find(([, size]) => size >= limit.perMs) ?? WINDOWS.at(-1)!;
+    const [window, ms] =
+      KONG_WINDOWS.find(([, size]) => size >= limit.perMs) ?? KONG_WINDOWS.at(-1)!;
     const scaled = Math.max(1, Math.floor((limit.requests * ms) / limit.perMs));
     config[window] = scaled;
     lossy.warn(

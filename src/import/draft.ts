@@ -128,12 +128,15 @@ export function percents(weights: ReadonlyArray<[string, number]>): Record<strin
   return Object.fromEntries(shares);
 }
 
-/** A DNS label (what meshdev service names are): lowercase letters, digits, `-`. */
+/**
+ * A DNS label, what meshdev service names must be: lowercase letters, digits and `-`,
+ * starting with a letter, at most 63 characters (`Web_Frontend` → `web-frontend`).
+ */
 export function dnsLabel(text: string): string {
-  return (
-    text
-      .toLowerCase()
-      .replace(/[^a-z0-9-]+/g, '-')
-      .replace(/^-+|-+$/g, '') || 'service'
-  );
+  const label = text
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  const lettered = /^[a-z]/.test(label) ? label : `svc-${label}`;
+  return lettered.slice(0, 63).replace(/-+$/, '');
 }

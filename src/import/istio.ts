@@ -9,6 +9,7 @@
 import {
   addVersion,
   dnsLabel,
+  percents,
   serviceOf,
   type DraftConfig,
   type DraftFault,
@@ -18,6 +19,8 @@ import {
   type DraftService,
 } from './draft.js';
 import { meshDuration } from './durations.js';
+import { isLoopbackUrl } from '../lib/loopback.js';
+import { escapeRegex } from '../lib/regex.js';
 import { ImportNotes, type ImportWarning } from './notes.js';
 import { isObject, type SourceObject } from './source.js';
 
@@ -395,15 +398,7 @@ class IstioImport {
     }
     if (weights.length === 0) return {};
     if (weights.length === 1) return { to: weights[0]![0] };
-    const total = weights.reduce((sum, [, weight]) => sum + weight, 0);
-    return {
-      split: Object.fromEntries(
-        weights.map(([version, weight]) => [
-          version,
-          total === 100 ? weight : Math.round((weight / total) * 10_000) / 100,
-        ]),
-      ),
-    };
+    return { split: percents(weights) };
   }
 
   private match(
@@ -655,8 +650,7 @@ class IstioImport {
     ]);
     const audience = Array.isArray(rule.audiences) ? String(rule.audiences[0]) : undefined;
     const uri = typeof rule.jwksUri === 'string' ? rule.jwksUri : undefined;
-    const loopback =
-      uri !== undefined && /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\//.test(uri);
+    const loopback = uri !== undefined && isLoopbackUrl(uri);
     const auth = (this.draft.gateway.auth ??= {}) as Record<string, unknown>;
     if (loopback) auth.jwt = { issuer: rule.issuer, ...(audience && { audience }), jwks: uri };
     else {
@@ -853,8 +847,7 @@ function headerRule(
   rule: Record<string, unknown>,
 ): string | { regex?: string; present?: boolean } | undefined {
   if (typeof rule.exact === 'string') return rule.exact;
-  if (typeof rule.prefix === 'string')
-    return { regex: `^${rule.prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}` };
+  if (typeof rule.prefix === 'string') return { regex: `^${escapeRegex(rule.prefix)}` };
   if (typeof rule.regex !== 'string') return undefined;
   if (rule.regex === '.*' || rule.regex === '.+') return { present: true };
   // Envoy matches the whole value; meshdev searches, so the regex is anchored.

@@ -8,6 +8,8 @@
  * no meshdev equivalent is a warning at its file:line.
  */
 import { formatDuration } from '../config/units.js';
+import { envName, KONG_WINDOWS } from '../export/kong.js';
+import { isLoopbackHost } from '../lib/loopback.js';
 import {
   addVersion,
   percents,
@@ -22,15 +24,11 @@ import { isObject, type SourceObject } from './source.js';
 
 type Json = Record<string, unknown>;
 
-/** Kong's windows, shortest first, as meshdev writes them. */
-const WINDOWS: ReadonlyArray<[string, string]> = [
-  ['second', '1s'],
-  ['minute', '1m'],
-  ['hour', '1h'],
-  ['day', '1d'],
-  ['month', '30d'],
-  ['year', '365d'],
-];
+/** Kong's windows, shortest first, as meshdev writes them (`1m`, `1d`, `30d`). */
+const WINDOWS: ReadonlyArray<[string, string]> = KONG_WINDOWS.map(([name, ms]) => [
+  name,
+  ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` : formatDuration(ms),
+]);
 /** Windows a plan counts as a quota (long), not a rate limit. */
 const QUOTA_WINDOWS = ['day', 'month', 'year'];
 /** Plugins meshdev reads; others are warnings. */
@@ -249,10 +247,10 @@ class KongImport {
         const index = list(pinned.upstream.targets).findIndex(isTarget);
         target = { service: meshName, version: versionName(meshName, host, index) };
       } else {
-        const meshName = dnsLabel(isLoopback(host) ? name : host.split('.')[0]!);
+        const meshName = dnsLabel(isLoopbackHost(host) ? name : host.split('.')[0]!);
         target = { service: meshName };
         const draft = serviceOf(this.draft, meshName);
-        if (isLoopback(host)) draft.port = port;
+        if (isLoopbackHost(host)) draft.port = port;
       }
     }
     this.targets.set(name, target);
@@ -289,7 +287,7 @@ class KongImport {
       const [host = '', port] = String(target.target).split(':');
       const version = versionName(name, host, index);
       addVersion(service, version);
-      if (isLoopback(host) && port) service.versions![version]!.port = Number(port);
+      if (isLoopbackHost(host) && port) service.versions![version]!.port = Number(port);
       weights.push([version, typeof target.weight === 'number' ? target.weight : 100]);
     });
     if (new Set(weights.map(([, weight]) => weight)).size > 1)
@@ -614,10 +612,6 @@ function address(service: Json): {
   };
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
-}
-
 /** What a set of plugins requires of a caller. */
 function requirement(plugins: readonly Json[]): string {
   const has = (name: string) => plugins.some((p) => p.name === name && p.enabled !== false);
@@ -631,11 +625,6 @@ function requirement(plugins: readonly Json[]): string {
 function versionName(service: string, host: string, index: number): string {
   if (host.startsWith(`${service}-`)) return dnsLabel(host.slice(service.length + 1));
   return `v${index + 1}`;
-}
-
-/** `ALICE` for consumer `alice`. */
-function envName(name: string): string {
-  return name.toUpperCase().replace(/[^A-Z0-9]/g, '_');
 }
 
 /** A plan's name from its limits: `60-per-1m`, `60-per-1m-1000-per-1d`. */

@@ -5,6 +5,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Match } from '../config/model.js';
+import { escapeRegex } from './regex.js';
 
 /** What a matcher looks at. */
 export interface MatchInput {
@@ -75,9 +76,7 @@ export function templateRegex(template: string): RegExp {
   const source = template
     .split('/')
     .map((part) =>
-      part.startsWith(':')
-        ? `(?<${part.slice(1).replace(/\W/g, '_')}>[^/]+)`
-        : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+      part.startsWith(':') ? `(?<${part.slice(1).replace(/\W/g, '_')}>[^/]+)` : escapeRegex(part),
     )
     .join('/');
   return new RegExp(`^${source}/?$`);

@@ -8,6 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SimCall, SimRoute, SimSpec } from '../config/model.js';
 import { templateRegex } from '../lib/match.js';
+import { escapeRegex } from '../lib/regex.js';
 import type { Random } from '../lib/random.js';
 import { sampleLatency } from '../lib/latency.js';
 import { renderTemplate, renderText, type TemplateScope } from './template.js';
@@ -38,7 +39,7 @@ interface CompiledRoute {
 /** A sim route's path: a template (`/items/:id`), or a prefix (`/api/*`, `/*`: every path). */
 function simPathRegex(path: string): RegExp {
   if (!path.endsWith('*')) return templateRegex(path);
-  const prefix = path.slice(0, -1).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const prefix = escapeRegex(path.slice(0, -1));
   return new RegExp(`^${prefix}`);
 }
 
@@ -271,6 +272,14 @@ async function callUpstream(
   return last;
 }
 
+let requestApi: typeof import('undici').request | undefined;
+
+/** undici's request API, loaded when a simulated service first calls out (not at start). */
+async function loadRequestApi(): Promise<typeof import('undici').request> {
+  requestApi = (await import('undici')).request;
+  return requestApi;
+}
+
 async function attemptCall(
   url: string,
   call: SimCall,
@@ -278,9 +287,8 @@ async function attemptCall(
   body: string | undefined,
   attempts: number,
 ): Promise<CallResult> {
-  // undici's request API is loaded when a simulated service first calls out (before the
-  // call's own timeout starts).
-  const { request: undiciRequest } = await import('undici');
+  // Loaded before the call's own timeout starts.
+  const undiciRequest = requestApi ?? (await loadRequestApi());
   const signal = call.timeoutMs === undefined ? undefined : AbortSignal.timeout(call.timeoutMs);
   try {
     const response = await undiciRequest(url, {
