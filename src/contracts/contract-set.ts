@@ -6,8 +6,7 @@
  */
 import { ConfigError, type ConfigIssue } from '../config/config-error.js';
 import type { ContractMode, MeshConfig } from '../config/model.js';
-import { loadContract, type Contract } from './contract.js';
-import { SpecVerdicts } from './verdict-cache.js';
+import type { Contract } from './contract.js';
 import { projectPath } from '../config/project-dir.js';
 
 /** What the data plane asks of the contracts in force. */
@@ -45,11 +44,32 @@ export class ContractSet {
     }
     return [...out].map(([contract, services]) => ({ contract, services: [...services] }));
   }
+
+  /** Compiles every validator now (those a cached spec left for when first needed). */
+  compileAll(): void {
+    for (const contract of new Set(this.byInstance.values())) contract.compileAll();
+  }
+
+  /**
+   * Compiles what cached specs left for later in the background, one contract per turn of
+   * the event loop, so calls keep flowing (a call that needs a validator first compiles it).
+   */
+  warm(): void {
+    const pending = [...new Set(this.byInstance.values())];
+    const next = () => {
+      const contract = pending.shift();
+      if (!contract) return;
+      contract.compileAll();
+      setTimeout(next, 0).unref();
+    };
+    setTimeout(next, 0).unref();
+  }
 }
 
 /**
- * Loads every spec `config` names; all problems of all specs in one ConfigError. Verdicts
- * of specs that passed validation before are kept in the project's `.meshdev/cache/`.
+ * Loads every spec `config` names; all problems of all specs in one ConfigError. Specs
+ * that compiled before and have not changed come from the project's `.meshdev/cache/`.
+ * The contract modules (the parser, ajv) load only when the config names a spec.
  */
 export async function loadContracts(config: MeshConfig): Promise<ContractSet> {
   const files = new Set<string>();
@@ -59,18 +79,21 @@ export async function loadContracts(config: MeshConfig): Promise<ContractSet> {
   if (files.size === 0) return new ContractSet(config.mesh.contracts, new Map());
   const loaded = new Map<string, Contract>();
   const issues: ConfigIssue[] = [];
-  const verdicts = new SpecVerdicts(projectPath(config, 'cache', 'openapi-valid.json'));
+  const [{ loadContract }, { SpecCache }] = await Promise.all([
+    import('./contract.js'),
+    import('./spec-cache.js'),
+  ]);
+  const cache = new SpecCache(projectPath(config, 'cache', 'openapi'));
   await Promise.all(
     [...files].map(async (file) => {
       try {
-        loaded.set(file, await loadContract(file, verdicts));
+        loaded.set(file, await loadContract(file, cache));
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
         issues.push(...error.issues);
       }
     }),
   );
-  verdicts.save();
   if (issues.length > 0) throw new ConfigError(issues);
   const byInstance = new Map<string, Contract>();
   for (const service of config.services) {

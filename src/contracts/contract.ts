@@ -1,7 +1,9 @@
 /**
  * One service's (or one version's) contract: its OpenAPI document loaded, operations
  * indexed, every validator compiled up front (so a broken schema is reported at load
- * time and the request path never compiles), and the names of its secrets.
+ * time), and the names of its secrets. A spec from the `SpecCache` compiled before,
+ * unchanged: its validators are compiled by `compileAll` (the mesh calls it once it is
+ * up), or each when first needed.
  */
 import { ConfigError } from '../config/config-error.js';
 import { displayPath } from '../config/display-path.js';
@@ -10,7 +12,7 @@ import { resolveRef, valueAt } from './pointer.js';
 import { SchemaValidators, type SchemaCheck } from './schema-validators.js';
 import { loadSpec, type JsonObject, type LoadedSpec } from './spec-load.js';
 import { Redactor } from './violation.js';
-import type { SpecVerdicts } from './verdict-cache.js';
+import { SpecCache } from './spec-cache.js';
 
 /** Where parameters travel. */
 type ParameterPlace = 'path' | 'query' | 'header' | 'cookie';
@@ -25,7 +27,7 @@ export class Contract {
     this.index = new OperationIndex(spec.doc);
     this.validators = new SchemaValidators(spec);
     this.redactor = new Redactor(secretNames(spec.doc));
-    this.compileAll();
+    if (!spec.cached) this.compileAll();
   }
 
   /** The spec's file. */
@@ -42,6 +44,7 @@ export class Contract {
   }
 
   private pairs: string[] | undefined;
+  private compiled = false;
 
   private readonly parameterChecks = new WeakMap<
     Operation,
@@ -85,8 +88,12 @@ export class Contract {
     );
   }
 
-  /** Compiles every validator the request path can ask for; a broken schema is a ConfigError. */
-  private compileAll(): void {
+  /**
+   * Compiles every validator the request path can ask for (those compiled already are
+   * kept); a broken schema is a ConfigError.
+   */
+  compileAll(): void {
+    if (this.compiled) return;
     const compile = (what: string, build: () => unknown) => {
       try {
         build();
@@ -125,6 +132,7 @@ export class Contract {
         }
       }
     }
+    this.compiled = true;
   }
 
   /** The validator of a body; form bodies are coerced from strings like parameters. */
@@ -134,9 +142,15 @@ export class Contract {
   }
 }
 
-/** Loads and compiles the contract in `file`. */
-export async function loadContract(file: string, verdicts?: SpecVerdicts): Promise<Contract> {
-  return new Contract(await loadSpec(file, verdicts));
+/** Loads and compiles the contract in `file`; a new or changed spec that compiles is cached. */
+export async function loadContract(
+  file: string,
+  cache: SpecCache = new SpecCache(),
+): Promise<Contract> {
+  const spec = await loadSpec(file, cache);
+  const contract = new Contract(spec);
+  if (!spec.cached) await cache.store(spec);
+  return contract;
 }
 
 /** `Accept`, `Content-Type` and `Authorization` header parameters are ignored, as OpenAPI says. */

@@ -6,17 +6,8 @@
  * the document: `readOnly` properties are not required in a request, nor `writeOnly`
  * ones in a response, as OpenAPI says.
  */
-import {
-  Ajv,
-  type AnySchemaObject,
-  type ErrorObject,
-  type Options,
-  type ValidateFunction,
-} from 'ajv';
-import { Ajv2019 } from 'ajv/dist/2019.js';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import AjvDraft04Module from 'ajv-draft-04';
-import addFormatsPlugin from 'ajv-formats';
+import { createRequire } from 'node:module';
+import type { Ajv, AnySchemaObject, ErrorObject, Options, ValidateFunction } from 'ajv';
 import type { LoadedSpec } from './spec-load.js';
 import { fromPointer, toPointer, valueAt } from './pointer.js';
 import type { DocPath } from './operations.js';
@@ -32,10 +23,32 @@ const SPEC_ID = 'meshdev-spec';
 /** The check of a location that declares nothing. */
 const ACCEPT_ANY: SchemaCheck = () => undefined;
 
-// ajv-formats ships as CommonJS with a default export.
-const addFormats = addFormatsPlugin as unknown as (ajv: Ajv) => void;
-// ajv-draft-04 is CommonJS too: its class is the module itself.
-const AjvDraft04 = AjvDraft04Module as unknown as new (options: Options) => Ajv;
+type AjvClass = new (options: Options) => Ajv;
+
+/** ajv and its plugins, loaded when the first validator compiles (CommonJS, so synchronously). */
+interface AjvModules {
+  Ajv: AjvClass;
+  Ajv2019: AjvClass;
+  Ajv2020: AjvClass;
+  AjvDraft04: AjvClass;
+  addFormats: (ajv: Ajv) => void;
+}
+
+let modules: AjvModules | undefined;
+
+function ajvModules(): AjvModules {
+  if (modules) return modules;
+  const require = createRequire(import.meta.url);
+  modules = {
+    Ajv: (require('ajv') as { Ajv: AjvClass }).Ajv,
+    Ajv2019: (require('ajv/dist/2019.js') as { Ajv2019: AjvClass }).Ajv2019,
+    Ajv2020: (require('ajv/dist/2020.js') as { Ajv2020: AjvClass }).Ajv2020,
+    // ajv-draft-04 and ajv-formats export their class and function as the module itself.
+    AjvDraft04: require('ajv-draft-04') as AjvClass,
+    addFormats: require('ajv-formats') as (ajv: Ajv) => void,
+  };
+  return modules;
+}
 
 /** Compiles and caches the validators of one document. */
 export class SchemaValidators {
@@ -134,7 +147,7 @@ export class SchemaValidators {
       coerceTypes: direction === 'parameters' ? 'array' : false,
     };
     engine = createAjv(this.spec, options);
-    addFormats(engine);
+    ajvModules().addFormats(engine);
     addOpenApiFormats(engine);
     const copy = structuredClone(this.spec.doc);
     relaxRequired(copy, direction === 'response' ? 'writeOnly' : 'readOnly');
@@ -145,12 +158,13 @@ export class SchemaValidators {
 }
 
 function createAjv(spec: LoadedSpec, options: Options): Ajv {
+  const { Ajv, Ajv2019, Ajv2020, AjvDraft04 } = ajvModules();
   if (spec.openapi === '3.0') return new AjvDraft04(options);
   const dialect = spec.dialect ?? '';
   if (dialect.includes('draft-04')) return new AjvDraft04(options);
   if (dialect.includes('draft-07') || dialect.includes('draft-06')) return new Ajv(options);
-  if (dialect.includes('2019-09')) return new Ajv2019(options) as unknown as Ajv;
-  return new Ajv2020(options) as unknown as Ajv;
+  if (dialect.includes('2019-09')) return new Ajv2019(options);
+  return new Ajv2020(options);
 }
 
 /** OpenAPI's own formats: numeric ranges checked, the rest accepted as documentation. */

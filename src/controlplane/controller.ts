@@ -286,10 +286,12 @@ export class MeshController {
     if (config.hash === running.hash) {
       this.referencedHash = referenced;
       runtime.contracts = contracts;
+      contracts.warm();
       return this.accept('a file the config points at changed');
     }
     try {
       runtime.contracts = contracts;
+      contracts.warm();
       await this.current.ensureLocalIssuer(config);
       if (shapeOf(config) === shapeOf(running)) {
         this.current.runtime.applyConfig(config);
