@@ -156,7 +156,7 @@ function recordCall(
   status: number,
   bytesOut: number,
   bytesIn = ctx.bodyBytes(),
-  extra: Partial<CallRecord> = {},
+  extra: { wsCloseCode?: number } = {},
 ): void {
   const { target, hop } = ctx;
   if (!target) return;
@@ -167,6 +167,8 @@ function recordCall(
   if (check?.hasErrors()) ctx.flags.add('CV');
   // The gateway's consumer, or the one a callee's inbound side recognized (east–west auth).
   const consumer = ctx.consumer?.name ?? hop?.consumer;
+  // One shape for every record, optional fields added after (spreads of maybe-objects
+  // made records of many shapes, slowing every subscriber's reads).
   const call: CallRecord = {
     time: ctx.startedAt,
     traceId: trace.traceId,
@@ -177,17 +179,21 @@ function recordCall(
     method: ctx.method,
     path: ctx.path,
     route: hop?.routeTemplate ?? target.routeTemplate ?? ctx.pathname,
-    ...(hop?.route && { routeRule: hop.route.rule.name }),
     status,
     durationMs: deps.clock.now() - ctx.startedAt,
     bytesIn,
     bytesOut,
-    flags: [...ctx.flags],
+    flags: ctx.flags.size === 0 ? [] : [...ctx.flags],
     attempts: hop?.attempts ?? 0,
     security: hop?.security ?? 'none',
-    ...(consumer && { consumer }),
-    ...(check && { operation: check.operation, response: check.response, violations }),
-    ...extra,
   };
+  if (hop?.route) call.routeRule = hop.route.rule.name;
+  if (consumer) call.consumer = consumer;
+  if (check) {
+    call.operation = check.operation;
+    call.response = check.response;
+    call.violations = violations;
+  }
+  if (extra.wsCloseCode !== undefined) call.wsCloseCode = extra.wsCloseCode;
   deps.bus.emit('call', call);
 }

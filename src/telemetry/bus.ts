@@ -2,7 +2,6 @@
  * The typed event bus: the data plane only emits; renderers (access log, stats,
  * dashboard, metrics) subscribe. Emitting never throws into the data plane.
  */
-import { EventEmitter } from 'node:events';
 import type { CallRecord } from './call-record.js';
 
 /** The state of the config file as the running mesh sees it. */
@@ -22,25 +21,34 @@ export interface MeshEventMap {
   warning: [{ listener: string; message: string }];
 }
 
-/** A typed wrapper over EventEmitter. */
-export class MeshBus {
-  private readonly emitter = new EventEmitter({ captureRejections: false });
+type Listener = (...args: never[]) => void;
 
-  constructor() {
-    this.emitter.setMaxListeners(100);
-  }
+/**
+ * Typed events with their listeners in plain arrays, replaced (not changed) when one
+ * subscribes or unsubscribes: an emit walks the array it started with, and allocates
+ * nothing — one `call` event goes out per hop.
+ */
+export class MeshBus {
+  private readonly listeners = new Map<keyof MeshEventMap, readonly Listener[]>();
 
   /** Subscribes; returns the unsubscribe function. */
   on<K extends keyof MeshEventMap>(event: K, listener: (...args: MeshEventMap[K]) => void) {
-    this.emitter.on(event, listener as (...args: unknown[]) => void);
-    return () => this.emitter.off(event, listener as (...args: unknown[]) => void);
+    const added = listener as unknown as Listener;
+    this.listeners.set(event, [...(this.listeners.get(event) ?? []), added]);
+    return () => {
+      const current = this.listeners.get(event) ?? [];
+      const index = current.indexOf(added);
+      if (index >= 0) this.listeners.set(event, current.toSpliced(index, 1));
+    };
   }
 
   /** Emits to every subscriber; a failing subscriber cannot break a call. */
   emit<K extends keyof MeshEventMap>(event: K, ...args: MeshEventMap[K]): void {
-    for (const listener of this.emitter.listeners(event)) {
+    const listeners = this.listeners.get(event);
+    if (!listeners) return;
+    for (const listener of listeners) {
       try {
-        (listener as (...a: MeshEventMap[K]) => void)(...args);
+        (listener as unknown as (...a: MeshEventMap[K]) => void)(...args);
       } catch {
         // Subscribers own their errors; the data plane carries on.
       }

@@ -2,7 +2,9 @@
  * Prometheus metrics (prom-client) with Istio's label names, so existing dashboards
  * adapt: requests, durations, bytes, faults in force and breaker state.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { KeyTree } from '../lib/key-tree.js';
+import { SeriesHistogram, type HistogramSeries } from './series-histogram.js';
 import type { MeshBus } from './bus.js';
 import type { CallRecord } from './call-record.js';
 
@@ -39,7 +41,7 @@ export const MAX_CONSUMER_LABELS = 20;
 export class MeshMetrics {
   readonly registry = new Registry();
   private readonly requests: Counter<(typeof LABELS)[number]>;
-  private readonly duration: Histogram<(typeof LABELS)[number]>;
+  private readonly duration: SeriesHistogram;
   private readonly requestBytes: Counter<(typeof LABELS)[number]>;
   private readonly responseBytes: Counter<(typeof LABELS)[number]>;
   private readonly violations: Counter<
@@ -53,20 +55,23 @@ export class MeshMetrics {
   /** Consumers with a label of their own; later ones are counted as `other`. */
   private readonly namedConsumers = new Set<string>();
   /**
-   * Per Istio label set: the counters as plain numbers (published on scrape by the
-   * counters' `collect`), the histogram's child. prom-client hashes the label object on
-   * every update, children included: three of the four updates per call are now additions.
+   * Per Istio label set, found by the call's fields: the counters as plain numbers and
+   * the duration histogram's series, all published on scrape. prom-client hashes the label
+   * object on every update (children included): a call's four updates are additions.
    */
-  private readonly series = new Map<
-    string,
-    {
-      labels: Record<(typeof LABELS)[number], string>;
-      requests: number;
-      requestBytes: number;
-      responseBytes: number;
-      duration: Histogram.Internal<(typeof LABELS)[number]>;
-    }
-  >();
+  private readonly series = new KeyTree<{
+    labels: Record<(typeof LABELS)[number], string>;
+    requests: number;
+    requestBytes: number;
+    responseBytes: number;
+    duration: HistogramSeries;
+  }>();
+  private readonly allSeries: Array<{
+    labels: Record<(typeof LABELS)[number], string>;
+    requests: number;
+    requestBytes: number;
+    responseBytes: number;
+  }> = [];
 
   constructor(
     bus: MeshBus,
@@ -74,12 +79,12 @@ export class MeshMetrics {
     listeners: () => readonly TlsListenerCounts[] = () => [],
   ) {
     const registers = [this.registry];
-    const series = this.series;
+    const series = this.allSeries;
     /** A counter whose values are the series' running totals, set when scraped. */
     const totals = (field: 'requests' | 'requestBytes' | 'responseBytes') =>
       function collect(this: Counter<(typeof LABELS)[number]>) {
         this.reset();
-        for (const entry of series.values()) this.inc(entry.labels, entry[field]);
+        for (const entry of series) this.inc(entry.labels, entry[field]);
       };
     this.requests = new Counter({
       name: 'meshdev_requests_total',
@@ -88,13 +93,12 @@ export class MeshMetrics {
       registers,
       collect: totals('requests'),
     });
-    this.duration = new Histogram({
-      name: 'meshdev_request_duration_milliseconds',
-      help: 'Call duration per hop, retries included (ms)',
-      labelNames: LABELS,
-      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
-      registers,
-    });
+    this.duration = new SeriesHistogram(
+      'meshdev_request_duration_milliseconds',
+      'Call duration per hop, retries included (ms)',
+      [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
+      this.registry,
+    );
     this.requestBytes = new Counter({
       name: 'meshdev_request_bytes_total',
       help: 'Request body bytes',
@@ -186,8 +190,7 @@ export class MeshMetrics {
   record(call: CallRecord): void {
     const flags = call.flags.length > 0 ? call.flags.join(',') : '-';
     const version = call.version || 'unknown';
-    // prom-client hashes a label object on every update: keep the children per label set.
-    const key = `${call.caller}|${call.service}|${version}|${call.status}|${flags}|${call.security}`;
+    const key = [call.caller, call.service, version, call.status, flags, call.security];
     let series = this.series.get(key);
     if (!series) {
       const labels = {
@@ -203,9 +206,10 @@ export class MeshMetrics {
         requests: 0,
         requestBytes: 0,
         responseBytes: 0,
-        duration: this.duration.labels(labels),
+        duration: this.duration.add(labels),
       };
       this.series.set(key, series);
+      this.allSeries.push(series);
     }
     series.requests++;
     series.requestBytes += call.bytesIn;

@@ -10,6 +10,7 @@ import { instanceLabel } from '../config/model.js';
 import type { MeshBus } from './bus.js';
 import type { CallRecord } from './call-record.js';
 import { endpointOf } from './endpoint.js';
+import { KeyTree } from '../lib/key-tree.js';
 
 /** The dimensions stats are kept by. */
 export const DIMENSIONS = ['service', 'instance', 'edge', 'route', 'status'] as const;
@@ -102,6 +103,16 @@ class Series {
   }
 }
 
+/**
+ * The calls of one combination of dimension keys (service, instance, edge, route,
+ * status): a call is added to its cell once, and a snapshot adds the cells up per
+ * dimension — one histogram update per call instead of one per dimension.
+ */
+interface Cell {
+  keys: Record<Dimension, string>;
+  series: Series;
+}
+
 /** Aggregates call records; subscribe it to a bus or feed it with `record`. */
 export class MeshStats {
   private readonly windowMs: number;
@@ -110,7 +121,11 @@ export class MeshStats {
   private readonly maxKeys: number;
   private readonly now: () => number;
   private readonly started: number;
-  private readonly series = new Map<Dimension, Map<string, Series>>();
+  private readonly cells = new Map<string, Cell>();
+  /** The keys seen per dimension, for the cap (one slot stays for `(other)`). */
+  private readonly keysSeen = new Map<Dimension, Set<string>>();
+  /** Cells found before, by the call fields their keys come from (no key built per call). */
+  private readonly lookup = new KeyTree<Cell>();
   private readonly totals: Series;
   private readonly recentRing: CallRecord[];
   private recentNext = 0;
@@ -126,7 +141,7 @@ export class MeshStats {
     this.started = this.now();
     this.totals = new Series(this.bucketCount);
     this.recentRing = new Array<CallRecord>(options.recentSize ?? 1000);
-    for (const dimension of DIMENSIONS) this.series.set(dimension, new Map());
+    for (const dimension of DIMENSIONS) this.keysSeen.set(dimension, new Set());
   }
 
   /** Subscribes to `bus`; returns the unsubscribe function. */
@@ -140,29 +155,52 @@ export class MeshStats {
     const bucketStart = Math.floor(at / this.bucketMs) * this.bucketMs;
     const index = Math.floor(at / this.bucketMs) % this.bucketCount;
     this.totals.add(call, bucketStart, index);
-    const callee = instanceLabel(call.service, call.version);
+    this.cellOf(call).series.add(call, bucketStart, index);
+    this.recentRing[this.recentNext] = call;
+    this.recentNext = (this.recentNext + 1) % this.recentRing.length;
+    this.recentCount = Math.min(this.recentCount + 1, this.recentRing.length);
+  }
+
+  /** The cell of `call`: found by its fields, else made from its keys. */
+  private cellOf(call: CallRecord): Cell {
+    // What the route key depends on: the operation, or the method and the route (or path).
+    const route = call.route.endsWith('*') ? call.path : call.route;
+    const fields = [
+      call.caller,
+      call.service,
+      call.version,
+      call.operation ?? call.method,
+      route,
+      call.status,
+    ];
+    const known = this.lookup.get(fields);
+    if (known) return known;
+    // Paths with ids are endless: the lookup starts over rather than grow without bound.
+    if (this.lookup.size >= this.maxKeys * 8) this.lookup.clear();
+    const cell = this.cellFor(call);
+    this.lookup.set(fields, cell);
+    return cell;
+  }
+
+  private cellFor(call: CallRecord): Cell {
     const keys: Record<Dimension, string> = {
       service: call.service,
-      instance: callee,
+      instance: instanceLabel(call.service, call.version),
       edge: `${call.caller}→${call.service}`,
       route: `${call.service} ${endpointOf(call)}`,
       status: call.status === 0 ? 'reset' : `${Math.floor(call.status / 100)}xx`,
     };
     for (const dimension of DIMENSIONS) {
-      const map = this.series.get(dimension)!;
-      let key = keys[dimension];
-      let series = map.get(key);
-      if (!series) {
-        // One slot stays for `(other)`, so a dimension never holds more than maxKeys rows.
-        if (map.size >= this.maxKeys - 1) key = '(other)';
-        series = map.get(key) ?? new Series(this.bucketCount);
-        map.set(key, series);
-      }
-      series.add(call, bucketStart, index);
+      const seen = this.keysSeen.get(dimension)!;
+      if (seen.has(keys[dimension])) continue;
+      // One slot stays for `(other)`, so a dimension never holds more than maxKeys rows.
+      if (seen.size >= this.maxKeys - 1) keys[dimension] = '(other)';
+      seen.add(keys[dimension]);
     }
-    this.recentRing[this.recentNext] = call;
-    this.recentNext = (this.recentNext + 1) % this.recentRing.length;
-    this.recentCount = Math.min(this.recentCount + 1, this.recentRing.length);
+    const id = DIMENSIONS.map((dimension) => keys[dimension]).join('\0');
+    let cell = this.cells.get(id);
+    if (!cell) this.cells.set(id, (cell = { keys, series: new Series(this.bucketCount) }));
+    return cell;
   }
 
   /** The last calls, newest first (at most the ring size). */
@@ -186,27 +224,36 @@ export class MeshStats {
     const at = this.now();
     const by = {} as Record<Dimension, StatsRow[]>;
     for (const dimension of DIMENSIONS) {
-      by[dimension] = [...this.series.get(dimension)!]
+      const groups = new Map<string, Series[]>();
+      for (const cell of this.cells.values()) {
+        const key = cell.keys[dimension];
+        const group = groups.get(key);
+        if (group) group.push(cell.series);
+        else groups.set(key, [cell.series]);
+      }
+      by[dimension] = [...groups]
         .map(([key, series]) => this.row(key, series, at))
         .filter((row) => row.requests > 0)
         .sort((a, b) => b.requests - a.requests || a.key.localeCompare(b.key));
     }
-    return { at, windowMs: this.windowMs, total: this.row('total', this.totals, at), by };
+    return { at, windowMs: this.windowMs, total: this.row('total', [this.totals], at), by };
   }
 
-  private row(key: string, series: Series, at: number): StatsRow {
+  private row(key: string, seriesList: readonly Series[], at: number): StatsRow {
     const oldest =
       Math.floor(at / this.bucketMs) * this.bucketMs - (this.bucketCount - 1) * this.bucketMs;
     let requests = 0;
     let errors = 0;
     const flags: Record<string, number> = {};
     this.scratch.reset();
-    for (const bucket of series.buckets) {
-      if (bucket.start < oldest || bucket.count === 0) continue;
-      requests += bucket.count;
-      errors += bucket.errors;
-      for (const [flag, count] of bucket.flags) flags[flag] = (flags[flag] ?? 0) + count;
-      this.scratch.add(bucket.histogram);
+    for (const series of seriesList) {
+      for (const bucket of series.buckets) {
+        if (bucket.start < oldest || bucket.count === 0) continue;
+        requests += bucket.count;
+        errors += bucket.errors;
+        for (const [flag, count] of bucket.flags) flags[flag] = (flags[flag] ?? 0) + count;
+        this.scratch.add(bucket.histogram);
+      }
     }
     // Right after start the window is not full yet: rate over the time actually covered.
     const covered = Math.max(1, Math.min(this.windowMs, at - this.started, at - oldest));

@@ -10,7 +10,7 @@ import { discard } from './retry.js';
 
 export const timeoutStage: Stage<HopContext> = {
   name: 'timeout',
-  async handle(ctx, next) {
+  handle(ctx, next) {
     const perTry = (ctx.route?.rule.retries ?? ctx.service.config.retries)?.perTryTimeoutMs;
     const left =
       ctx.deadline === undefined ? undefined : Math.max(0, ctx.deadline - ctx.clock.now());
@@ -23,26 +23,50 @@ export const timeoutStage: Stage<HopContext> = {
     }
     const { cancel: attempt, release } = Cancel.child(ctx.clientSignal);
     ctx.attemptSignal = attempt;
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), budget);
-    });
-    const running = next();
+    // One promise and one timer per attempt (a Promise.race over a timer promise costs
+    // two more promises and their reactions on every call).
+    let running: Promise<Outcome>;
     try {
-      const winner = await Promise.race([running, expired]);
-      if (winner !== 'timeout') return winner;
-      attempt.abort();
-      // The aborted attempt settles soon; drop whatever it produces.
-      running.then(discard, () => {});
-      ctx.flags.add('UT');
-      return errorOutcome(
-        'upstream_timeout',
-        { service: ctx.service.name, version: ctx.version, timeoutMs: budget },
-        { cause: 'timeout' },
-      ) as Outcome;
-    } finally {
-      clearTimeout(timer);
+      running = next();
+    } catch (error) {
       release();
+      throw error;
     }
+    return new Promise<Outcome>((resolve, reject) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        release();
+        attempt.abort();
+        // The aborted attempt settles soon; drop whatever it produces.
+        running.then(discard, () => {});
+        ctx.flags.add('UT');
+        resolve(
+          errorOutcome(
+            'upstream_timeout',
+            { service: ctx.service.name, version: ctx.version, timeoutMs: budget },
+            { cause: 'timeout' },
+          ) as Outcome,
+        );
+      }, budget);
+      const finish = () => {
+        settled = true;
+        clearTimeout(timer);
+        release();
+      };
+      running.then(
+        (outcome) => {
+          if (settled) return;
+          finish();
+          resolve(outcome);
+        },
+        (error: unknown) => {
+          if (settled) return;
+          finish();
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
   },
 };
