@@ -6,7 +6,7 @@
  * takes to its ready line once the CA exists.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -82,6 +82,21 @@ export function cliStartTimes(
       })),
     ],
   };
+}
+
+/**
+ * Median seconds of `meshdev validate` in `cwd` with its spec cache emptied before each
+ * run: what the first `validate` after a spec changed takes.
+ */
+export function coldValidateSeconds(cwd: string, runs: number): number {
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    rmSync(path.join(cwd, '.meshdev', 'cache', 'openapi'), { recursive: true, force: true });
+    const started = process.hrtime.bigint();
+    spawnSync(process.execPath, [BIN, 'validate'], { cwd, stdio: 'ignore' });
+    samples.push(Number(process.hrtime.bigint() - started) / 1e9);
+  }
+  return median(samples);
 }
 
 /**

@@ -107,11 +107,18 @@ export function startHttpProxy3(target: number): Promise<Child> {
   return spawnChild(process.execPath, ['-e', code], portLine);
 }
 
-/** The hop's baseline: a bare forwarder written with the project's own undici (`bench/bare`). */
-export function startBareForwarder(target: number): Promise<Child> {
+/**
+ * The hop's baseline: a bare forwarder written with the project's own undici (`bench/bare`);
+ * with `meshHeaders`, one that also adds the headers a meshdev hop adds.
+ */
+export function startBareForwarder(target: number, meshHeaders = false): Promise<Child> {
   return spawnChild(
     process.execPath,
-    [path.join(ROOT, 'bench/bare/forwarder.mjs'), String(target)],
+    [
+      path.join(ROOT, 'bench/bare/forwarder.mjs'),
+      String(target),
+      ...(meshHeaders ? ['--mesh-headers'] : []),
+    ],
     portLine,
   );
 }
