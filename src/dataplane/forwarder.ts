@@ -5,8 +5,8 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import { createRequire } from 'node:module';
-import { createSecureContext } from 'node:tls';
-import type { Dispatcher, Pool as PoolClass } from 'undici';
+import { createSecureContext, type TLSSocket } from 'node:tls';
+import type { buildConnector as buildConnectorType, Dispatcher, Pool as PoolClass } from 'undici';
 import type { CancelSignal } from '../lib/cancel.js';
 import type { Outcome } from './pipeline.js';
 
@@ -14,8 +14,10 @@ import type { Outcome } from './pipeline.js';
  * undici's Pool from its own file: the hop needs `dispatch` only, and undici's index
  * (fetch, WebSocket, caches, the request API) costs ~0.1 s of every start to load.
  */
-const Pool = createRequire(import.meta.url)('undici/lib/dispatcher/pool.js') as typeof PoolClass;
+const requireUndici = createRequire(import.meta.url);
+const Pool = requireUndici('undici/lib/dispatcher/pool.js') as typeof PoolClass;
 type Pool = PoolClass;
+const buildConnector = requireUndici('undici/lib/core/connect.js') as typeof buildConnectorType;
 
 /** One request to forward. */
 export interface ForwardRequest {
@@ -121,13 +123,13 @@ export class Forwarder {
     const pool = new Pool(`https://127.0.0.1:${port}`, {
       keepAliveTimeout: 30_000,
       pipelining: 1,
-      connect: {
+      connect: resumingConnector({
         // One context per pool: given ca/cert/key, tls.connect would parse them into a
         // new SecureContext on every connection (milliseconds each, under connection churn).
         secureContext: createSecureContext({ ca: tls.ca, cert: tls.cert, key: tls.key }),
         servername: 'localhost',
         checkServerIdentity: checkSpiffeId(tls.expectedId),
-      },
+      }),
     });
     this.tlsPools.set(key, { generation: tls.generation, pool });
     return pool;
@@ -141,6 +143,27 @@ export class Forwarder {
     }
     return pool;
   }
+}
+
+/**
+ * undici's TLS connector, holding on to the latest TLS session. undici caches sessions
+ * through WeakRefs only, so a garbage collection between two connections could cost the
+ * next one a full handshake instead of a resumed one; this keeps the session its cache
+ * refers to alive (one per pool: one caller to one listener).
+ */
+function resumingConnector(options: buildConnectorType.BuildOptions): buildConnectorType.connector {
+  const connect = buildConnector(options);
+  // Read by nobody: holding it is the point.
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  let latest: Buffer | undefined;
+  return (connectOptions, callback) => {
+    // undici's connector returns the socket it makes (its types say void): listen from the
+    // start, as undici's own cache does; without a socket, only the WeakRef cache is left.
+    const socket = connect(connectOptions, callback) as unknown as TLSSocket | undefined;
+    socket?.on('session', (session: Buffer) => {
+      latest = session;
+    });
+  };
 }
 
 /**
