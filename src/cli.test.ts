@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from './cli.js';
 import { UserError } from './cli/user-error.js';
+import { COMMAND_INDEX } from './cli/command-index.js';
 
 const program = (action: () => void) => () => new Command('meshdev').exitOverride().action(action);
 
@@ -37,5 +38,18 @@ describe('the top-level error handler', () => {
     expect(stderr.mock.calls.map(([text]) => String(text)).join('')).toBe(
       'error: no such thing\nhint: try another\n',
     );
+  });
+});
+
+describe('the top-level help', () => {
+  it('lists every command from its index exactly as the command modules register them', async () => {
+    const { buildProgram } = await import('./cli.js');
+    const indexed = await buildProgram(['node', 'meshdev', '--help']);
+    const loaded = await buildProgram(['node', 'meshdev', '--help'], { helpIndex: false });
+    expect(indexed.helpInformation()).toBe(loaded.helpInformation());
+    expect(loaded.commands.map((command) => command.name())).toEqual([
+      ...COMMAND_INDEX.map((command) => command.name),
+      ...(loaded.commands.some((command) => command.name() === 'help') ? ['help'] : []),
+    ]);
   });
 });

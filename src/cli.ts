@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from './config/config-error.js';
 import { formatIssues } from './cli/format-issues.js';
 import { EXIT, UserError } from './cli/user-error.js';
+import { COMMAND_INDEX } from './cli/command-index.js';
 
 type Register = (program: Command) => void;
 
@@ -45,9 +46,14 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 
 /**
  * Builds the program with the commands `argv` may run: the one it names, none for
- * `--version`, all of them otherwise (`--help`, `help`, a typo that gets a suggestion).
+ * `--version`, only their index for the top-level help (`meshdev`, `--help`, `help`),
+ * all of them otherwise (`help <command>`, a typo that gets a suggestion).
+ * `helpIndex: false` loads every command for the top-level help too (the test of the index).
  */
-export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
+export async function buildProgram(
+  argv: readonly string[] = [],
+  { helpIndex = true } = {},
+): Promise<Command> {
   const program = new Command('meshdev')
     .description('a local development service mesh: mTLS, splits, faults, retries and a gateway')
     .version(pkg.version, '-v, --version')
@@ -58,6 +64,9 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     })
     .addHelpText('after', '\nExamples:\n  $ meshdev init\n  $ meshdev validate\n  $ meshdev up\n');
   const first = argv[2];
+  const topLevelHelp =
+    first === undefined || first === '-h' || first === '--help' || (first === 'help' && !argv[3]);
+  if (topLevelHelp && helpIndex) return withIndexedCommands(program);
   const named = COMMANDS.filter(([name]) => name === first);
   const wanted = first === '-v' || first === '--version' ? [] : named.length > 0 ? named : COMMANDS;
   for (const [, load] of wanted) (await load())(program);
@@ -67,6 +76,24 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
   ];
   everyCommand(program).forEach((command) => command.exitOverride());
   return program;
+}
+
+/**
+ * The top-level help's commands from their index: a name, a summary and the usage the
+ * help shows, without loading a module (listing them is all `meshdev --help` does).
+ */
+function withIndexedCommands(program: Command): Command {
+  for (const { name, summary } of COMMAND_INDEX)
+    program.command(name).description(summary).exitOverride();
+  const usage = new Map<string, string>(COMMAND_INDEX.map((c) => [c.name, c.usage]));
+  const defaultTerm = program.createHelp().subcommandTerm;
+  return program.configureHelp({
+    subcommandTerm(command) {
+      const indexed = usage.get(command.name());
+      if (indexed === undefined) return defaultTerm.call(this, command); // `help [command]`
+      return indexed ? `${command.name()} ${indexed}` : command.name();
+    },
+  });
 }
 
 /** Runs the CLI with `argv` and sets `process.exitCode`; never throws. */

@@ -4,12 +4,13 @@ import { AdminClient } from '../cli/admin-client.js';
 import { configOption } from '../cli/config-option.js';
 import { formatCallLine, formatViolation } from '../telemetry/access-log.js';
 import type { CallRecord } from '../telemetry/call-record.js';
+import { summaryOf } from '../cli/command-index.js';
 
 /** Registers `calls` on the program. */
 export function registerCalls(program: Command): void {
   program
     .command('calls')
-    .description('recent and live calls of the running mesh')
+    .description(summaryOf('calls'))
     .option(...configOption)
     .option('--follow', 'keep printing calls as they happen')
     .option('--service <name>', 'only calls to this service')

@@ -9,6 +9,7 @@ import { loadConfigFor, relative } from '../cli/config-option.js';
 import { UserError } from '../cli/user-error.js';
 import type { MeshConfig } from '../config/model.js';
 import { projectPath } from '../config/project-dir.js';
+import { summaryOf } from '../cli/command-index.js';
 
 /** The PKI's modules (selfsigned and its ASN.1 stack), loaded when a `certs` command runs. */
 const pkiModules = async () => {
@@ -24,7 +25,7 @@ const pkiModules = async () => {
 export function registerCerts(program: Command): void {
   const certs = program
     .command('certs')
-    .description('list the SPIFFE identities of the mesh with serial, expiry and files')
+    .description(summaryOf('certs'))
     .option('-c, --config <file>', 'config file (default: nearest mesh.config.yaml)')
     .option('--json', 'print as JSON')
     .addHelpText(

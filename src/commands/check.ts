@@ -13,6 +13,7 @@ import { EXIT, UserError } from '../cli/user-error.js';
 import type { MeshConfig } from '../config/model.js';
 import { deepFreeze } from '../config/normalize.js';
 import { parseDuration } from '../config/units.js';
+import { summaryOf } from '../cli/command-index.js';
 
 interface CheckOptions {
   config?: string;
@@ -29,9 +30,7 @@ interface CheckOptions {
 export function registerCheck(program: Command): void {
   program
     .command('check')
-    .description(
-      "run the config's checks: headless, then JUnit/JSON reports and an exit code (0 pass, 1 fail, 2 config error)",
-    )
+    .description(summaryOf('check'))
     .option('-c, --config <file>', 'config file (default: nearest mesh.config.yaml)')
     .option('--only <names>', 'run only these checks (comma-separated names)')
     .option('--junit <file>', 'write a JUnit XML report (GitLab, GitHub test reporters)')

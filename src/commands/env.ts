@@ -6,6 +6,7 @@ import { loadConfigFor } from '../cli/config-option.js';
 import { UserError } from '../cli/user-error.js';
 import type { ListenerInfo } from '../dataplane/listener.js';
 import { renderEnv, serviceEnv, type OutboundPortOf } from '../controlplane/service-env.js';
+import { summaryOf } from '../cli/command-index.js';
 
 const FORMATS = ['shell', 'dotenv', 'json'] as const;
 
@@ -13,9 +14,7 @@ const FORMATS = ['shell', 'dotenv', 'json'] as const;
 export function registerEnv(program: Command): void {
   program
     .command('env <service>')
-    .description(
-      'print the environment of a service (service or service@version): MESH_SERVICE, PORT and every <UPSTREAM>_URL',
-    )
+    .description(summaryOf('env'))
     .option('-c, --config <file>', 'config file (default: nearest mesh.config.yaml)')
     .option('--version <version>', 'for one version of the service (same as service@version)')
     .option('--format <format>', 'shell | dotenv | json', 'shell')

@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import { loadConfigFor, relative } from '../cli/config-option.js';
 import { reportLossy } from '../cli/lossy-report.js';
 import { EXIT, UserError } from '../cli/user-error.js';
+import { summaryOf } from '../cli/command-index.js';
 
 /** Targets meshdev exports to. */
 const TARGETS = ['istio', 'linkerd', 'consul', 'kong'] as const;
@@ -27,9 +28,7 @@ interface ExportCommandOptions {
 export function registerExport(program: Command): void {
   program
     .command('export')
-    .description(
-      'write the config as Istio, Linkerd or Consul resources, or the gateway as a Kong (decK) file',
-    )
+    .description(summaryOf('export'))
     .option('-c, --config <file>', 'config file (default: nearest mesh.config.yaml)')
     .requiredOption('--to <target>', `what to export to: ${TARGETS.join(', ')}`)
     .option('--out <dir>', 'one file per resource in this directory (default: stdout)')

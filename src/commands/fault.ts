@@ -7,12 +7,13 @@ import { parseDuration, parseSize } from '../config/units.js';
 import type { ServiceState } from '../dataplane/runtime.js';
 import { describeFault } from '../dataplane/faults/describe.js';
 import { collect, matchFrom, MATCH_OPTIONS } from '../cli/match-options.js';
+import { summaryOf } from '../cli/command-index.js';
 
 /** Registers `fault` on the program. */
 export function registerFault(program: Command): void {
   const fault = program
     .command('fault')
-    .description('add, list and remove runtime faults')
+    .description(summaryOf('fault'))
     .addHelpText(
       'after',
       '\nExamples:\n  $ meshdev fault add payments --delay 2s --percent 10\n  $ meshdev fault ls\n',

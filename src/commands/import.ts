@@ -13,6 +13,7 @@ import { relative } from '../cli/config-option.js';
 import { reportLossy } from '../cli/lossy-report.js';
 import { EXIT, UserError } from '../cli/user-error.js';
 import { CONFIG_FILE_NAME } from '../config/discover.js';
+import { summaryOf } from '../cli/command-index.js';
 
 /** Systems meshdev imports from. */
 const SOURCES = ['istio', 'kong'] as const;
@@ -31,7 +32,7 @@ interface ImportCommandOptions {
 export function registerImport(program: Command): void {
   program
     .command('import')
-    .description('write mesh.config.yaml from Istio resources or a Kong (decK) file')
+    .description(summaryOf('import'))
     .argument('<from>', `what the files are: ${SOURCES.join(', ')}`)
     .argument('<files...>', 'files or directories (YAML or JSON; multi-document, kubectl lists)')
     .option('-o, --out <file>', 'the config to write (- for stdout)', CONFIG_FILE_NAME)

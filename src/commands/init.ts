@@ -6,12 +6,13 @@ import { CONFIG_FILE_NAME } from '../config/discover.js';
 import { relative } from '../cli/config-option.js';
 import { UserError } from '../cli/user-error.js';
 import { starterConfig } from './init-template.js';
+import { summaryOf } from '../cli/command-index.js';
 
 /** Registers `init` on the program. */
 export function registerInit(program: Command): void {
   program
     .command('init')
-    .description(`write a starter ${CONFIG_FILE_NAME} in the current directory`)
+    .description(summaryOf('init'))
     .option('-c, --config <file>', 'where to write it', CONFIG_FILE_NAME)
     .option('--force', 'overwrite an existing file')
     .addHelpText('after', '\nExample:\n  $ meshdev init && meshdev validate\n')

@@ -10,14 +10,13 @@ import { loadConfigFor } from '../cli/config-option.js';
 import { instanceLabel, type MeshConfig } from '../config/model.js';
 import { UserError } from '../cli/user-error.js';
 import { projectPath } from '../config/project-dir.js';
+import { summaryOf } from '../cli/command-index.js';
 
 /** Registers `logs` on the program. */
 export function registerLogs(program: Command): void {
   program
     .command('logs <service>')
-    .description(
-      'show the output of a service that meshdev runs (service = all its versions, or service@version)',
-    )
+    .description(summaryOf('logs'))
     .option('-c, --config <file>', 'config file (default: nearest mesh.config.yaml)')
     .option('-f, --follow', 'keep printing new output')
     .option('-n, --lines <count>', 'how many of the last lines to print (per instance)', '100')

@@ -6,12 +6,13 @@
 import type { Command } from 'commander';
 import { AdminClient } from '../cli/admin-client.js';
 import { configOption } from '../cli/config-option.js';
+import { summaryOf } from '../cli/command-index.js';
 
 /** Registers `plan` on the program. */
 export function registerPlan(program: Command): void {
   const plan = program
     .command('plan')
-    .description("change a consumer's plan on the running mesh (a runtime overlay)")
+    .description(summaryOf('plan'))
     .addHelpText('after', '\nExample:\n  $ meshdev plan set alice gold\n');
   const connect = (options: { config?: string }) => AdminClient.connect(options.config);
   plan

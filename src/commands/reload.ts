@@ -3,12 +3,13 @@ import type { Command } from 'commander';
 import { AdminClient } from '../cli/admin-client.js';
 import { configOption } from '../cli/config-option.js';
 import { UserError } from '../cli/user-error.js';
+import { summaryOf } from '../cli/command-index.js';
 
 /** Registers `reload` on the program. */
 export function registerReload(program: Command): void {
   program
     .command('reload')
-    .description('re-read mesh.config.yaml now (it is also watched)')
+    .description(summaryOf('reload'))
     .option(...configOption)
     .addHelpText('after', '\nExample:\n  $ meshdev reload\n')
     .action(async (options: { config?: string }) => {

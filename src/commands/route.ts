@@ -10,12 +10,13 @@ import { collect, matchFrom, MATCH_OPTIONS } from '../cli/match-options.js';
 import { UserError } from '../cli/user-error.js';
 import type { RuntimeRoute, ServiceState } from '../dataplane/runtime.js';
 import { describeMatch } from '../dataplane/faults/describe.js';
+import { summaryOf } from '../cli/command-index.js';
 
 /** Registers `route` on the program. */
 export function registerRoute(program: Command): void {
   const route = program
     .command('route')
-    .description('add, list and remove runtime routes (matched before the config file’s)')
+    .description(summaryOf('route'))
     .addHelpText(
       'after',
       '\nExamples:\n  $ meshdev route add reviews --header end-user=jason --to v2\n  $ meshdev route ls\n',

@@ -3,14 +3,13 @@ import type { Command } from 'commander';
 import { AdminClient } from '../cli/admin-client.js';
 import { configOption } from '../cli/config-option.js';
 import { UserError } from '../cli/user-error.js';
+import { summaryOf } from '../cli/command-index.js';
 
 /** Registers `split` on the program. */
 export function registerSplit(program: Command): void {
   program
     .command('split <service> [weights...]')
-    .description(
-      'set the traffic split of a service now, e.g. v1=80 v2=20 (--clear to go back to the file)',
-    )
+    .description(summaryOf('split'))
     .option(...configOption)
     .option('--clear', 'remove the runtime split')
     .addHelpText('after', '\nExample:\n  $ meshdev split payments v1=80 v2=20\n')

@@ -5,12 +5,13 @@ import { configOption } from '../cli/config-option.js';
 import type { ServiceState } from '../dataplane/runtime.js';
 import { describeFault } from '../dataplane/faults/describe.js';
 import { describeRoute } from './route.js';
+import { summaryOf } from '../cli/command-index.js';
 
 /** Registers `status` on the program. */
 export function registerStatus(program: Command): void {
   program
     .command('status')
-    .description('services, instances, faults and splits in force in the running mesh')
+    .description(summaryOf('status'))
     .option(...configOption)
     .option('--json', 'print the state as JSON')
     .addHelpText('after', '\nExample:\n  $ meshdev status\n')

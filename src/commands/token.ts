@@ -8,6 +8,7 @@ import { loadConfigFor } from '../cli/config-option.js';
 import { EXIT, UserError } from '../cli/user-error.js';
 import { projectPath } from '../config/project-dir.js';
 import { parseDuration } from '../config/units.js';
+import { summaryOf } from '../cli/command-index.js';
 
 interface TokenOptions {
   config?: string;
@@ -19,7 +20,7 @@ interface TokenOptions {
 export function registerToken(program: Command): void {
   program
     .command('token <consumer>')
-    .description("print a JWT for a consumer, signed by meshdev's development issuer")
+    .description(summaryOf('token'))
     .option('-c, --config <file>', 'config file (default: nearest mesh.config.yaml)')
     .option('--scope <scopes>', 'scopes the token carries (comma- or space-separated)')
     .option('--ttl <duration>', 'how long the token is valid', '1h')

@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { AdminClient } from '../cli/admin-client.js';
 import { configOption } from '../cli/config-option.js';
 import { UserError } from '../cli/user-error.js';
+import { summaryOf } from '../cli/command-index.js';
 
 /** What `meshdev up` tells the dashboard process it started (over the IPC channel). */
 export type AttachMessage = { type: 'admin'; base: string; token: string } | { type: 'stop' };
@@ -17,9 +18,7 @@ export type AttachMessage = { type: 'admin'; base: string; token: string } | { t
 export function registerTop(program: Command): void {
   program
     .command('top')
-    .description(
-      'attach the live dashboard to a running mesh (e.g. `meshdev up --no-ui` elsewhere)',
-    )
+    .description(summaryOf('top'))
     .option(...configOption)
     .option('--attached', 'internal: the dashboard process of `meshdev up`', false)
     .addHelpText('after', '\nExample:\n  $ meshdev top\n')

@@ -19,6 +19,7 @@ import { formatIssues } from '../cli/format-issues.js';
 import { formatCallJson, formatCallLine } from '../telemetry/access-log.js';
 import { parseDuration } from '../config/units.js';
 import { formatStatsJson, formatStatsTable } from '../telemetry/stats-table.js';
+import { summaryOf } from '../cli/command-index.js';
 
 interface UpOptions {
   config?: string;
@@ -34,9 +35,7 @@ interface UpOptions {
 export function registerUp(program: Command): void {
   program
     .command('up')
-    .description(
-      'start the mesh: gateway, sidecar listeners, your services, and a live dashboard (or log) of every call',
-    )
+    .description(summaryOf('up'))
     .option('-c, --config <file>', 'config file (default: nearest mesh.config.yaml)')
     .option('--no-ui', 'no dashboard: print one line per call (the default when not a TTY)')
     .option('--json', 'print a ready event, then one JSON object per call')

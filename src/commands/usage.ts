@@ -8,14 +8,13 @@ import { AdminClient } from '../cli/admin-client.js';
 import { configOption } from '../cli/config-option.js';
 import type { UsageReport } from '../controlplane/controller.js';
 import { usageTable } from './usage-table.js';
+import { summaryOf } from '../cli/command-index.js';
 
 /** Registers `usage` on the program. */
 export function registerUsage(program: Command): void {
   const usage = program
     .command('usage')
-    .description(
-      'API usage of the running mesh by consumer: calls, errors, limited, quota, top endpoints',
-    )
+    .description(summaryOf('usage'))
     .option(...configOption)
     .option('--since <duration>', 'only calls of the last span, e.g. 15m or 1h')
     .option('--json', 'the report as JSON')

@@ -5,14 +5,13 @@ import { summarize } from '../config/summary.js';
 import { loadConfigFor } from '../cli/config-option.js';
 import { formatIssues, issuesAsJson } from '../cli/format-issues.js';
 import { EXIT } from '../cli/user-error.js';
+import { summaryOf } from '../cli/command-index.js';
 
 /** Registers `validate` on the program. */
 export function registerValidate(program: Command): void {
   program
     .command('validate')
-    .description(
-      'check mesh.config.yaml (and the OpenAPI specs it names) and list every problem with its line and column',
-    )
+    .description(summaryOf('validate'))
     .option('-c, --config <file>', 'config file (default: nearest mesh.config.yaml)')
     .option('--json', 'print problems as JSON: [{file,line,column,path,message,hint}]')
     .addHelpText('after', '\nExample:\n  $ meshdev validate -c ./mesh.config.yaml\n')
