@@ -62,23 +62,24 @@ export function forwardRequestHeaders(
   incoming: IncomingHttpHeaders,
   client: ClientInfo,
 ): OutgoingHttpHeaders {
+  // Built by copying what stays, never by deleting from the copy: a deleted property turns
+  // the object into a slow dictionary for everyone who reads it after (undici included).
   const out: OutgoingHttpHeaders = {};
   const connectionTokens = listTokens(incoming.connection);
-  for (const [name, value] of Object.entries(incoming)) {
+  for (const name in incoming) {
+    const value = incoming[name];
     if (value === undefined || HOP_BY_HOP.has(name) || connectionTokens.has(name)) continue;
     if (name.startsWith(INTERNAL_HEADER_PREFIX) || name === XFCC_HEADER) continue;
+    if (client.edge && REPLACED_AT_EDGE.has(name)) continue;
+    if (name === 'host') {
+      if (client.host && client.preserveHost) out.host = client.host;
+      continue;
+    }
     out[name] = value;
   }
-  if (client.host && client.preserveHost) out.host = client.host;
-  else delete out.host;
   if (client.upgrade && incoming.upgrade) {
     out.connection = 'upgrade';
     out.upgrade = incoming.upgrade;
-  }
-  if (client.edge) {
-    for (const name of ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded'])
-      delete out[name];
-    for (const name of CONSUMER_HEADERS) delete out[name];
   }
   const previous = out['x-forwarded-for'];
   if (client.address)
@@ -88,16 +89,28 @@ export function forwardRequestHeaders(
   return out;
 }
 
-/** Response headers to send back: hop-by-hop removed. */
+/** Headers a client's copy of which says nothing true at the edge: replaced, or removed. */
+const REPLACED_AT_EDGE: ReadonlySet<string> = new Set([
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'forwarded',
+  ...CONSUMER_HEADERS,
+]);
+
+/** Response headers to send back: hop-by-hop removed, `extra` (the mesh's own) added. */
 export function forwardResponseHeaders(
   incoming: Record<string, string | string[] | undefined>,
+  extra?: OutgoingHttpHeaders,
 ): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
   const connectionTokens = listTokens(incoming.connection);
-  for (const [name, value] of Object.entries(incoming)) {
+  for (const name in incoming) {
+    const value = incoming[name];
     if (value === undefined || HOP_BY_HOP.has(name) || connectionTokens.has(name)) continue;
     out[name] = value;
   }
+  if (extra) for (const name in extra) out[name] = extra[name];
   return out;
 }
 

@@ -44,16 +44,20 @@ export function respond(
       dropBody(outcome.body);
       return finish(false);
     }
-    res.writeHead(outcome.status, { ...forwardResponseHeaders(outcome.headers), ...extra });
+    res.writeHead(outcome.status, forwardResponseHeaders(outcome.headers, extra));
     const body = outcome.body;
     if (!body) return void res.end();
     const observer = outcome.observe;
+    const resume = () => body.resume();
     body.on('data', (chunk: Buffer) => {
       bytesOut += chunk.length;
       observer?.chunk(chunk);
-      if (!res.write(chunk)) body.pause();
+      // Backpressure: wait for the caller to drain (a listener only when it is needed).
+      if (!res.write(chunk)) {
+        body.pause();
+        res.once('drain', resume);
+      }
     });
-    res.on('drain', () => body.resume());
     body.on('end', () => {
       observer?.end();
       res.end();

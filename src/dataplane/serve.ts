@@ -4,7 +4,12 @@
  * emits one call record per outbound hop (upgrades: when the tunnel closes). Nothing a
  * stage throws reaches the process: it costs that one request, reported as a warning.
  */
-import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  STATUS_CODES,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type ServerResponse,
+} from 'node:http';
 import type { Socket } from 'node:net';
 import { Cancel } from '../lib/cancel.js';
 import type { MeshBus } from '../telemetry/bus.js';
@@ -56,17 +61,12 @@ export async function serveRequest(
     return recordCall(deps, ctx, 0, 0);
   }
   const hop = ctx.hop;
-  const delivery = await respond(
-    req,
-    res,
-    outcome,
-    hop
-      ? {
-          'x-meshdev-attempts': String(Math.max(1, hop.attempts)),
-          ...(ctx.flags.size > 0 ? { 'x-meshdev-flags': [...ctx.flags].join(',') } : {}),
-        }
-      : {},
-  );
+  const extra: OutgoingHttpHeaders = {};
+  if (hop) {
+    extra['x-meshdev-attempts'] = String(Math.max(1, hop.attempts));
+    if (ctx.flags.size > 0) extra['x-meshdev-flags'] = [...ctx.flags].join(',');
+  }
+  const delivery = await respond(req, res, outcome, extra);
   recordCall(deps, ctx, delivery.status, delivery.bytesOut);
 }
 
