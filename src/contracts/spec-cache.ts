@@ -9,7 +9,7 @@
  * reported in full.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ensurePrivateDir, writePrivateFile } from '../lib/private-files.js';
@@ -72,6 +72,9 @@ export class SpecCache {
    */
   async store(spec: LoadedSpec): Promise<void> {
     if (!this.dir) return;
+    // A file saved while the spec was being read (an editor's second write during a hot
+    // reload) may not be in `doc`: keyed by the new content, it would be served stale.
+    if (await changedSince(spec.files, (spec.readStartedAt ?? 0) - CLOCK_MARGIN_MS)) return;
     const key = await contentKey(spec.files);
     if (!key) return;
     const entry: CacheEntry = {
@@ -94,6 +97,21 @@ export class SpecCache {
     const name = createHash('sha256').update(file).digest('hex').slice(0, 32);
     return path.join(this.dir!, `${name}.json`);
   }
+}
+
+/** File times come from a coarser clock than `Date.now()`: a change this close counts too. */
+const CLOCK_MARGIN_MS = 50;
+
+/** True when one of `files` was modified after `since` (ms since the epoch), or is gone. */
+async function changedSince(files: readonly string[], since: number): Promise<boolean> {
+  for (const file of files) {
+    try {
+      if ((await stat(file)).mtimeMs > since) return true;
+    } catch {
+      return true;
+    }
+  }
+  return false;
 }
 
 /** A hash of the tools' versions and every file's path and content; undefined if one is unreadable. */

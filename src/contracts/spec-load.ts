@@ -31,6 +31,8 @@ export interface LoadedSpec {
   files: string[];
   /** True when it came from the `SpecCache`: it validated and compiled before, unchanged. */
   cached?: boolean;
+  /** When its files began to be read (ms since the epoch): a later change is not in `doc`. */
+  readStartedAt?: number;
 }
 
 /** Loads and checks `file`; throws a `ConfigError` listing every problem found. */
@@ -40,6 +42,7 @@ export async function loadSpec(
 ): Promise<LoadedSpec> {
   const known = await cache.lookup(file);
   if (known) return known;
+  const readStartedAt = Date.now();
   const shown = displayPath(file);
   let text: string;
   try {
@@ -87,6 +90,7 @@ export async function loadSpec(
     openapi: version.startsWith('3.0') ? '3.0' : '3.1',
     dialect,
     files: await referencedFiles(file),
+    readStartedAt,
   };
 }
 

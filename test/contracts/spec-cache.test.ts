@@ -6,13 +6,15 @@
  * the parser nor ajv to start.
  */
 import { execFile } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/load.js';
 import { ConfigError } from '../../src/config/config-error.js';
 import { loadContracts } from '../../src/contracts/contract-set.js';
+import { SpecCache } from '../../src/contracts/spec-cache.js';
+import { loadSpec } from '../../src/contracts/spec-load.js';
 import { testScope } from '../helpers/scope.js';
 
 const scope = testScope();
@@ -34,14 +36,22 @@ paths:
 const schemas = (idType: string) =>
   `Order:\n  type: object\n  required: [id]\n  properties:\n    id: { type: ${idType} }\n`;
 
+/** Writes a file saved a while ago (a file saved during a load is not cached: see below). */
+function save(dir: string, name: string, text: string): void {
+  const file = path.join(dir, name);
+  writeFileSync(file, text);
+  const past = new Date(Date.now() - 10_000);
+  utimesSync(file, past, past);
+}
+
 function project(): string {
   const dir = scope.project(`version: 1
 mesh: { name: cached, mtls: off }
 services:
   orders: { port: 1, spec: ./orders.openapi.yaml }
 `);
-  writeFileSync(path.join(dir, 'orders.openapi.yaml'), SPEC);
-  writeFileSync(path.join(dir, 'schemas.yaml'), schemas('integer'));
+  save(dir, 'orders.openapi.yaml', SPEC);
+  save(dir, 'schemas.yaml', schemas('integer'));
   return dir;
 }
 
@@ -78,7 +88,7 @@ describe('the spec cache', () => {
   it('loads a spec in full again when a file its $refs reach changes, and reports it broken', async () => {
     const dir = project();
     await ordersContract(dir);
-    writeFileSync(path.join(dir, 'schemas.yaml'), schemas('string'));
+    save(dir, 'schemas.yaml', schemas('string'));
     const changed = await ordersContract(dir);
     expect(changed.spec.cached).toBeFalsy();
     expect(responseCheck(changed)({ id: 'seven' })).toBeUndefined();
@@ -93,6 +103,22 @@ describe('the spec cache', () => {
     );
     writeFileSync(path.join(dir, 'schemas.yaml'), schemas('integer'));
     await expect(ordersContract(dir)).rejects.toThrow(/must have required property 'description'/);
+  });
+
+  it('does not keep a spec whose file was saved again while it was being read', async () => {
+    const dir = project();
+    const cache = new SpecCache(path.join(dir, '.meshdev', 'cache', 'openapi'));
+    const file = path.join(dir, 'orders.openapi.yaml');
+    const spec = await loadSpec(file, cache);
+    // An editor's second write lands between reading the spec and storing it.
+    writeFileSync(path.join(dir, 'schemas.yaml'), schemas('string'));
+    await cache.store(spec);
+    expect(await cache.lookup(file)).toBeUndefined();
+    // Saved before the read began, the same spec is kept.
+    save(dir, 'schemas.yaml', schemas('integer'));
+    const again = await loadSpec(file, cache);
+    await cache.store(again);
+    expect((await cache.lookup(file))?.cached).toBe(true);
   });
 
   it('ignores a damaged cache entry', async () => {
