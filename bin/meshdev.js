@@ -2,6 +2,8 @@
 // Entry point: the compiled CLI lives in dist/ (built by `npm install` through `prepare`).
 // React (the dashboard) runs its production build unless told otherwise: the development
 // build checks every render and would slow the mesh it shows.
+import { existsSync } from 'node:fs';
+
 process.env.NODE_ENV ??= 'production';
 
 // `meshdev calls --follow | head` closes the pipe under us: stop quietly, as Unix tools do.
@@ -14,6 +16,9 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-const { main } = await import('../dist/cli.js');
+// The bundle (`npm run build` writes it) loads in a fraction of the time the ~200 separate
+// modules of dist/ take; dist/cli.js is the same program, run when only tsc has built.
+const bundled = new URL('../dist/bundle/cli.js', import.meta.url);
+const { main } = await import(existsSync(bundled) ? bundled.href : '../dist/cli.js');
 
 await main(process.argv);

@@ -3,12 +3,12 @@
  * `commands/`, and one top-level handler that prints each error once and sets the exit
  * code (1 user error, 2 usage, 70 bug).
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from './config/config-error.js';
 import { formatIssues } from './cli/format-issues.js';
 import { EXIT, UserError } from './cli/user-error.js';
 import { COMMAND_INDEX } from './cli/command-index.js';
+import { MESHDEV_VERSION } from './lib/meshdev-version.js';
 
 type Register = (program: Command) => void;
 
@@ -40,10 +40,6 @@ const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<Regist
   ['plan', async () => (await import('./commands/plan.js')).registerPlan],
 ];
 
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-  version: string;
-};
-
 /**
  * Builds the program with the commands `argv` may run: the one it names, none for
  * `--version`, only their index for the top-level help (`meshdev`, `--help`, `help`),
@@ -56,7 +52,7 @@ export async function buildProgram(
 ): Promise<Command> {
   const program = new Command('meshdev')
     .description('a local development service mesh: mTLS, splits, faults, retries and a gateway')
-    .version(pkg.version, '-v, --version')
+    .version(MESHDEV_VERSION, '-v, --version')
     .showSuggestionAfterError()
     .exitOverride()
     .configureOutput({

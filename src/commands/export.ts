@@ -7,6 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { stringify } from 'yaml';
 import { loadConfigFor, relative } from '../cli/config-option.js';
 import { reportLossy } from '../cli/lossy-report.js';
 import { EXIT, UserError } from '../cli/user-error.js';
@@ -61,7 +62,6 @@ async function exportConfig(options: ExportCommandOptions): Promise<void> {
       EXIT.usage,
     );
   const config = await loadConfigFor(options.config, !options.out);
-  const { stringify } = await import('yaml');
   const text = (manifest: unknown) =>
     stringify(manifest, { lineWidth: 0, aliasDuplicateObjects: false });
   if (options.to === 'kong') {

@@ -1,7 +1,7 @@
 /** The JSON Schema (draft 2020-12) of `mesh.config.yaml`, derived from the zod schema. */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 import { configSchema } from './schema.js';
 
 /** The schema file shipped in the package (kept identical to `configJsonSchema()` by a test). */

@@ -6,7 +6,7 @@
  *
  * Messages may carry a hint after a newline: `issues.ts` splits it into its own field.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DURATION_PATTERN, SIZE_PATTERN, parseDuration, parseSize } from './units.js';
 
 const hinted = (message: string, hint: string) => `${message}\n${hint}`;

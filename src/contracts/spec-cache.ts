@@ -14,18 +14,18 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ensurePrivateDir, writePrivateFile } from '../lib/private-files.js';
 import type { JsonObject, LoadedSpec } from './spec-load.js';
+import { MESHDEV_VERSION } from '../lib/meshdev-version.js';
 
 /** What decides how a document loads and compiles, besides its own files. */
 const TOOL_VERSIONS = (() => {
   const require = createRequire(import.meta.url);
   const version = (name: string) =>
     (require(`${name}/package.json`) as { version: string }).version;
-  const meshdev = (require('../../package.json') as { version: string }).version;
   // Bump FORMAT when what is stored changes shape.
   const FORMAT = 1;
   return [
     `format ${FORMAT}`,
-    `meshdev ${meshdev}`,
+    `meshdev ${MESHDEV_VERSION}`,
     ...['@readme/openapi-parser', 'ajv', 'ajv-draft-04', 'ajv-formats'].map(
       (name) => `${name} ${version(name)}`,
     ),

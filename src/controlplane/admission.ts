@@ -5,7 +5,7 @@
  * refused with a `RuntimeChangeError` naming the key, and nothing of it is kept. File
  * reloads take the same steps in `MeshController.reload`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { toFault } from '../config/normalize.js';
 import { checkFault } from '../config/rules.js';
 import { faultSchema, match } from '../config/schema.js';
