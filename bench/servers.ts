@@ -169,7 +169,11 @@ http {
   };
 }
 
-/** `meshdev up` on `yaml`, reporting every listener's port by `kind:service:caller`. */
+/**
+ * `meshdev up` on `yaml`, reporting every listener's port by `kind:service:caller`.
+ * `BENCH_MESH_NODE_ARGS` adds Node options to the mesh's process only, e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under the bench's load.
+ */
 export function startMesh(
   yaml: string,
   extraArgs: string[] = [],
@@ -184,6 +188,7 @@ export function startMesh(
   const started = spawnChild(
     process.execPath,
     [
+      ...(process.env.BENCH_MESH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
       path.join(ROOT, 'bin/meshdev.js'),
       'up',
       '--json',

@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadSpec, mayReferToFiles } from '../../src/contracts/spec-load.js';
 import { runCli } from '../helpers/cli.js';
 import { testScope } from '../helpers/scope.js';
 
@@ -88,5 +89,55 @@ services:
     expect(JSON.parse(result.stdout)).toEqual([
       expect.objectContaining({ path: 'services.orders.sim.spec', line: 5 }),
     ]);
+  });
+});
+
+describe('the files a spec is read from (what hot reload and the spec cache watch)', () => {
+  it('follows $refs to other files written in every form, JSON and YAML, transitively', async () => {
+    const dir = scope.project('version: 1\n');
+    const write = (name: string, text: string) => writeFileSync(path.join(dir, name), text);
+    write(
+      'api.json',
+      JSON.stringify({
+        openapi: '3.1.0',
+        info: { title: 'api', version: '1' },
+        paths: {
+          '/a': {
+            get: {
+              responses: {
+                '200': {
+                  description: 'ok',
+                  content: { 'application/json': { schema: { $ref: './a.yaml#/A' } } },
+                },
+              },
+            },
+          },
+        },
+      }),
+    );
+    // A plain scalar on the line after the key, and a quoted one leading to a third file.
+    write(
+      'a.yaml',
+      'A:\n  type: object\n  properties:\n    b:\n      $ref:\n        ./b.yaml#/B\n',
+    );
+    write('b.yaml', 'B:\n  $ref: "c.json#/C"\n');
+    write('c.json', '{ "C": { "type": "string" } }');
+    const spec = await loadSpec(path.join(dir, 'api.json'));
+    expect(spec.files.map((file) => path.basename(file))).toEqual([
+      'api.json',
+      'a.yaml',
+      'b.yaml',
+      'c.json',
+    ]);
+  });
+
+  it('skips the second parse only when every $ref is a local pointer', () => {
+    expect(mayReferToFiles('openapi: 3.1.0\npaths: {}\n')).toBe(false);
+    expect(mayReferToFiles("schema: { $ref: '#/components/schemas/A' }\n")).toBe(false);
+    expect(mayReferToFiles('{"schema": {"$ref": "#/components/schemas/A"}}')).toBe(false);
+    expect(mayReferToFiles('schema: { $ref: ./other.yaml }\n')).toBe(true);
+    expect(mayReferToFiles('{"$ref":"other.json#/A"}')).toBe(true);
+    expect(mayReferToFiles('$ref:\n  "#/A"\n')).toBe(true); // unsure: parsed
+    expect(mayReferToFiles("description: a $ref in prose\nx: { $ref: '#/A' }\n")).toBe(true);
   });
 });
