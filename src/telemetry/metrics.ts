@@ -51,7 +51,14 @@ export class MeshMetrics {
     'consumer' | 'destination_service_name' | 'response_code'
   >;
   private readonly limited: Counter<'consumer'>;
-  private readonly consumerSeries = new Map<string, Counter.Internal>();
+  /** Calls per consumer label set, as plain numbers published on scrape (like `series`). */
+  private readonly consumerSeries = new Map<
+    string,
+    {
+      labels: Record<'consumer' | 'destination_service_name' | 'response_code', string>;
+      calls: number;
+    }
+  >();
   /** Consumers with a label of their own; later ones are counted as `other`. */
   private readonly namedConsumers = new Set<string>();
   /**
@@ -118,6 +125,11 @@ export class MeshMetrics {
       help: `Calls of API consumers at the gateway (the first ${MAX_CONSUMER_LABELS} consumers by name, the rest as "other")`,
       labelNames: ['consumer', 'destination_service_name', 'response_code'],
       registers,
+      collect: () => {
+        this.consumerRequests.reset();
+        for (const entry of this.consumerSeries.values())
+          this.consumerRequests.inc(entry.labels, entry.calls);
+      },
     });
     this.limited = new Counter({
       name: 'meshdev_ratelimit_limited_total',
@@ -217,18 +229,18 @@ export class MeshMetrics {
     series.duration.observe(call.durationMs);
     if (call.consumer !== undefined || call.flags.includes('RL')) {
       const consumer = this.consumerLabel(call.consumer);
-      // Children kept per label set, as for the request series above.
       const key = `${consumer}|${call.service}|${call.status}`;
-      let child = this.consumerSeries.get(key);
-      if (!child) {
-        child = this.consumerRequests.labels({
+      let entry = this.consumerSeries.get(key);
+      if (!entry) {
+        const labels = {
           consumer,
           destination_service_name: call.service,
           response_code: String(call.status),
-        });
-        this.consumerSeries.set(key, child);
+        };
+        entry = { labels, calls: 0 };
+        this.consumerSeries.set(key, entry);
       }
-      child.inc();
+      entry.calls++;
       if (call.flags.includes('RL')) this.limited.inc({ consumer });
     }
     for (const violation of call.violations ?? []) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CallRecord } from './call-record.js';
-import { UsageLedger } from './usage-ledger.js';
+import { USAGE_RING, UsageLedger } from './usage-ledger.js';
 
 const call = (over: Partial<CallRecord>): CallRecord => ({
   time: 0,
@@ -62,5 +62,27 @@ describe('UsageLedger', () => {
       ['alice', 1],
       ['bob', 1],
     ]);
+  });
+
+  it('keeps the last USAGE_RING calls once full, oldest dropped first, in time order', () => {
+    const now = 1_000_000;
+    const ledger = new UsageLedger(() => now);
+    // alice's calls first, then bob's: 500 more than the ring holds in all.
+    const total = USAGE_RING + 500;
+    for (let i = 0; i < total; i++) {
+      const consumer = i < 1000 ? 'alice' : 'bob';
+      ledger.record(call({ time: now - 100_000 + i, consumer }));
+    }
+    const rows = ledger.byConsumer();
+    expect(rows.map((row) => [row.consumer, row.calls])).toEqual([
+      ['bob', total - 1000],
+      ['alice', 500], // her first 500 calls were dropped
+    ]);
+    expect(rows.find((row) => row.consumer === 'bob')!.lastSeen).toBe(now - 100_000 + total - 1);
+    // The newest 10 calls (one ms apart), found across the ring's wrap.
+    expect(ledger.byConsumer(100_000 - (total - 10))[0]).toMatchObject({
+      consumer: 'bob',
+      calls: 10,
+    });
   });
 });

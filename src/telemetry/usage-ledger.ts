@@ -1,7 +1,7 @@
 /**
  * API usage by consumer: calls, 2xx/4xx/5xx, limited (429 from a plan), last seen and
  * top endpoints, over all time and over any recent span (`meshdev usage --since 1h`).
- * Keeps totals per consumer and a bounded ring of recent consumer calls; subscribed to
+ * Keeps a bounded ring of recent consumer calls (the last `USAGE_RING`); subscribed to
  * the bus's `call` events; read by `GET /v1/usage`, the dashboard and `meshdev usage`.
  */
 import type { MeshBus } from './bus.js';
@@ -51,7 +51,12 @@ interface Entry {
 
 /** Keeps usage by consumer for one mesh. */
 export class UsageLedger {
+  /**
+   * The calls, oldest overwritten first: a fixed array and a cursor. (An array shifted at
+   * its head once full moved 20,000 entries on every call.)
+   */
   private readonly ring: Entry[] = [];
+  private next = 0;
   private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly now: () => number = Date.now) {}
@@ -70,14 +75,20 @@ export class UsageLedger {
   /** Counts a call of a consumer (calls without one are not API usage). */
   record(call: CallRecord): void {
     if (!call.consumer) return;
-    this.ring.push({
+    this.ring[this.next] = {
       time: call.time,
       consumer: call.consumer,
       status: call.status,
       limited: call.flags.includes('RL'),
       endpoint: `${call.service} ${endpointOf(call)}`,
-    });
-    if (this.ring.length > USAGE_RING) this.ring.shift();
+    };
+    this.next = (this.next + 1) % USAGE_RING;
+  }
+
+  /** The calls kept, oldest first. */
+  private inOrder(): Entry[] {
+    if (this.ring.length < USAGE_RING) return this.ring;
+    return [...this.ring.slice(this.next), ...this.ring.slice(0, this.next)];
   }
 
   /** Usage per consumer since `sinceMs` ago (everything kept when undefined), busiest first. */
@@ -87,9 +98,10 @@ export class UsageLedger {
     const rows = new Map<string, ConsumerUsage & { endpoints: Map<string, number> }>();
     // req/s over the last minute, or over the time since the first call when that is shorter.
     const minuteAgo = now - 60_000;
-    const firstRecent = this.ring.find((entry) => entry.time >= minuteAgo)?.time ?? now;
+    const entries = this.inOrder();
+    const firstRecent = entries.find((entry) => entry.time >= minuteAgo)?.time ?? now;
     const spanS = Math.max(1, (now - Math.max(minuteAgo, firstRecent)) / 1000);
-    for (const entry of this.ring) {
+    for (const entry of entries) {
       if (entry.time < from) continue;
       let row = rows.get(entry.consumer);
       if (!row) {

@@ -12,6 +12,7 @@ import type { AuthRequire, GatewayAuth, ServiceConfig } from '../../config/model
 import type { ApiEdge, Consumer } from '../../edge/api-edge.js';
 import type { EntryContext } from '../entry-context.js';
 import { errorOutcome } from '../error-outcome.js';
+import { withoutHeaders } from '../headers.js';
 import type { Next, Outcome, Stage } from '../pipeline.js';
 
 /** What one place (a gateway route, a service's inbound side) asks of its callers. */
@@ -224,8 +225,9 @@ function stripCredentials(
   keyUsed: boolean,
   tokenUsed: boolean,
 ): void {
+  const removed: string[] = [];
   if (keyUsed) {
-    delete ctx.headers[auth.apiKeys.header.toLowerCase()];
+    removed.push(auth.apiKeys.header.toLowerCase());
     const name = auth.apiKeys.query;
     const at = ctx.path.indexOf('?');
     if (name && at >= 0) {
@@ -237,7 +239,8 @@ function stripCredentials(
       }
     }
   }
-  if (tokenUsed) delete ctx.headers.authorization;
+  if (tokenUsed) removed.push('authorization');
+  if (removed.length > 0) ctx.headers = withoutHeaders(ctx.headers, removed);
 }
 
 /** The header the inbound side uses to tell the caller's hop which consumer it recognized. */

@@ -43,6 +43,12 @@ async function count(
   const consumer = ctx.consumer;
   const routeLimit = ctx.route?.rateLimit;
   const key = consumer ? consumer.name : `anonymous:${ctx.req.socket.remoteAddress ?? '?'}`;
+  if (!routeLimit && plan) {
+    // The usual case, the caller's plan alone: no list of decisions, no merge.
+    const decision = await limits.take(plan, key);
+    if (!decision.allowed) return refuse(ctx, plan, decision, plan);
+    return withHeaders(await next(), decision.headers);
+  }
   // The route's own limit first (`route <path>`), then the caller's plan.
   const decisions: Array<{ plan: PlanConfig; decision: LimitDecision }> = [];
   if (routeLimit) {
@@ -57,21 +63,29 @@ async function count(
   }
   const refused = decisions.find((d) => !d.decision.allowed);
   const headers = mergeHeaders(decisions.map((d) => d.decision.headers));
-  if (refused) {
-    ctx.flags.add('RL');
-    const quota = refused.decision.refusedBy === 'quota';
-    const who = consumer ? `consumer ${consumer.name}` : 'this client';
-    const limited = refused.plan;
-    const outcome = errorOutcome(quota ? 'quota_exceeded' : 'rate_limited', {
-      service: 'gateway',
-      caller: consumer?.name,
-      detail: quota
-        ? `${who} used its ${limited.name} quota of ${limited.quota!.requests} requests; it renews in ${refused.decision.retryAfterS}s`
-        : `${who} is over ${limited === plan ? 'its' : 'the'} ${limited.name} rate limit of ${limited.rateLimit!.requests} requests; retry in ${refused.decision.retryAfterS}s`,
-    });
-    return withHeaders(outcome, headers);
-  }
+  if (refused) return withHeaders(refuse(ctx, refused.plan, refused.decision, plan), headers);
   return withHeaders(await next(), headers);
+}
+
+/** The 429 for a call over `limited` (the route's limit, or `plan`, the caller's own). */
+function refuse(
+  ctx: EntryContext,
+  limited: PlanConfig,
+  decision: LimitDecision,
+  plan: PlanConfig | undefined,
+): Outcome {
+  ctx.flags.add('RL');
+  const consumer = ctx.consumer;
+  const quota = decision.refusedBy === 'quota';
+  const who = consumer ? `consumer ${consumer.name}` : 'this client';
+  const outcome = errorOutcome(quota ? 'quota_exceeded' : 'rate_limited', {
+    service: 'gateway',
+    caller: consumer?.name,
+    detail: quota
+      ? `${who} used its ${limited.name} quota of ${limited.quota!.requests} requests; it renews in ${decision.retryAfterS}s`
+      : `${who} is over ${limited === plan ? 'its' : 'the'} ${limited.name} rate limit of ${limited.rateLimit!.requests} requests; retry in ${decision.retryAfterS}s`,
+  });
+  return withHeaders(outcome, decision.headers);
 }
 
 /** Several decisions' headers as one set: policies listed together, the tightest X-RateLimit. */
