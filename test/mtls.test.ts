@@ -285,7 +285,9 @@ function collectGarbage(): void {
 describe('mTLS connections between listeners', () => {
   it('are reused under keep-alive load, and resume their TLS sessions after idling', async () => {
     const payments = await server(echo('payments'));
-    const m = await mesh(twoServices(), { P: String(payments.port) });
+    // Hop pools that let idle connections go after 1 s (30 s by default), so the test
+    // sees connections made again after a pause without waiting that long.
+    const m = await mesh(twoServices(), { P: String(payments.port) }, { hopIdleMs: 1_000 });
     const client = new Pool(m.outbound('orders', 'payments'), { connections: 8 });
     const burst = async () => {
       const statuses = await Promise.all(
@@ -309,10 +311,10 @@ describe('mTLS connections between listeners', () => {
       expect(first.full + first.resumed).toBeLessThanOrEqual(8);
       expect(await burst()).toEqual(new Set([200]));
       expect(handshakes()).toEqual(first);
-      // Idle past the inbound listener's keep-alive window (5 s; undici closes at 3 s):
-      // the next connections are new, and resume a cached TLS session — even after garbage
-      // collections (undici holds sessions through WeakRefs; the hop pool keeps its own).
-      await new Promise((resolve) => setTimeout(resolve, 5_500));
+      // Idle past the hop pool's keep-alive window: the next connections are new, and
+      // resume a cached TLS session — even after garbage collections (undici holds
+      // sessions through WeakRefs; the hop pool keeps its own).
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
       for (let i = 0; i < 3; i++) collectGarbage();
       expect(await burst()).toEqual(new Set([200]));
       const after = handshakes();
@@ -327,6 +329,36 @@ describe('mTLS connections between listeners', () => {
       expect(await metrics.registry.metrics()).toContain(
         `meshdev_tls_handshakes_total{listener="inbound payments@default",session="resumed"} ${after.resumed}`,
       );
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('outlive a pause in traffic: no new handshake after 6 s idle with the default pools', async () => {
+    const payments = await server(echo('payments'));
+    const m = await mesh(twoServices(), { P: String(payments.port) });
+    const client = new Pool(m.outbound('orders', 'payments'), { connections: 4 });
+    const burst = async () => {
+      for (let i = 0; i < 40; i++) {
+        const response = await client.request({ path: '/', method: 'GET' });
+        expect(response.statusCode).toBe(200);
+        await response.body.dump();
+      }
+    };
+    const handshakes = () => {
+      const { full, resumed } = m.mesh
+        .listenerInfo()
+        .find((l) => l.kind === 'inbound' && l.service === 'payments')!.handshakes!;
+      return full + resumed;
+    };
+    try {
+      await burst();
+      const first = handshakes();
+      expect(first).toBeGreaterThan(0);
+      // Longer than Node's default server keep-alive (5 s), which closed them before.
+      await new Promise((resolve) => setTimeout(resolve, 6_000));
+      await burst();
+      expect(handshakes()).toBe(first);
     } finally {
       await client.close();
     }

@@ -68,10 +68,21 @@ export function checkSpiffeId(expected: string) {
   };
 }
 
+/**
+ * How long a hop pool keeps an idle connection at most, ms: less than an inbound listener
+ * keeps one (60 s), so the caller side closes first and never reuses a closing connection.
+ * A server that advertises a shorter `Keep-Alive: timeout` (an app's Node server: 5 s) is
+ * believed, less undici's safety margin.
+ */
+export const HOP_IDLE_MS = 30_000;
+
 /** Keeps one pool per origin (and per caller identity for mTLS) for the life of the mesh. */
 export class Forwarder {
   private readonly pools = new Map<string, Pool>();
   private readonly tlsPools = new Map<string, { generation: number; pool: Pool }>();
+
+  /** `idleMs`: how long pools keep idle connections (tests shorten it). */
+  constructor(private readonly idleMs = HOP_IDLE_MS) {}
 
   /** Sends the request to `127.0.0.1:port` (over mTLS when `tls` is given). */
   forward(port: number, request: ForwardRequest, tls?: HopTls): Promise<Outcome | ForwardFailure> {
@@ -121,7 +132,8 @@ export class Forwarder {
     if (current && current.generation === tls.generation) return current.pool;
     if (current) void current.pool.close().catch(() => {});
     const pool = new Pool(`https://127.0.0.1:${port}`, {
-      keepAliveTimeout: 30_000,
+      keepAliveTimeout: this.idleMs,
+      keepAliveMaxTimeout: this.idleMs,
       pipelining: 1,
       connect: resumingConnector({
         // One context per pool: given ca/cert/key, tls.connect would parse them into a
@@ -138,7 +150,11 @@ export class Forwarder {
   private pool(origin: string): Pool {
     let pool = this.pools.get(origin);
     if (!pool) {
-      pool = new Pool(origin, { keepAliveTimeout: 30_000, pipelining: 1 });
+      pool = new Pool(origin, {
+        keepAliveTimeout: this.idleMs,
+        keepAliveMaxTimeout: this.idleMs,
+        pipelining: 1,
+      });
       this.pools.set(origin, pool);
     }
     return pool;

@@ -60,6 +60,15 @@ export class ListenError extends Error {
   }
 }
 
+/**
+ * How long an inbound listener keeps an idle connection, ms. Its callers are the mesh's
+ * own hop pools (which let one go after 30 s idle, so the caller closes first and never
+ * reuses a connection the server is closing): a connection between two listeners outlives
+ * a pause in traffic, as Envoy's (one hour idle) do, instead of costing a TLS handshake
+ * every time calls resume after 5 s.
+ */
+const INBOUND_KEEP_ALIVE_MS = 60_000;
+
 /** How long a closing listener lets keep-alive connections learn it is going, ms. */
 const DRAIN_MS = 500;
 
@@ -103,7 +112,10 @@ export class MeshListener {
         });
       }
     };
-    const options = { noDelay: true, keepAliveTimeout: 5_000 };
+    const options = {
+      noDelay: true,
+      keepAliveTimeout: info.kind === 'inbound' ? INBOUND_KEEP_ALIVE_MS : 5_000,
+    };
     let plain: http.Server | undefined;
     if (!tls || tls.mode === 'permissive') plain = http.createServer(options, counted);
     if (tls) {

@@ -54,6 +54,8 @@ export interface MeshOptions {
   stateDir?: string;
   /** The config's contracts, when already loaded; else `start` loads them. */
   contracts?: ContractSet;
+  /** How long hop pools keep idle connections, ms (default `HOP_IDLE_MS`; tests shorten it). */
+  hopIdleMs?: number;
 }
 
 /** What a reconcile changed, by listener label. */
@@ -105,7 +107,7 @@ export class Mesh {
   readonly quotas: QuotaStore;
   readonly limits: PlanLimits;
   private current: MeshConfig;
-  private readonly forwarder = new Forwarder();
+  private readonly forwarder: Forwarder;
   private readonly hopDeps: HopEntryDeps;
   private readonly slots = new Map<string, Slot>();
   private readonly sims = new Map<string, { signature: string; server: SimServer }>();
@@ -122,6 +124,7 @@ export class Mesh {
     this.runtime = new MeshRuntime(config, () => clock.now());
     this.quotas = new QuotaStore(path.join(this.stateDir(config), 'usage', 'quotas.json'));
     this.limits = new PlanLimits(this.quotas);
+    this.forwarder = new Forwarder(options.hopIdleMs);
     this.hopDeps = {
       runtime: this.runtime,
       forwarder: this.forwarder,

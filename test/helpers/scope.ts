@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach } from 'vitest';
 import { startServer, type TestServer } from '../../fixtures/servers/upstreams.js';
+import type { MeshOptions } from '../../src/dataplane/mesh.js';
 import { startMesh, type TestMesh } from './mesh.js';
 import type { RunningCli } from './process.js';
 
@@ -27,8 +28,12 @@ export function testScope() {
       return started;
     },
     /** A mesh started in-process on free ports from YAML text. */
-    async mesh(yaml: string, env: Record<string, string> = {}): Promise<TestMesh> {
-      const started = await startMesh(yaml, env);
+    async mesh(
+      yaml: string,
+      env: Record<string, string> = {},
+      options: MeshOptions = {},
+    ): Promise<TestMesh> {
+      const started = await startMesh(yaml, env, options);
       defer(() => started.stop());
       return started;
     },
