@@ -6,31 +6,50 @@
 import type { FaultRule } from '../../config/model.js';
 import type { FaultAction, FaultKind, FaultSettings } from '../faults/action.js';
 import { FAULT_ACTIONS } from '../faults/registry.js';
-import type { HopContext, Outcome, Stage } from '../pipeline.js';
+import type { CompiledFault } from '../service-view.js';
+import type { HopContext, Next, Outcome, Stage } from '../pipeline.js';
 
 export const faultStage: Stage<HopContext> = {
   name: 'fault',
-  async handle(ctx, next) {
-    const input = { method: ctx.method, path: ctx.pathname, headers: ctx.headers as never };
-    const hit = (percent: number) => percent >= 100 || ctx.random() * 100 < percent;
-    const after: Array<{ action: FaultAction<FaultKind>; settings: FaultSettings<FaultKind> }> = [];
-    // A route with faults of its own carries them with the runtime faults (see CompiledRoute).
-    for (const { rule, match } of ctx.route?.faults ?? ctx.service.faults) {
-      if (rule.version !== undefined && rule.version !== ctx.version) continue;
-      if (!match.test(input)) continue;
-      for (const action of FAULT_ACTIONS) {
-        const settings = (rule as FaultRule)[action.kind];
-        if (!settings || !hit(settings.percent)) continue;
-        const answer = await action.before?.(settings, ctx);
-        if (answer) return answer;
-        if (action.after) after.push({ action, settings });
-      }
+  handle(ctx, next) {
+    const faults = ctx.route?.faults ?? ctx.service.faults;
+    // No faults in force: no async frame (a promise and a microtask per call).
+    if (faults.length === 0) {
+      if (ctx.attemptSignal.aborted) return Promise.resolve(NOT_SENT);
+      return next();
     }
-    if (ctx.attemptSignal.aborted) {
-      return { kind: 'reset', injected: false } satisfies Outcome;
-    }
-    let outcome = await next();
-    for (const { action, settings } of after) outcome = action.after!(settings, outcome, ctx);
-    return outcome;
+    return injectFaults(ctx, next, faults);
   },
 };
+
+/** The attempt was cancelled before it went upstream: nothing was sent. */
+const NOT_SENT: Outcome = { kind: 'reset', injected: false };
+
+/** Applies the faults that match the call (by chance, as their percentages say). */
+async function injectFaults(
+  ctx: HopContext,
+  next: Next,
+  faults: readonly CompiledFault[],
+): Promise<Outcome> {
+  const input = { method: ctx.method, path: ctx.pathname, headers: ctx.headers as never };
+  const hit = (percent: number) => percent >= 100 || ctx.random() * 100 < percent;
+  const after: Array<{ action: FaultAction<FaultKind>; settings: FaultSettings<FaultKind> }> = [];
+  // A route with faults of its own carries them with the runtime faults (see CompiledRoute).
+  for (const { rule, match } of faults) {
+    if (rule.version !== undefined && rule.version !== ctx.version) continue;
+    if (!match.test(input)) continue;
+    for (const action of FAULT_ACTIONS) {
+      const settings = (rule as FaultRule)[action.kind];
+      if (!settings || !hit(settings.percent)) continue;
+      const answer = await action.before?.(settings, ctx);
+      if (answer) return answer;
+      if (action.after) after.push({ action, settings });
+    }
+  }
+  if (ctx.attemptSignal.aborted) {
+    return { kind: 'reset', injected: false } satisfies Outcome;
+  }
+  let outcome = await next();
+  for (const { action, settings } of after) outcome = action.after!(settings, outcome, ctx);
+  return outcome;
+}

@@ -4,8 +4,8 @@
  * and the body is replayable (≤ 64 KiB). Exhausted retries answer the last outcome,
  * flagged `URX`. Faults sit below this stage, so injected failures are retried too.
  */
-import type { RetryCondition } from '../../config/model.js';
-import type { HopContext, Outcome, Stage } from '../pipeline.js';
+import type { RetryCondition, RetryPolicy } from '../../config/model.js';
+import type { HopContext, Next, Outcome, Stage } from '../pipeline.js';
 import { dropBody, isReplayable } from '../request-body.js';
 
 /** Backoff base and cap, ms. */
@@ -39,22 +39,32 @@ export function discard(outcome: Outcome): void {
 
 export const retryStage: Stage<HopContext> = {
   name: 'retry',
-  async handle(ctx, next) {
+  handle(ctx, next) {
     const policy = ctx.route?.rule.retries ?? ctx.service.config.retries;
-    const tries = policy && isReplayable(ctx.body) ? 1 + policy.attempts : 1;
-    for (let attempt = 1; ; attempt++) {
-      ctx.attempts = attempt;
-      const outcome = await next();
-      const retryable = policy !== undefined && shouldRetry(outcome, policy.retryOn);
-      if (!retryable) return outcome;
-      const timeLeft = ctx.deadline === undefined ? Infinity : ctx.deadline - ctx.clock.now();
-      const backoff = ctx.random() * Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
-      if (attempt >= tries || timeLeft <= backoff || ctx.clientSignal.aborted) {
-        if (tries > 1) ctx.flags.add('URX');
-        return outcome;
-      }
-      discard(outcome);
-      await ctx.clock.sleep(backoff, ctx.clientSignal);
+    // No retry policy: one attempt, no async frame (a promise and a microtask per call).
+    if (!policy) {
+      ctx.attempts = 1;
+      return next();
     }
+    return withRetries(ctx, next, policy);
   },
 };
+
+/** Runs attempts until one is not retryable under `policy`, or tries or time run out. */
+async function withRetries(ctx: HopContext, next: Next, policy: RetryPolicy): Promise<Outcome> {
+  const tries = policy && isReplayable(ctx.body) ? 1 + policy.attempts : 1;
+  for (let attempt = 1; ; attempt++) {
+    ctx.attempts = attempt;
+    const outcome = await next();
+    const retryable = shouldRetry(outcome, policy.retryOn);
+    if (!retryable) return outcome;
+    const timeLeft = ctx.deadline === undefined ? Infinity : ctx.deadline - ctx.clock.now();
+    const backoff = ctx.random() * Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
+    if (attempt >= tries || timeLeft <= backoff || ctx.clientSignal.aborted) {
+      if (tries > 1) ctx.flags.add('URX');
+      return outcome;
+    }
+    discard(outcome);
+    await ctx.clock.sleep(backoff, ctx.clientSignal);
+  }
+}

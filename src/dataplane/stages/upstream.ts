@@ -27,16 +27,17 @@ export function upstreamStage(
     name: 'upstream',
     async handle(ctx): Promise<Outcome> {
       const target = ctx.service.target(ctx.version!);
-      const context = {
+      // Named in error bodies only: built when there is one.
+      const context = () => ({
         service: ctx.service.name,
         version: ctx.version,
         caller: principalOf(ctx.caller),
-      };
+      });
       if (!target) {
         ctx.flags.add('UF');
         return errorOutcome(
           'upstream_unreachable',
-          { ...context, detail: 'no listener for this instance' },
+          { ...context(), detail: 'no listener for this instance' },
           { cause: 'connect-failure' },
         );
       }
@@ -45,7 +46,7 @@ export function upstreamStage(
         ctx.flags.add('UH');
         return errorOutcome(
           'unhealthy',
-          { ...context, detail: health },
+          { ...context(), detail: health },
           { cause: 'connect-failure' },
         );
       }
@@ -89,7 +90,7 @@ export function upstreamStage(
         ctx.flags.add('UF');
         return errorOutcome(
           'upstream_unreachable',
-          { ...context, port: target.port, detail: result.detail },
+          { ...context(), port: target.port, detail: result.detail },
           { cause: 'connect-failure' },
         );
       }
