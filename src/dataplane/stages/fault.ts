@@ -15,15 +15,13 @@ export const faultStage: Stage<HopContext> = {
     const faults = ctx.route?.faults ?? ctx.service.faults;
     // No faults in force: no async frame (a promise and a microtask per call).
     if (faults.length === 0) {
-      if (ctx.attemptSignal.aborted) return Promise.resolve(NOT_SENT);
+      // The attempt was cancelled before it went upstream: nothing was sent.
+      if (ctx.attemptSignal.aborted) return Promise.resolve({ kind: 'reset', injected: false });
       return next();
     }
     return injectFaults(ctx, next, faults);
   },
 };
-
-/** The attempt was cancelled before it went upstream: nothing was sent. */
-const NOT_SENT: Outcome = { kind: 'reset', injected: false };
 
 /** Applies the faults that match the call (by chance, as their percentages say). */
 async function injectFaults(
