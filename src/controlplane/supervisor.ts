@@ -36,7 +36,8 @@ export interface SupervisorOptions {
   onState?: (key: string, state: ProcessState, message: string) => void;
 }
 
-// Beside this file when built; from the build when this runs as TypeScript (tests).
+// Beside this file when compiled by tsc; from dist/ when this runs bundled (dist/bundle/,
+// the same depth) or as TypeScript (tests).
 const SHIM = [
   new URL('./child-shim.js', import.meta.url),
   new URL('../../dist/controlplane/child-shim.js', import.meta.url),
