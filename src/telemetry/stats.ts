@@ -11,6 +11,7 @@ import type { MeshBus } from './bus.js';
 import type { CallRecord } from './call-record.js';
 import { endpointOf } from './endpoint.js';
 import { KeyTree } from '../lib/key-tree.js';
+import { Ring } from '../lib/ring.js';
 
 /** The dimensions stats are kept by. */
 export const DIMENSIONS = ['service', 'instance', 'edge', 'route', 'status'] as const;
@@ -127,9 +128,7 @@ export class MeshStats {
   /** Cells found before, by the call fields their keys come from (no key built per call). */
   private readonly lookup = new KeyTree<Cell>();
   private readonly totals: Series;
-  private readonly recentRing: CallRecord[];
-  private recentNext = 0;
-  private recentCount = 0;
+  private readonly recentCalls: Ring<CallRecord>;
   private readonly scratch = newHistogram();
 
   constructor(options: StatsOptions = {}) {
@@ -140,7 +139,7 @@ export class MeshStats {
     this.now = options.now ?? Date.now;
     this.started = this.now();
     this.totals = new Series(this.bucketCount);
-    this.recentRing = new Array<CallRecord>(options.recentSize ?? 1000);
+    this.recentCalls = new Ring<CallRecord>(options.recentSize ?? 1000);
     for (const dimension of DIMENSIONS) this.keysSeen.set(dimension, new Set());
   }
 
@@ -156,9 +155,7 @@ export class MeshStats {
     const index = Math.floor(at / this.bucketMs) % this.bucketCount;
     this.totals.add(call, bucketStart, index);
     this.cellOf(call).series.add(call, bucketStart, index);
-    this.recentRing[this.recentNext] = call;
-    this.recentNext = (this.recentNext + 1) % this.recentRing.length;
-    this.recentCount = Math.min(this.recentCount + 1, this.recentRing.length);
+    this.recentCalls.push(call);
   }
 
   /** The cell of `call`: found by its fields, else made from its keys. */
@@ -204,19 +201,13 @@ export class MeshStats {
   }
 
   /** The last calls, newest first (at most the ring size). */
-  recent(limit = this.recentRing.length): CallRecord[] {
-    const out: CallRecord[] = [];
-    for (let i = 1; i <= Math.min(limit, this.recentCount); i++) {
-      out.push(
-        this.recentRing[(this.recentNext - i + this.recentRing.length) % this.recentRing.length]!,
-      );
-    }
-    return out;
+  recent(limit?: number): CallRecord[] {
+    return this.recentCalls.newestFirst(limit);
   }
 
   /** How many call records are held (never more than the ring size). */
   get recentSize(): number {
-    return this.recentCount;
+    return this.recentCalls.size;
   }
 
   /** Aggregates the window into rows, busiest first. */

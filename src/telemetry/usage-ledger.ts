@@ -7,6 +7,7 @@
 import type { MeshBus } from './bus.js';
 import type { CallRecord } from './call-record.js';
 import { endpointOf } from './endpoint.js';
+import { Ring } from '../lib/ring.js';
 
 /** Consumer calls kept for `--since` spans. */
 export const USAGE_RING = 20_000;
@@ -51,12 +52,7 @@ interface Entry {
 
 /** Keeps usage by consumer for one mesh. */
 export class UsageLedger {
-  /**
-   * The calls, oldest overwritten first: a fixed array and a cursor. (An array shifted at
-   * its head once full moved 20,000 entries on every call.)
-   */
-  private readonly ring: Entry[] = [];
-  private next = 0;
+  private readonly ring = new Ring<Entry>(USAGE_RING);
   private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly now: () => number = Date.now) {}
@@ -75,20 +71,13 @@ export class UsageLedger {
   /** Counts a call of a consumer (calls without one are not API usage). */
   record(call: CallRecord): void {
     if (!call.consumer) return;
-    this.ring[this.next] = {
+    this.ring.push({
       time: call.time,
       consumer: call.consumer,
       status: call.status,
       limited: call.flags.includes('RL'),
       endpoint: `${call.service} ${endpointOf(call)}`,
-    };
-    this.next = (this.next + 1) % USAGE_RING;
-  }
-
-  /** The calls kept, oldest first. */
-  private inOrder(): Entry[] {
-    if (this.ring.length < USAGE_RING) return this.ring;
-    return [...this.ring.slice(this.next), ...this.ring.slice(0, this.next)];
+    });
   }
 
   /** Usage per consumer since `sinceMs` ago (everything kept when undefined), busiest first. */
@@ -98,7 +87,7 @@ export class UsageLedger {
     const rows = new Map<string, ConsumerUsage & { endpoints: Map<string, number> }>();
     // req/s over the last minute, or over the time since the first call when that is shorter.
     const minuteAgo = now - 60_000;
-    const entries = this.inOrder();
+    const entries = this.ring.oldestFirst();
     const firstRecent = entries.find((entry) => entry.time >= minuteAgo)?.time ?? now;
     const spanS = Math.max(1, (now - Math.max(minuteAgo, firstRecent)) / 1000);
     for (const entry of entries) {

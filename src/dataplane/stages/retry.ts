@@ -52,7 +52,7 @@ export const retryStage: Stage<HopContext> = {
 
 /** Runs attempts until one is not retryable under `policy`, or tries or time run out. */
 async function withRetries(ctx: HopContext, next: Next, policy: RetryPolicy): Promise<Outcome> {
-  const tries = policy && isReplayable(ctx.body) ? 1 + policy.attempts : 1;
+  const tries = isReplayable(ctx.body) ? 1 + policy.attempts : 1;
   for (let attempt = 1; ; attempt++) {
     ctx.attempts = attempt;
     const outcome = await next();
