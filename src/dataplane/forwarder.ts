@@ -78,15 +78,17 @@ export const HOP_IDLE_MS = 30_000;
 
 /** Keeps one pool per origin (and per caller identity for mTLS) for the life of the mesh. */
 export class Forwarder {
-  private readonly pools = new Map<string, Pool>();
-  private readonly tlsPools = new Map<string, { generation: number; pool: Pool }>();
+  /** Plain pools by port (a number key: no origin string built per call). */
+  private readonly pools = new Map<number, Pool>();
+  /** mTLS pools by port, then by caller. */
+  private readonly tlsPools = new Map<number, Map<string, { generation: number; pool: Pool }>>();
 
   /** `idleMs`: how long pools keep idle connections (tests shorten it). */
   constructor(private readonly idleMs = HOP_IDLE_MS) {}
 
   /** Sends the request to `127.0.0.1:port` (over mTLS when `tls` is given). */
   forward(port: number, request: ForwardRequest, tls?: HopTls): Promise<Outcome | ForwardFailure> {
-    const pool = tls ? this.tlsPool(port, tls) : this.pool(`http://127.0.0.1:${port}`);
+    const pool = tls ? this.tlsPool(port, tls) : this.pool(port);
     return new Promise((resolve) => {
       pool.dispatch(
         {
@@ -115,7 +117,9 @@ export class Forwarder {
   private async shutdown(end: (pool: Pool) => Promise<void>): Promise<void> {
     const pools = [
       ...this.pools.values(),
-      ...[...this.tlsPools.values()].map((entry) => entry.pool),
+      ...[...this.tlsPools.values()].flatMap((byCaller) =>
+        [...byCaller.values()].map((entry) => entry.pool),
+      ),
     ];
     this.pools.clear();
     this.tlsPools.clear();
@@ -127,8 +131,9 @@ export class Forwarder {
    * closed gracefully (its calls in flight finish) and new calls use new certificates.
    */
   private tlsPool(port: number, tls: HopTls): Pool {
-    const key = `${port}#${tls.caller}`;
-    const current = this.tlsPools.get(key);
+    let byCaller = this.tlsPools.get(port);
+    if (!byCaller) this.tlsPools.set(port, (byCaller = new Map()));
+    const current = byCaller.get(tls.caller);
     if (current && current.generation === tls.generation) return current.pool;
     if (current) void current.pool.close().catch(() => {});
     const pool = new Pool(`https://127.0.0.1:${port}`, {
@@ -143,19 +148,19 @@ export class Forwarder {
         checkServerIdentity: checkSpiffeId(tls.expectedId),
       }),
     });
-    this.tlsPools.set(key, { generation: tls.generation, pool });
+    byCaller.set(tls.caller, { generation: tls.generation, pool });
     return pool;
   }
 
-  private pool(origin: string): Pool {
-    let pool = this.pools.get(origin);
+  private pool(port: number): Pool {
+    let pool = this.pools.get(port);
     if (!pool) {
-      pool = new Pool(origin, {
+      pool = new Pool(`http://127.0.0.1:${port}`, {
         keepAliveTimeout: this.idleMs,
         keepAliveMaxTimeout: this.idleMs,
         pipelining: 1,
       });
-      this.pools.set(origin, pool);
+      this.pools.set(port, pool);
     }
     return pool;
   }

@@ -94,23 +94,25 @@ export class MeshListener {
     private readonly tls?: ListenerTls,
     onError?: (error: unknown) => void,
   ) {
+    const settled = () => {
+      this.inFlight--;
+      if (this.inFlight === 0) this.idleWaiters.splice(0).forEach((wake) => wake());
+    };
     const counted: http.RequestListener = (req, res) => {
       this.inFlight++;
       // Draining: answer, then close, so keep-alive clients reconnect to the new listener.
       if (this.draining) res.shouldKeepAlive = false;
-      res.on('close', () => {
-        this.inFlight--;
-        if (this.inFlight === 0) this.idleWaiters.splice(0).forEach((wake) => wake());
-      });
-      // A handler bug must cost one response, never the process.
       const done = onRequest(req, res) as unknown;
-      if (done instanceof Promise) {
-        done.catch((error: unknown) => {
-          onError?.(error);
-          if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-          res.destroy();
-        });
-      }
+      if (!(done instanceof Promise)) return void res.on('close', settled);
+      // A handler that returns a promise settles it once its response is over (the mesh's
+      // `serveRequest` does): counting on it spares every request a `close` listener.
+      done.then(settled, (error: unknown) => {
+        settled();
+        // A handler bug must cost one response, never the process.
+        onError?.(error);
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.destroy();
+      });
     };
     const options = {
       noDelay: true,

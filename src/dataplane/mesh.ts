@@ -113,6 +113,12 @@ export class Mesh {
   private readonly sims = new Map<string, { signature: string; server: SimServer }>();
   private readonly simPorts = new Map<string, number>();
   private timers: NodeJS.Timeout[] = [];
+  /** `tlsFor`'s answers, for one certificate generation and one config. */
+  private hopTls: {
+    generation: number;
+    config: MeshConfig | undefined;
+    byCaller: Map<string, Map<string, HopTls>>;
+  } = { generation: -1, config: undefined, byCaller: new Map() };
 
   private constructor(
     config: MeshConfig,
@@ -282,15 +288,28 @@ export class Mesh {
   /** mTLS for a hop, or undefined when hops are plaintext. */
   private tlsFor(caller: string, service: string): HopTls | undefined {
     if (!this.pki || this.current.mesh.mtls === 'off') return undefined;
-    const own = this.pki.identity(principalOf(caller));
-    return {
-      ca: this.pki.ca.cert,
-      cert: own.cert,
-      key: own.key,
-      caller: own.name,
-      expectedId: spiffeId(this.current.mesh, service),
-      generation: this.pki.generation,
-    };
+    // Asked on every mTLS call: answers are kept while the certificates and config last.
+    const cache = this.hopTls;
+    if (cache.generation !== this.pki.generation || cache.config !== this.current) {
+      this.hopTls = { generation: this.pki.generation, config: this.current, byCaller: new Map() };
+      return this.tlsFor(caller, service);
+    }
+    let byService = cache.byCaller.get(caller);
+    if (!byService) cache.byCaller.set(caller, (byService = new Map()));
+    let tls = byService.get(service);
+    if (!tls) {
+      const own = this.pki.identity(principalOf(caller));
+      tls = {
+        ca: this.pki.ca.cert,
+        cert: own.cert,
+        key: own.key,
+        caller: own.name,
+        expectedId: spiffeId(this.current.mesh, service),
+        generation: this.pki.generation,
+      };
+      byService.set(service, tls);
+    }
+    return tls;
   }
 
   /** Opens the PKI when the config needs it and issues leaves for new identities. */

@@ -32,15 +32,21 @@ export function bodySize(body: RequestBody): number {
   return body.bytesSoFar();
 }
 
+/** No body at all (most GETs): nothing to read or wait for. */
+export const EMPTY_BODY: RequestBody = { kind: 'empty' };
+
+/** Whether `req` announces a body (a length above zero, or chunked). */
+export function hasRequestBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
 /** Reads up to `limit` bytes; past that, returns a stream of everything (read + rest). */
 export function readRequestBody(
   req: IncomingMessage,
   limit = RETRY_BUFFER_LIMIT,
 ): Promise<RequestBody> {
-  const length = req.headers['content-length'];
-  if ((length === undefined || length === '0') && req.headers['transfer-encoding'] === undefined) {
-    return Promise.resolve({ kind: 'empty' });
-  }
+  if (!hasRequestBody(req)) return Promise.resolve(EMPTY_BODY);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -67,7 +73,7 @@ export function readRequestBody(
     };
     const onEnd = () => {
       cleanup();
-      resolve(size === 0 ? { kind: 'empty' } : { kind: 'buffered', data: Buffer.concat(chunks) });
+      resolve(size === 0 ? EMPTY_BODY : { kind: 'buffered', data: Buffer.concat(chunks) });
     };
     const onError = (error: Error) => {
       cleanup();

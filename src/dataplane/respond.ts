@@ -16,12 +16,22 @@ export interface Delivery {
   complete: boolean;
 }
 
-/** Sends `outcome` on `res`. `extra` headers are added (e.g. x-meshdev-attempts). */
+/**
+ * Tells `respond` when the response closes, with whether it finished: the caller's own
+ * `close` listener calls it (one listener per response, not one per reader).
+ */
+export type OnResponseClosed = (listener: (finished: boolean) => void) => void;
+
+/**
+ * Sends `outcome` on `res`. `extra` headers are added (e.g. x-meshdev-attempts); `onClosed`
+ * is how the response's `close` reaches it.
+ */
 export function respond(
   req: IncomingMessage,
   res: ServerResponse,
   outcome: Outcome,
-  extra: OutgoingHttpHeaders = {},
+  extra: OutgoingHttpHeaders,
+  onClosed: OnResponseClosed,
 ): Promise<Delivery> {
   if (outcome.kind === 'reset') {
     resetSocket(req);
@@ -35,10 +45,11 @@ export function respond(
       settled = true;
       resolve({ status: outcome.status, bytesOut, complete });
     };
-    res.on('finish', () => finish(true));
-    res.on('close', () => {
-      if (!res.writableFinished) dropBody(outcome.body);
-      finish(res.writableFinished);
+    // `close` follows `finish` on every response (Node >= 16), and is the only event when
+    // the caller leaves first: whether the response finished tells the two apart.
+    onClosed((finished) => {
+      if (!finished) dropBody(outcome.body);
+      finish(finished);
     });
     if (res.destroyed) {
       dropBody(outcome.body);

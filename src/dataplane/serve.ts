@@ -47,8 +47,13 @@ export async function serveRequest(
   res: ServerResponse,
 ): Promise<void> {
   const client = new Cancel();
+  // The one `close` listener of the response: a caller gone before the end cancels the
+  // call, and `respond` (once it runs) learns how the response ended.
+  let closed: ((finished: boolean) => void) | undefined;
   res.on('close', () => {
-    if (!res.writableFinished) client.abort();
+    const finished = res.writableFinished;
+    if (!finished) client.abort();
+    closed?.(finished);
   });
   const ctx = createEntryContext(req, entry.start, deps.clock.now(), client);
   const outcome = await run(deps, entry, ctx);
@@ -66,7 +71,7 @@ export async function serveRequest(
     extra['x-meshdev-attempts'] = String(Math.max(1, hop.attempts));
     if (ctx.flags.size > 0) extra['x-meshdev-flags'] = [...ctx.flags].join(',');
   }
-  const delivery = await respond(req, res, outcome, extra);
+  const delivery = await respond(req, res, outcome, extra, (onClosed) => (closed = onClosed));
   recordCall(deps, ctx, delivery.status, delivery.bytesOut);
 }
 
@@ -100,12 +105,16 @@ export async function serveUpgrade(
   recordCall(deps, ctx, outcome.kind === 'response' ? outcome.status : 0, 0);
 }
 
-async function run(deps: ServeDeps, entry: Entry, ctx: EntryContext): Promise<Outcome> {
-  try {
-    return await runPipeline(entry.stages, ctx);
-  } catch (error) {
+/** Runs the stages; a stage that throws (or rejects) costs this request only. */
+function run(deps: ServeDeps, entry: Entry, ctx: EntryContext): Promise<Outcome> {
+  const failed = (error: unknown): Outcome => {
     deps.bus.emit('warning', { listener: entry.start.listener, message: String(error) });
     return { kind: 'reset', injected: false };
+  };
+  try {
+    return runPipeline(entry.stages, ctx).catch(failed);
+  } catch (error) {
+    return Promise.resolve(failed(error));
   }
 }
 

@@ -21,7 +21,13 @@ export interface LimitDecision {
 
 /** The limits of every plan, with their counters. */
 export class PlanLimits {
+  /** Limiters by plan, window and size: a new config with the same limits keeps its counts. */
   private readonly limiters = new Map<string, RateLimiterMemory>();
+  /** The same limiters by the config's own limit objects (no key string built per call). */
+  private readonly byLimit = new WeakMap<
+    WindowLimit,
+    { window: RateLimiterMemory; burst?: RateLimiterMemory }
+  >();
 
   constructor(
     private readonly quotas: QuotaStore,
@@ -52,16 +58,11 @@ export class PlanLimits {
     }
     if (plan.rateLimit && !decision) {
       const limit = plan.rateLimit;
+      const limiters = this.limitersOf(plan.name, limit);
       // The spike arrest first: a request it refuses does not count against the window.
-      const burst =
-        limit.burst === undefined
-          ? undefined
-          : await consume(
-              this.limiter(`${plan.name}-burst`, { requests: limit.burst, perMs: 1000 }),
-              key,
-            );
+      const burst = limiters.burst && (await consume(limiters.burst, key));
       const { result, allowed } =
-        burst && !burst.allowed ? burst : await consume(this.limiter(plan.name, limit), key);
+        burst && !burst.allowed ? burst : await consume(limiters.window, key);
       const resetS = Math.max(0, Math.ceil(result.msBeforeNext / 1000));
       policies.unshift(`"${plan.name}";q=${limit.requests};w=${seconds(limit)}`);
       states.unshift(`"${plan.name}";r=${result.remainingPoints};t=${resetS}`);
@@ -86,6 +87,25 @@ export class PlanLimits {
     return decision ?? { allowed: true, headers };
   }
 
+  /** The window limiter of `limit` (a plan's rate limit), and its burst limiter if it has one. */
+  private limitersOf(
+    plan: string,
+    limit: WindowLimit,
+  ): { window: RateLimiterMemory; burst?: RateLimiterMemory } {
+    let limiters = this.byLimit.get(limit);
+    if (!limiters) {
+      limiters = {
+        window: this.limiter(plan, limit),
+        burst:
+          limit.burst === undefined
+            ? undefined
+            : this.limiter(`${plan}-burst`, { requests: limit.burst, perMs: 1000 }),
+      };
+      this.byLimit.set(limit, limiters);
+    }
+    return limiters;
+  }
+
   private limiter(plan: string, limit: WindowLimit): RateLimiterMemory {
     const id = `${plan}|${limit.requests}|${limit.perMs}`;
     let limiter = this.limiters.get(id);
@@ -102,16 +122,18 @@ export class PlanLimits {
 }
 
 /** One request against `limiter`: its state, allowed or not. */
-async function consume(
+function consume(
   limiter: RateLimiterMemory,
   key: string,
 ): Promise<{ result: RateLimiterRes; allowed: boolean }> {
-  try {
-    return { result: await limiter.consume(key), allowed: true };
-  } catch (refused) {
-    if (!(refused instanceof RateLimiterRes)) throw refused;
-    return { result: refused, allowed: false };
-  }
+  // Reactions on the limiter's own promise (an async function would add one more per call).
+  return limiter.consume(key).then(
+    (result) => ({ result, allowed: true }),
+    (refused: unknown) => {
+      if (!(refused instanceof RateLimiterRes)) throw refused;
+      return { result: refused, allowed: false };
+    },
+  );
 }
 
 function seconds(limit: WindowLimit): number {

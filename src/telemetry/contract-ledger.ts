@@ -53,8 +53,10 @@ export interface ContractsSnapshot {
 
 /** Keeps contract telemetry for one mesh. */
 export class ContractLedger {
-  private readonly tallies = new Map<string, OperationTally>();
-  private readonly exercised = new Map<string, Set<string>>();
+  /** Tallies by service, then operation. */
+  private readonly tallies = new Map<string, Map<string, OperationTally>>();
+  /** Responses seen, by spec file, then operation (pair strings are built for readers only). */
+  private readonly exercised = new Map<string, Map<string, Set<string>>>();
   private readonly recentCalls: CallRecord[] = [];
   private unsubscribe: (() => void) | undefined;
 
@@ -82,11 +84,12 @@ export class ContractLedger {
   record(call: CallRecord): void {
     if (!call.violations) return;
     const operation = call.operation ?? '(no operation)';
-    const key = `${call.service}|${operation}`;
-    let tally = this.tallies.get(key);
+    let ofService = this.tallies.get(call.service);
+    if (!ofService) this.tallies.set(call.service, (ofService = new Map()));
+    let tally = ofService.get(operation);
     if (!tally) {
       tally = { service: call.service, operation, calls: 0, errors: 0, warnings: 0 };
-      this.tallies.set(key, tally);
+      ofService.set(operation, tally);
     }
     tally.calls++;
     for (const violation of call.violations) {
@@ -107,9 +110,11 @@ export class ContractLedger {
     }
     const file = this.contracts().forInstance(call.service, call.version)?.file;
     if (file && call.operation && call.response) {
-      let pairs = this.exercised.get(file);
-      if (!pairs) this.exercised.set(file, (pairs = new Set()));
-      pairs.add(`${call.operation} ${call.response}`);
+      let operations = this.exercised.get(file);
+      if (!operations) this.exercised.set(file, (operations = new Map()));
+      let responses = operations.get(call.operation);
+      if (!responses) operations.set(call.operation, (responses = new Set()));
+      responses.add(call.response);
     }
   }
 
@@ -124,7 +129,10 @@ export class ContractLedger {
       .all()
       .map(({ contract, services }) => {
         const declared = contract.declaredPairs;
-        const seen = this.exercised.get(contract.file) ?? new Set<string>();
+        const seen = new Set<string>();
+        for (const [operation, responses] of this.exercised.get(contract.file) ?? []) {
+          for (const response of responses) seen.add(`${operation} ${response}`);
+        }
         const missing = declared.filter((pair) => !seen.has(pair));
         const exercised = declared.length - missing.length;
         return {
@@ -142,10 +150,14 @@ export class ContractLedger {
   snapshot(): ContractsSnapshot {
     return {
       mode: this.contracts().mode,
-      operations: [...this.tallies.values()].sort(
-        (a, b) =>
-          b.errors - a.errors || b.warnings - a.warnings || a.operation.localeCompare(b.operation),
-      ),
+      operations: [...this.tallies.values()]
+        .flatMap((ofService) => [...ofService.values()])
+        .sort(
+          (a, b) =>
+            b.errors - a.errors ||
+            b.warnings - a.warnings ||
+            a.operation.localeCompare(b.operation),
+        ),
       coverage: this.coverage(),
       recent: [...this.recentCalls],
     };

@@ -17,7 +17,7 @@ import {
   type Stage,
 } from '../pipeline.js';
 import type { Random } from '../../lib/random.js';
-import { bodySize, readRequestBody, type RequestBody } from '../request-body.js';
+import { bodySize, EMPTY_BODY, hasRequestBody, readRequestBody } from '../request-body.js';
 import { ensureTrace } from '../trace.js';
 
 /** Time a call may take to its response headers when the service sets no `timeout` (ms). */
@@ -49,8 +49,9 @@ export function hopStage(
         });
       }
       ctx.trace = ensureTrace(ctx.headers);
-      let body: RequestBody = { kind: 'empty' };
-      if (!ctx.upgrade) {
+      let body = EMPTY_BODY;
+      // Awaited only when there is a body: a GET goes on without a turn of the event loop.
+      if (!ctx.upgrade && hasRequestBody(ctx.req)) {
         try {
           body = await readRequestBody(ctx.req);
         } catch {

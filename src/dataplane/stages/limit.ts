@@ -5,7 +5,7 @@
  * `RL`. Every response on a limited route carries RateLimit / RateLimit-Policy and the
  * X-RateLimit-* headers.
  */
-import { ANONYMOUS_PLAN, type PlanConfig } from '../../config/model.js';
+import { ANONYMOUS_PLAN, type GatewayRoute, type PlanConfig } from '../../config/model.js';
 import type { ApiEdge } from '../../edge/api-edge.js';
 import type { LimitDecision, PlanLimits } from '../../edge/plan-limits.js';
 import type { EntryContext } from '../entry-context.js';
@@ -52,10 +52,7 @@ async function count(
   // The route's own limit first (`route <path>`), then the caller's plan.
   const decisions: Array<{ plan: PlanConfig; decision: LimitDecision }> = [];
   if (routeLimit) {
-    const route: PlanConfig = {
-      name: `route ${ctx.route!.path}`,
-      rateLimit: { requests: routeLimit.requests, perMs: routeLimit.per },
-    };
+    const route = routePlanOf(ctx.route!);
     decisions.push({ plan: route, decision: await limits.take(route, key) });
   }
   if (plan && decisions.every((d) => d.decision.allowed)) {
@@ -66,6 +63,22 @@ async function count(
   if (refused) return withHeaders(refuse(ctx, refused.plan, refused.decision, plan), headers);
   return withHeaders(await next(), headers);
 }
+
+/** A route's own limit as a plan, one per route object of the config in force. */
+function routePlanOf(route: GatewayRoute): PlanConfig {
+  let plan = routePlans.get(route);
+  if (!plan) {
+    const limit = route.rateLimit!;
+    plan = {
+      name: `route ${route.path}`,
+      rateLimit: { requests: limit.requests, perMs: limit.per },
+    };
+    routePlans.set(route, plan);
+  }
+  return plan;
+}
+
+const routePlans = new WeakMap<GatewayRoute, PlanConfig>();
 
 /** The 429 for a call over `limited` (the route's limit, or `plan`, the caller's own). */
 function refuse(
