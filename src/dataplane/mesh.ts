@@ -289,11 +289,10 @@ export class Mesh {
   private tlsFor(caller: string, service: string): HopTls | undefined {
     if (!this.pki || this.current.mesh.mtls === 'off') return undefined;
     // Asked on every mTLS call: answers are kept while the certificates and config last.
-    const cache = this.hopTls;
-    if (cache.generation !== this.pki.generation || cache.config !== this.current) {
+    if (this.hopTls.generation !== this.pki.generation || this.hopTls.config !== this.current) {
       this.hopTls = { generation: this.pki.generation, config: this.current, byCaller: new Map() };
-      return this.tlsFor(caller, service);
     }
+    const cache = this.hopTls;
     let byService = cache.byCaller.get(caller);
     if (!byService) cache.byCaller.set(caller, (byService = new Map()));
     let tls = byService.get(service);

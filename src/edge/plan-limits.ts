@@ -23,9 +23,9 @@ export interface LimitDecision {
 export class PlanLimits {
   /** Limiters by plan, window and size: a new config with the same limits keeps its counts. */
   private readonly limiters = new Map<string, RateLimiterMemory>();
-  /** The same limiters by the config's own limit objects (no key string built per call). */
-  private readonly byLimit = new WeakMap<
-    WindowLimit,
+  /** The same limiters by the config's own plan objects (no key string built per call). */
+  private readonly byPlan = new WeakMap<
+    PlanConfig,
     { window: RateLimiterMemory; burst?: RateLimiterMemory }
   >();
 
@@ -58,7 +58,7 @@ export class PlanLimits {
     }
     if (plan.rateLimit && !decision) {
       const limit = plan.rateLimit;
-      const limiters = this.limitersOf(plan.name, limit);
+      const limiters = this.limitersOf(plan, limit);
       // The spike arrest first: a request it refuses does not count against the window.
       const burst = limiters.burst && (await consume(limiters.burst, key));
       const { result, allowed } =
@@ -87,21 +87,21 @@ export class PlanLimits {
     return decision ?? { allowed: true, headers };
   }
 
-  /** The window limiter of `limit` (a plan's rate limit), and its burst limiter if it has one. */
+  /** The window limiter of `plan`'s rate limit `limit`, and its burst limiter if it has one. */
   private limitersOf(
-    plan: string,
+    plan: PlanConfig,
     limit: WindowLimit,
   ): { window: RateLimiterMemory; burst?: RateLimiterMemory } {
-    let limiters = this.byLimit.get(limit);
+    let limiters = this.byPlan.get(plan);
     if (!limiters) {
       limiters = {
-        window: this.limiter(plan, limit),
+        window: this.limiter(plan.name, limit),
         burst:
           limit.burst === undefined
             ? undefined
-            : this.limiter(`${plan}-burst`, { requests: limit.burst, perMs: 1000 }),
+            : this.limiter(`${plan.name}-burst`, { requests: limit.burst, perMs: 1000 }),
       };
-      this.byLimit.set(limit, limiters);
+      this.byPlan.set(plan, limiters);
     }
     return limiters;
   }
