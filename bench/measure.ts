@@ -5,7 +5,7 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { promisify } from 'node:util';
 import autocannon from 'autocannon';
 import path from 'node:path';
@@ -21,34 +21,53 @@ export interface Sender {
 
 let sender: Sender | undefined;
 
+/** `bench/open-loop.mjs`: undici in a Node process, always there. */
+export function javascriptSender(): Sender {
+  return {
+    name: 'javascript (undici)',
+    command: process.execPath,
+    args: [path.resolve(import.meta.dirname, 'open-loop.mjs')],
+  };
+}
+
 /**
- * The sender for `latencyAtRate`, decided once per run. `bench/open-loop.c` (libcurl's multi
- * interface, no JavaScript in the timing path) is built with `cc` into `bench/results/`,
- * once per version of its source; where `cc` or libcurl's headers are missing (Debian:
- * `apt-get install gcc libcurl4-openssl-dev`) the run falls back to `bench/open-loop.mjs`,
- * whose own event loop adds milliseconds at p99 on a 2-core machine, and says so.
+ * `bench/open-loop.c` built with `cc` into `bench/results/`, once per version of its
+ * source; throws (with the compiler's first line) where `cc` or libcurl's headers are
+ * missing (Debian: `apt-get install gcc libcurl4-openssl-dev`).
  */
-export function latencySender(): Sender {
-  if (sender) return sender;
+export function nativeSender(): Sender {
   const source = path.resolve(import.meta.dirname, 'open-loop.c');
   const hash = createHash('sha256').update(readFileSync(source)).digest('hex').slice(0, 12);
   const binary = path.resolve(import.meta.dirname, 'results', `open-loop-${hash}`);
-  try {
-    if (!existsSync(binary)) {
-      mkdirSync(path.dirname(binary), { recursive: true });
-      execFileSync('cc', ['-O2', '-o', binary, source, '-lcurl'], { stdio: 'pipe' });
+  if (!existsSync(binary)) {
+    mkdirSync(path.dirname(binary), { recursive: true });
+    // Built under a temporary name and renamed: two runs building at once never run half a file.
+    const building = `${binary}.${process.pid}`;
+    try {
+      execFileSync('cc', ['-O2', '-o', building, source, '-lcurl'], { stdio: 'pipe' });
+    } catch (error) {
+      const why = String((error as { stderr?: Buffer }).stderr ?? error).split('\n')[0];
+      throw new Error(`bench/open-loop.c did not build: ${why}`);
     }
-    sender = { name: 'native (C, libcurl)', command: binary, args: [] };
+    renameSync(building, binary);
+  }
+  return { name: 'native (C, libcurl)', command: binary, args: [] };
+}
+
+/**
+ * The sender for `latencyAtRate`, decided once per run: the native one (libcurl's multi
+ * interface, no JavaScript in the timing path) where it builds, else the JavaScript one,
+ * whose own event loop adds milliseconds at p99 on a 2-core machine — and the run says so.
+ */
+export function latencySender(): Sender {
+  if (sender) return sender;
+  try {
+    sender = nativeSender();
   } catch (error) {
-    const why = String((error as { stderr?: Buffer }).stderr ?? error).split('\n')[0];
     process.stderr.write(
-      `  latency sender: bench/open-loop.c did not build (${why}); using bench/open-loop.mjs — install gcc and libcurl4-openssl-dev for the native one\n`,
+      `  latency sender: ${(error as Error).message}; using bench/open-loop.mjs — install gcc and libcurl4-openssl-dev for the native one\n`,
     );
-    sender = {
-      name: 'javascript (undici)',
-      command: process.execPath,
-      args: [path.resolve(import.meta.dirname, 'open-loop.mjs')],
-    };
+    sender = javascriptSender();
   }
   return sender;
 }
@@ -60,7 +79,7 @@ export async function throughput(
   seconds: number,
   wrk?: string,
   headers: Record<string, string> = {},
-): Promise<{ rps: number; tool: string; errors: number }> {
+): Promise<{ rps: number; requests: number; tool: string; errors: number }> {
   if (wrk) {
     const threads = String(Math.min(2, connections));
     const headerArgs = Object.entries(headers).flatMap(([name, value]) => [
@@ -73,12 +92,14 @@ export async function throughput(
       { timeout: (seconds + 30) * 1000 },
     );
     const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0);
+    const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0);
     const errors = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0);
-    return { rps, tool: 'wrk', errors };
+    return { rps, requests, tool: 'wrk', errors };
   }
   const result = await autocannon({ url, connections, duration: seconds, headers });
   return {
     rps: result.requests.average,
+    requests: result.requests.total,
     tool: 'autocannon',
     errors: result.non2xx + result.errors,
   };
@@ -105,8 +126,8 @@ export async function latencyAtRate(
   rate: number,
   seconds: number,
   headers: Record<string, string> = {},
+  { command, args }: Sender = latencySender(),
 ): Promise<Latency> {
-  const { command, args } = latencySender();
   const headerArgs = Object.entries(headers).map(([name, value]) => `${name}:${value}`);
   const { stdout } = await run(
     command,
@@ -114,4 +135,29 @@ export async function latencyAtRate(
     { timeout: (seconds + 60) * 1000 },
   );
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as Latency;
+}
+
+/** Clock ticks per second of `/proc/<pid>/stat` times (Linux's USER_HZ, 100 nearly everywhere). */
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/**
+ * CPU seconds (user + system) `pid` has used so far, from `/proc` (Linux); undefined where
+ * there is no `/proc` or the process is gone.
+ */
+export function cpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at field 3: utime is 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
 }

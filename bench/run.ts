@@ -14,7 +14,7 @@ import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cliStartTimes, coldValidateSeconds, upReadySeconds } from './cli-start.js';
-import { latencyAtRate, latencySender, throughput, type Latency } from './measure.js';
+import { cpuSeconds, latencyAtRate, latencySender, throughput, type Latency } from './measure.js';
 import { generatedSpec } from './spec-200.js';
 
 /** The OpenAPI document of the bench's JSON service: every response body is checked. */
@@ -146,46 +146,82 @@ async function measure(
   });
 }
 
+/** One side of a paired ratio: where to send, and the process that serves it (for its CPU). */
+interface Side {
+  url: string;
+  headers?: Record<string, string>;
+  pid?: number;
+}
+
+/** A paired ratio: median and range over the rounds. */
+interface Paired {
+  median: number;
+  min: number;
+  max: number;
+  /**
+   * The same rounds as CPU per request, base ÷ variant (so 0.8 means the variant spends
+   * 1.25× the base's CPU on a request): read from `/proc` for the serving processes, it
+   * moves less with the machine's load than throughput does. Absent without both pids.
+   */
+  cpu?: { median: number; min: number; max: number };
+}
+
+/** Median and range of `values`. */
+function spread(values: number[]): { median: number; min: number; max: number } {
+  const sorted = [...values].sort((x, y) => x - y);
+  return {
+    median: sorted[Math.floor(sorted.length / 2)]!,
+    min: sorted[0]!,
+    max: sorted[sorted.length - 1]!,
+  };
+}
+
 /**
  * The throughput ratio variant ÷ base, measured in alternation `rounds` times, so a slow
  * moment of a shared machine hits both sides: median and range of the rounds' ratios.
  * Rounds go base-variant, then variant-base (ABBA): a machine that slows down or speeds
- * up over a pair of rounds favours neither side.
+ * up over a pair of rounds favours neither side. With both sides' pids, each round also
+ * yields CPU per request of each side, and their ratio.
  */
 async function pairedRatio(
-  base: { url: string; headers?: Record<string, string> },
-  variant: { url: string; headers?: Record<string, string> },
+  base: Side,
+  variant: Side,
   connections = CONNECTIONS,
   rounds = quick ? 5 : 9,
-): Promise<{ median: number; min: number; max: number }> {
+): Promise<Paired> {
   const seconds = quick ? 2 : 4;
   // Warm both paths first (JIT, pools, caches), as `measure` does: a cold first round is not the cost.
   await throughput(base.url, connections, 1, wrk, base.headers);
   await throughput(variant.url, connections, 1, wrk, variant.headers);
-  const rps = (side: { url: string; headers?: Record<string, string> }) =>
-    throughput(side.url, connections, seconds, wrk, side.headers).then((result) => result.rps);
-  const ratios: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    let a: number;
-    let b: number;
-    if (i % 2 === 0) {
-      a = await rps(base);
-      b = await rps(variant);
-    } else {
-      b = await rps(variant);
-      a = await rps(base);
-    }
-    ratios.push(b / a);
-  }
-  ratios.sort((x, y) => x - y);
-  return {
-    median: ratios[Math.floor(ratios.length / 2)]!,
-    min: ratios[0]!,
-    max: ratios[ratios.length - 1]!,
+  const round = async (side: Side) => {
+    const before = cpuSeconds(side.pid);
+    const result = await throughput(side.url, connections, seconds, wrk, side.headers);
+    const after = cpuSeconds(side.pid);
+    const cpuPerRequest =
+      before === undefined || after === undefined || result.requests === 0
+        ? undefined
+        : (after - before) / result.requests;
+    return { rps: result.rps, cpuPerRequest };
   };
+  const ratios: number[] = [];
+  const cpuRatios: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    let a: Awaited<ReturnType<typeof round>>;
+    let b: Awaited<ReturnType<typeof round>>;
+    if (i % 2 === 0) {
+      a = await round(base);
+      b = await round(variant);
+    } else {
+      b = await round(variant);
+      a = await round(base);
+    }
+    ratios.push(b.rps / a.rps);
+    if (a.cpuPerRequest && b.cpuPerRequest) cpuRatios.push(a.cpuPerRequest / b.cpuPerRequest);
+  }
+  return { ...spread(ratios), ...(cpuRatios.length === rounds && { cpu: spread(cpuRatios) }) };
 }
 
-const paired: Record<string, { median: number; min: number; max: number }> = {};
+const paired: Record<string, Paired> = {};
 
 /** The fewest clean rounds (direct p99 within its limit) a latency target is judged on. */
 const MIN_CLEAN_LATENCY_ROUNDS = 3;
@@ -364,18 +400,22 @@ services:
   process.stderr.write('  paired ratios: hop and mTLS pair against their bare equivalents …\n');
   // The noise floor: the bare forwarder against itself. Its range is how far one round's
   // ratio strays on this machine when nothing differs.
-  paired.noise50 = await pairedRatio({ url: bareUrl }, { url: bareUrl });
-  paired.hop50 = await pairedRatio({ url: bareUrl }, { url: gatewayUrl });
-  paired.hop1 = await pairedRatio({ url: bareUrl }, { url: gatewayUrl }, 1);
+  const bare = { url: bareUrl, pid: bareForwarder.process.pid };
+  const gatewaySide = { url: gatewayUrl, pid: mesh.process.pid };
+  paired.noise50 = await pairedRatio(bare, bare);
+  paired.hop50 = await pairedRatio(bare, gatewaySide);
+  paired.hop1 = await pairedRatio(bare, gatewaySide, 1);
   // How much of the gap is the headers every meshdev hop adds (x-forwarded-*, traceparent,
   // x-request-id, x-meshdev-attempts), and how much the rest of the hop.
   const headersUrl = `http://127.0.0.1:${headersForwarder.ports.port}/`;
-  paired.headers50 = await pairedRatio({ url: bareUrl }, { url: headersUrl });
-  paired.hopVsHeaders50 = await pairedRatio({ url: headersUrl }, { url: gatewayUrl });
+  const headersSide = { url: headersUrl, pid: headersForwarder.process.pid };
+  paired.headers50 = await pairedRatio(bare, headersSide);
+  paired.hopVsHeaders50 = await pairedRatio(headersSide, gatewaySide);
   const proxyUrl = `http://127.0.0.1:${proxy.ports.port}/`;
-  paired.proxy50 = await pairedRatio({ url: proxyUrl }, { url: gatewayUrl });
+  const proxySide = { url: proxyUrl, pid: proxy.process.pid };
+  paired.proxy50 = await pairedRatio(proxySide, gatewaySide);
   // What "0.8× the bare forwarder" means against http-proxy-3 on this machine.
-  paired.bareVsProxy50 = await pairedRatio({ url: proxyUrl }, { url: bareUrl });
+  paired.bareVsProxy50 = await pairedRatio(proxySide, bare);
   const contractGateway = `http://127.0.0.1:${contractMesh.ports['gateway::']}`;
   await measure('gateway → JSON service, no spec', 1, `${contractGateway}/plain/items`);
   await measure('gateway → JSON service, contracts report', 1, `${contractGateway}/checked/items`);
@@ -395,16 +435,24 @@ services:
   ).trim();
   process.stderr.write('  paired ratios (alternating runs) …\n');
   paired.contracts = await pairedRatio(
-    { url: `${contractGateway}/plain/items` },
-    { url: `${contractGateway}/checked/items` },
+    { url: `${contractGateway}/plain/items`, pid: contractMesh.process.pid },
+    { url: `${contractGateway}/checked/items`, pid: contractMesh.process.pid },
   );
   paired.apiKey = await pairedRatio(
-    { url: `${edgeGateway}/open/` },
-    { url: `${edgeGateway}/key/`, headers: { 'x-api-key': 'bench-key-0001' } },
+    { url: `${edgeGateway}/open/`, pid: edgeMesh.process.pid },
+    {
+      url: `${edgeGateway}/key/`,
+      headers: { 'x-api-key': 'bench-key-0001' },
+      pid: edgeMesh.process.pid,
+    },
   );
   paired.jwt = await pairedRatio(
-    { url: `${edgeGateway}/open/` },
-    { url: `${edgeGateway}/jwt/`, headers: { authorization: `Bearer ${token}` } },
+    { url: `${edgeGateway}/open/`, pid: edgeMesh.process.pid },
+    {
+      url: `${edgeGateway}/jwt/`,
+      headers: { authorization: `Bearer ${token}` },
+      pid: edgeMesh.process.pid,
+    },
   );
   await measure('gateway, no auth', 1, `${edgeGateway}/open/`);
   await measure('gateway, API key + rate limit', 1, `${edgeGateway}/key/`, {
@@ -420,8 +468,10 @@ services:
   );
   await measure('bare mTLS pair (undici → https)', 2, barePairUrl);
   await measure('meshdev sidecar pair, mTLS', 2, pairUrl);
-  paired.mtls50 = await pairedRatio({ url: barePairUrl }, { url: pairUrl });
-  paired.mtls1 = await pairedRatio({ url: barePairUrl }, { url: pairUrl }, 1);
+  const barePairSide = { url: barePairUrl, pid: barePair.process.pid };
+  const pairSide = { url: pairUrl, pid: pairMesh.process.pid };
+  paired.mtls50 = await pairedRatio(barePairSide, pairSide);
+  paired.mtls1 = await pairedRatio(barePairSide, pairSide, 1);
   const directUrl = `http://127.0.0.1:${target}/`;
   // The bare forwarder's own added p99: how much of a hop's tail any Node forwarder has here.
   process.stderr.write(`  added p99 at ${RATE} req/s, alternating with direct: bare forwarder …\n`);
@@ -524,10 +574,10 @@ console.log(
   `\nwhere the hop's gap is (paired medians, 50 connections): a bare forwarder that adds meshdev's headers ÷ the bare one ${paired.headers50!.median.toFixed(2)} (range ${range(paired.headers50)}); the gateway ÷ that forwarder ${paired.hopVsHeaders50!.median.toFixed(2)} (range ${range(paired.hopVsHeaders50)}); the bare forwarder ÷ http-proxy-3 ${paired.bareVsProxy50!.median.toFixed(2)} (range ${range(paired.bareVsProxy50)})`,
 );
 console.log(
-  `noise floor (the bare forwarder ÷ itself, paired like every target): median ${paired.noise50!.median.toFixed(2)}, range ${range(paired.noise50)}`,
+  `noise floor (the bare forwarder ÷ itself, paired like every target): median ${paired.noise50!.median.toFixed(2)}, range ${range(paired.noise50)}; as CPU per request ${paired.noise50!.cpu?.median.toFixed(2) ?? '—'}, range ${range(paired.noise50!.cpu)}`,
 );
 console.log(
-  `added p99 at ${RATE} req/s of the bare undici forwarder (a reference, paired with direct like the targets): ${addedLatency.bare!.median.toFixed(2)} ms (${addedLatency.bare!.clean} clean rounds of ${addedLatency.bare!.rounds}, range ${range(addedLatency.bare)})`,
+  `added p99 at ${RATE} req/s of the bare undici forwarder (a reference, paired with direct like the targets): ${figure(addedLatency.bare!.median)} ms (${addedLatency.bare!.clean} clean rounds of ${addedLatency.bare!.rounds}, range ${range(addedLatency.bare)})`,
 );
 const specLoad = specLoadSeconds();
 const cliSeconds = (...commands: string[]) =>
@@ -546,7 +596,7 @@ const pairedTarget = (
 ): { target: string; value: number; met: boolean; noisy?: boolean } => {
   const found = paired[name]!;
   return {
-    target: `${target} (median of alternating runs, range ${range(found)})`,
+    target: `${target} (median of alternating runs, range ${range(found)}${found.cpu ? `; CPU per request, base ÷ this: ${found.cpu.median.toFixed(2)}, range ${range(found.cpu)}` : ''})`,
     value: found.median,
     met: found.median >= limit,
     ...(throughputNoisy && { noisy: true }),
@@ -620,7 +670,7 @@ const targets: Array<{ target: string; value: number; met: boolean; noisy?: bool
 console.log('\ntargets:');
 for (const t of targets)
   console.log(
-    `  ${t.noisy ? 'noisy' : t.met ? 'met  ' : 'MISS '}  ${t.target}: ${t.value.toFixed(2)}`,
+    `  ${t.noisy ? 'noisy' : t.met ? 'met  ' : 'MISS '}  ${t.target}: ${figure(t.value)}`,
   );
 if (throughputNoisy)
   console.log(
@@ -640,7 +690,14 @@ writeFileSync(
 console.log(`\nwrote ${path.relative(process.cwd(), out)}`);
 
 function range(ratio: { min: number; max: number } | undefined): string {
-  return ratio ? `${ratio.min.toFixed(2)}–${ratio.max.toFixed(2)}` : '—';
+  return ratio && !Number.isNaN(ratio.min)
+    ? `${ratio.min.toFixed(2)}–${ratio.max.toFixed(2)}`
+    : '—';
+}
+
+/** A measured figure to two decimals; `—` for one no round could measure (NaN). */
+function figure(value: number): string {
+  return Number.isNaN(value) ? '—' : value.toFixed(2);
 }
 
 /** Seconds a fresh process takes to load and compile a generated 200-operation spec. */
