@@ -160,8 +160,9 @@ interface Paired {
   max: number;
   /**
    * The same rounds as CPU per request, base ÷ variant (so 0.8 means the variant spends
-   * 1.25× the base's CPU on a request): read from `/proc` for the serving processes, it
-   * moves less with the machine's load than throughput does. Absent without both pids.
+   * 1.25× the base's CPU on a request), read from `/proc` for the serving processes: what
+   * a request cost, whatever share of the machine the load generator got. Absent without
+   * both pids.
    */
   cpu?: { median: number; min: number; max: number };
 }
@@ -174,6 +175,29 @@ function spread(values: number[]): { median: number; min: number; max: number } 
     min: sorted[0]!,
     max: sorted[sorted.length - 1]!,
   };
+}
+
+/**
+ * Measures `base` and `variant` `rounds` times in alternation, base first, then variant
+ * first (ABBA): a machine that slows down or speeds up over a pair of rounds favours
+ * neither side. Each round's pair of results, base first.
+ */
+async function alternating<T>(
+  rounds: number,
+  base: () => Promise<T>,
+  variant: () => Promise<T>,
+): Promise<Array<[base: T, variant: T]>> {
+  const results: Array<[T, T]> = [];
+  for (let i = 0; i < rounds; i++) {
+    if (i % 2 === 0) {
+      const a = await base();
+      results.push([a, await variant()]);
+    } else {
+      const b = await variant();
+      results.push([await base(), b]);
+    }
+  }
+  return results;
 }
 
 /**
@@ -205,16 +229,12 @@ async function pairedRatio(
   };
   const ratios: number[] = [];
   const cpuRatios: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    let a: Awaited<ReturnType<typeof round>>;
-    let b: Awaited<ReturnType<typeof round>>;
-    if (i % 2 === 0) {
-      a = await round(base);
-      b = await round(variant);
-    } else {
-      b = await round(variant);
-      a = await round(base);
-    }
+  const results = await alternating(
+    rounds,
+    () => round(base),
+    () => round(variant),
+  );
+  for (const [a, b] of results) {
     ratios.push(b.rps / a.rps);
     if (a.cpuPerRequest && b.cpuPerRequest) cpuRatios.push(a.cpuPerRequest / b.cpuPerRequest);
   }
@@ -250,27 +270,21 @@ async function pairedAddedP99(
   rounds = quick ? 5 : 9,
 ): Promise<AddedLatency> {
   const added: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    let direct: Latency;
-    let variant: Latency;
-    if (i % 2 === 0) {
-      direct = await latencyAtRate(directUrl, RATE, LATENCY_SECONDS);
-      variant = await latencyAtRate(variantUrl, RATE, LATENCY_SECONDS);
-    } else {
-      variant = await latencyAtRate(variantUrl, RATE, LATENCY_SECONDS);
-      direct = await latencyAtRate(directUrl, RATE, LATENCY_SECONDS);
-    }
+  let round = 0;
+  const results = await alternating(
+    rounds,
+    () => latencyAtRate(directUrl, RATE, LATENCY_SECONDS),
+    () => latencyAtRate(variantUrl, RATE, LATENCY_SECONDS),
+  );
+  for (const [direct, variant] of results) {
     const clean = direct.p99 <= DIRECT_P99_LIMIT_MS;
     process.stderr.write(
-      `    round ${i + 1}: direct p99 ${direct.p99.toFixed(2)} ms, variant ${variant.p99.toFixed(2)} ms${clean ? '' : ' (noisy, left out)'}\n`,
+      `    round ${++round}: direct p99 ${direct.p99.toFixed(2)} ms, variant ${variant.p99.toFixed(2)} ms${clean ? '' : ' (noisy, left out)'}\n`,
     );
     if (clean) added.push((variant.p99 - direct.p99) / hops);
   }
-  added.sort((x, y) => x - y);
   return {
-    median: added.length ? added[Math.floor(added.length / 2)]! : NaN,
-    min: added[0] ?? NaN,
-    max: added.at(-1) ?? NaN,
+    ...(added.length > 0 ? spread(added) : { median: NaN, min: NaN, max: NaN }),
     clean: added.length,
     rounds,
   };
