@@ -137,14 +137,22 @@ export async function latencyAtRate(
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as Latency;
 }
 
-/** Clock ticks per second of `/proc/<pid>/stat` times (Linux's USER_HZ, 100 nearly everywhere). */
-const CLOCK_TICKS = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
+let clockTicks: number | undefined;
+
+/**
+ * Clock ticks per second of `/proc/<pid>/stat` times (Linux's USER_HZ, 100 nearly
+ * everywhere), asked once, when first needed.
+ */
+function clockTicksPerSecond(): number {
+  if (clockTicks === undefined) {
+    try {
+      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
   }
-})();
+  return clockTicks;
+}
 
 /**
  * CPU seconds (user + system) `pid` has used so far, from `/proc` (Linux); undefined where
@@ -156,7 +164,7 @@ export function cpuSeconds(pid: number | undefined): number | undefined {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces) start at field 3: utime is 14, stime 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond();
   } catch {
     return undefined;
   }

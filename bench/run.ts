@@ -270,16 +270,15 @@ async function pairedAddedP99(
   rounds = quick ? 5 : 9,
 ): Promise<AddedLatency> {
   const added: number[] = [];
-  let round = 0;
   const results = await alternating(
     rounds,
     () => latencyAtRate(directUrl, RATE, LATENCY_SECONDS),
     () => latencyAtRate(variantUrl, RATE, LATENCY_SECONDS),
   );
-  for (const [direct, variant] of results) {
+  for (const [index, [direct, variant]] of results.entries()) {
     const clean = direct.p99 <= DIRECT_P99_LIMIT_MS;
     process.stderr.write(
-      `    round ${++round}: direct p99 ${direct.p99.toFixed(2)} ms, variant ${variant.p99.toFixed(2)} ms${clean ? '' : ' (noisy, left out)'}\n`,
+      `    round ${index + 1}: direct p99 ${direct.p99.toFixed(2)} ms, variant ${variant.p99.toFixed(2)} ms${clean ? '' : ' (noisy, left out)'}\n`,
     );
     if (clean) added.push((variant.p99 - direct.p99) / hops);
   }
