@@ -5,8 +5,11 @@
  */
 import type { ConsumerConfig, GatewayRoute, MeshConfig, AuthRequire } from '../config/model.js';
 import { JwtVerifier } from './jwt-verifier.js';
-import { KeyRing } from './key-ring.js';
+import { KeyRing, type KeyOwner } from './key-ring.js';
 import type { LocalIssuer } from './local-issuer.js';
+
+/** An API key carries no scopes (scopes come with a JWT). */
+const NO_SCOPES: readonly string[] = Object.freeze([]);
 
 /** A caller the edge recognized. */
 export interface Consumer {
@@ -14,7 +17,7 @@ export interface Consumer {
   /** Names the credential without revealing it: `alice-key-1`, or the JWT's issuer. */
   credential: string;
   kind: 'apiKey' | 'jwt';
-  scopes: string[];
+  scopes: readonly string[];
   groups: readonly string[];
   plan?: string;
 }
@@ -25,6 +28,7 @@ export class ApiEdge {
   readonly jwt?: JwtVerifier;
   private readonly byName: Map<string, ConsumerConfig>;
   private readonly bySubject: Map<string, ConsumerConfig>;
+  private readonly byKey = new Map<KeyOwner, Consumer>();
 
   constructor(
     readonly config: MeshConfig,
@@ -40,6 +44,24 @@ export class ApiEdge {
   /** The consumer named `name`. */
   consumer(name: string): ConsumerConfig | undefined {
     return this.byName.get(name);
+  }
+
+  /** The consumer an API key's owner is (one object per key and config, never changed). */
+  keyConsumer(owner: KeyOwner): Consumer {
+    let consumer = this.byKey.get(owner);
+    if (!consumer) {
+      const config = this.byName.get(owner.consumer)!;
+      consumer = Object.freeze({
+        name: owner.consumer,
+        credential: owner.credential,
+        kind: 'apiKey',
+        scopes: NO_SCOPES,
+        groups: config.groups,
+        plan: config.plan,
+      });
+      this.byKey.set(owner, consumer);
+    }
+    return consumer;
   }
 
   /** The consumer a JWT claim value names. */

@@ -24,10 +24,7 @@ export class PlanLimits {
   /** Limiters by plan, window and size: a new config with the same limits keeps its counts. */
   private readonly limiters = new Map<string, RateLimiterMemory>();
   /** The same limiters by the config's own plan objects (no key string built per call). */
-  private readonly byPlan = new WeakMap<
-    PlanConfig,
-    { window: RateLimiterMemory; burst?: RateLimiterMemory }
-  >();
+  private readonly byPlan = new WeakMap<PlanConfig, PlanWindow>();
 
   constructor(
     private readonly quotas: QuotaStore,
@@ -57,16 +54,15 @@ export class PlanLimits {
       }
     }
     if (plan.rateLimit && !decision) {
-      const limit = plan.rateLimit;
-      const limiters = this.limitersOf(plan, limit);
+      const limits = this.windowOf(plan, plan.rateLimit);
       // The spike arrest first: a request it refuses does not count against the window.
-      const burst = limiters.burst && (await consume(limiters.burst, key));
+      const burst = limits.burst && (await consume(limits.burst, key));
       const { result, allowed } =
-        burst && !burst.allowed ? burst : await consume(limiters.window, key);
+        burst && !burst.allowed ? burst : await consume(limits.window, key);
       const resetS = Math.max(0, Math.ceil(result.msBeforeNext / 1000));
-      policies.unshift(`"${plan.name}";q=${limit.requests};w=${seconds(limit)}`);
-      states.unshift(`"${plan.name}";r=${result.remainingPoints};t=${resetS}`);
-      headers['x-ratelimit-limit'] = String(limit.requests);
+      policies.unshift(limits.policy);
+      states.unshift(`${limits.quotedName};r=${result.remainingPoints};t=${resetS}`);
+      headers['x-ratelimit-limit'] = limits.limit;
       headers['x-ratelimit-remaining'] = String(result.remainingPoints);
       headers['x-ratelimit-reset'] = String(Math.ceil(this.now() / 1000) + resetS);
       if (!allowed) {
@@ -87,23 +83,23 @@ export class PlanLimits {
     return decision ?? { allowed: true, headers };
   }
 
-  /** The window limiter of `plan`'s rate limit `limit`, and its burst limiter if it has one. */
-  private limitersOf(
-    plan: PlanConfig,
-    limit: WindowLimit,
-  ): { window: RateLimiterMemory; burst?: RateLimiterMemory } {
-    let limiters = this.byPlan.get(plan);
-    if (!limiters) {
-      limiters = {
+  /** `plan`'s rate limit `limit`: its limiters and the header values that never change. */
+  private windowOf(plan: PlanConfig, limit: WindowLimit): PlanWindow {
+    let window = this.byPlan.get(plan);
+    if (!window) {
+      window = {
         window: this.limiter(plan.name, limit),
         burst:
           limit.burst === undefined
             ? undefined
             : this.limiter(`${plan.name}-burst`, { requests: limit.burst, perMs: 1000 }),
+        quotedName: `"${plan.name}"`,
+        policy: `"${plan.name}";q=${limit.requests};w=${seconds(limit)}`,
+        limit: String(limit.requests),
       };
-      this.byPlan.set(plan, limiters);
+      this.byPlan.set(plan, window);
     }
-    return limiters;
+    return window;
   }
 
   private limiter(plan: string, limit: WindowLimit): RateLimiterMemory {
@@ -119,6 +115,19 @@ export class PlanLimits {
     }
     return limiter;
   }
+}
+
+/** A plan's rate limit: its limiters, and its header values built once. */
+interface PlanWindow {
+  window: RateLimiterMemory;
+  /** The spike arrest (`burst`), per second. */
+  burst?: RateLimiterMemory;
+  /** `"gold"`: the plan as the RateLimit header names it. */
+  quotedName: string;
+  /** Its RateLimit-Policy item. */
+  policy: string;
+  /** Its X-RateLimit-Limit. */
+  limit: string;
 }
 
 /** One request against `limiter`: its state, allowed or not. */

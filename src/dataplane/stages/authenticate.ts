@@ -8,7 +8,7 @@
  * Refusals: 401 with `WWW-Authenticate` for missing or invalid credentials, 403 for a
  * known consumer without access; both flagged `UAEX`.
  */
-import type { AuthRequire, GatewayAuth, ServiceConfig } from '../../config/model.js';
+import type { AuthRequire, GatewayAuth, GatewayRoute, ServiceConfig } from '../../config/model.js';
 import type { ApiEdge, Consumer } from '../../edge/api-edge.js';
 import type { EntryContext } from '../entry-context.js';
 import { errorOutcome } from '../error-outcome.js';
@@ -37,15 +37,24 @@ const DEFAULT_AUTH: GatewayAuth = {
 
 /** The gateway's policy: the route's `auth`, else `gateway.auth.require`. */
 export function gatewayPolicy(edge: ApiEdge, ctx: EntryContext): AuthPolicy {
-  return {
-    require: edge.requirement(ctx.route),
-    scopes: ctx.route?.auth?.scopes,
-    consumers: ctx.route?.auth?.consumers,
-    groups: ctx.route?.auth?.groups,
-    label: ctx.route?.path ?? '/',
-    service: 'gateway',
-  };
+  const route = ctx.route;
+  // A route belongs to one config, and so does its policy: built once, not per request.
+  let policy = route && routePolicies.get(route);
+  if (!policy) {
+    policy = {
+      require: edge.requirement(route),
+      scopes: route?.auth?.scopes,
+      consumers: route?.auth?.consumers,
+      groups: route?.auth?.groups,
+      label: route?.path ?? '/',
+      service: 'gateway',
+    };
+    if (route) routePolicies.set(route, policy);
+  }
+  return policy;
 }
+
+const routePolicies = new WeakMap<GatewayRoute, AuthPolicy>();
 
 /**
  * Builds the authenticate stage over the edge of the config in force; `policyOf` says what
@@ -66,85 +75,91 @@ export function authenticateStage(
       const bearer = bearerOf(ctx.headers.authorization);
       // A public route called without credentials: nobody to recognize, no async frame.
       if (policy.require === 'none' && key === undefined && bearer === undefined) return next();
-      return recognize(ctx, next, edge, policy, auth, key, bearer);
+      const requirement = policy.require;
+      const byKey = key !== undefined && requirement !== 'jwt' ? recognizeKey(edge, key) : NOBODY;
+      // Only a JWT is worth awaiting; a key is decided without a turn of the event loop.
+      if (!byKey.consumer && bearer !== undefined && edge.jwt && requirement !== 'apiKey') {
+        return recognizeToken(edge, auth, bearer).then((byToken) =>
+          decide(ctx, next, policy, auth, byToken, true),
+        );
+      }
+      return decide(ctx, next, policy, auth, byKey, bearer !== undefined);
     },
   };
 }
 
-/** Recognizes the consumer from `key` or `bearer`, then admits or refuses the call. */
-async function recognize(
+/** Who a credential names, or why it names nobody. */
+interface Recognized {
+  consumer?: Consumer;
+  failure?: string;
+}
+
+const NOBODY: Recognized = {};
+const UNKNOWN_KEY: Recognized = { failure: 'the API key is not valid' };
+
+function recognizeKey(edge: ApiEdge, key: string): Recognized {
+  const owner = edge.keys.find(key);
+  return owner ? { consumer: edge.keyConsumer(owner) } : UNKNOWN_KEY;
+}
+
+async function recognizeToken(
+  edge: ApiEdge,
+  auth: GatewayAuth,
+  bearer: string,
+): Promise<Recognized> {
+  const result = await edge.jwt!.verify(bearer);
+  if (!result.ok) return { failure: result.reason };
+  const claim = result.claims[auth.jwt!.consumerClaim];
+  const named = typeof claim === 'string' ? edge.consumerBySubject(claim) : undefined;
+  if (!named) return { failure: `the token's ${auth.jwt!.consumerClaim} claim names no consumer` };
+  return {
+    consumer: {
+      name: named.name,
+      credential: String(result.claims.iss ?? 'jwt'),
+      kind: 'jwt',
+      scopes: scopesOf(result.claims),
+      groups: named.groups,
+      plan: named.plan,
+    },
+  };
+}
+
+/** Admits the recognized consumer (Kong's headers set, its credential stripped) or refuses. */
+function decide(
   ctx: EntryContext,
   next: Next,
-  edge: ApiEdge,
   policy: AuthPolicy,
   auth: GatewayAuth,
-  key: string | undefined,
-  bearer: string | undefined,
+  { consumer, failure }: Recognized,
+  tokenSent: boolean,
 ): Promise<Outcome> {
-  const requirement = policy.require;
-  let consumer: Consumer | undefined;
-  let failure: string | undefined;
-  if (key !== undefined && requirement !== 'jwt') {
-    const owner = edge.keys.find(key);
-    if (owner) consumer = fromConfig(edge, owner.consumer, owner.credential, 'apiKey', []);
-    else failure = 'the API key is not valid';
-  }
-  if (!consumer && bearer !== undefined && edge.jwt && requirement !== 'apiKey') {
-    const result = await edge.jwt.verify(bearer);
-    if (result.ok) {
-      const claim = result.claims[auth.jwt!.consumerClaim];
-      const named = typeof claim === 'string' ? edge.consumerBySubject(claim) : undefined;
-      if (named) {
-        consumer = fromConfig(
-          edge,
-          named.name,
-          String(result.claims.iss ?? 'jwt'),
-          'jwt',
-          scopesOf(result.claims),
-        );
-      } else {
-        failure = `the token's ${auth.jwt!.consumerClaim} claim names no consumer`;
-      }
-    } else {
-      failure = result.reason;
-    }
-  }
-  if (requirement !== 'none' && !consumer) {
-    return refuse(ctx, auth, policy, failure, bearer !== undefined);
+  if (policy.require !== 'none' && !consumer) {
+    return Promise.resolve(refuse(ctx, auth, policy, failure, tokenSent));
   }
   if (consumer) {
     const denied = accessDenied(policy, consumer);
     if (denied) {
       ctx.flags.add('UAEX');
       ctx.consumer = consumer;
-      return errorOutcome('consumer_forbidden', {
-        service: policy.service,
-        caller: consumer.name,
-        detail: denied,
-      });
+      return Promise.resolve(
+        errorOutcome('consumer_forbidden', {
+          service: policy.service,
+          caller: consumer.name,
+          detail: denied,
+        }),
+      );
     }
     ctx.consumer = consumer;
     ctx.headers['x-consumer-id'] = consumer.name;
     ctx.headers['x-consumer-username'] = consumer.name;
     ctx.headers['x-credential-identifier'] = consumer.credential;
     if (consumer.groups.length > 0) ctx.headers['x-consumer-groups'] = consumer.groups.join(', ');
-  }
-  // Only a credential the gateway recognized is its own to strip; others pass untouched.
-  if (!auth.forwardCredentials && consumer) {
-    stripCredentials(ctx, auth, consumer.kind === 'apiKey', consumer.kind === 'jwt');
+    // Only a credential the gateway recognized is its own to strip; others pass untouched.
+    if (!auth.forwardCredentials) {
+      stripCredentials(ctx, auth, consumer.kind === 'apiKey', consumer.kind === 'jwt');
+    }
   }
   return next();
-}
-
-function fromConfig(
-  edge: ApiEdge,
-  name: string,
-  credential: string,
-  kind: Consumer['kind'],
-  scopes: string[],
-): Consumer {
-  const config = edge.consumer(name)!;
-  return { name, credential, kind, scopes, groups: config.groups, plan: config.plan };
 }
 
 function apiKeyOf(ctx: EntryContext, auth: GatewayAuth): string | undefined {
