@@ -3,6 +3,12 @@
 // React (the dashboard) runs its production build unless told otherwise: the development
 // build checks every render and would slow the mesh it shows.
 import { existsSync } from 'node:fs';
+import module from 'node:module';
+
+// Node >= 22.1 keeps the compiled code of our modules on disk (in the OS's temp directory):
+// every command after the first starts without compiling the bundle again. Node 20 has no
+// such cache (the call is absent there); NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+module.enableCompileCache?.();
 
 process.env.NODE_ENV ??= 'production';
 
