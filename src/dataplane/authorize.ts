@@ -10,6 +10,9 @@ import { ANYONE, type ServiceConfig } from '../config/model.js';
 /** The outcome of a check; `reason` says what to change when denied. */
 export type Decision = { allowed: true } | { allowed: false; reason: string };
 
+/** Every allowed call's decision: one object, not one per call. */
+const ALLOWED: Decision = Object.freeze({ allowed: true });
+
 /** Whether `principal` (a service name, or `gateway`) may call `service` with this request. */
 export function authorize(
   service: ServiceConfig,
@@ -22,7 +25,7 @@ export function authorize(
     if (rule.from !== ANYONE && (principal === undefined || rule.from !== principal)) continue;
     if (rule.methods && !rule.methods.includes(method)) continue;
     if (rule.paths && !rule.paths.some((pattern) => pathMatches(pattern, pathname))) continue;
-    return { allowed: true };
+    return ALLOWED;
   }
   const { file, line, explicit } = service.allowSource;
   const where = `${displayPath(file)}:${line}`;

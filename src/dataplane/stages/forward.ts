@@ -19,30 +19,47 @@ export interface ForwardSettings {
   forwarder: Forwarder;
 }
 
+/** Who an error names: the instance and its caller. */
+function contextOf(settings: ForwardSettings, ctx: EntryContext) {
+  return { service: settings.service, version: settings.version, caller: ctx.caller };
+}
+
 /** Builds the forward stage of one inbound listener. */
 export function forwardStage(settings: ForwardSettings): Stage<EntryContext> {
   return {
     name: 'forward',
-    async handle(ctx): Promise<Outcome> {
+    handle(ctx): Promise<Outcome> {
       const { req } = ctx;
-      const context = { service: settings.service, version: settings.version, caller: ctx.caller };
       const port = settings.appPort();
       if (port === undefined) {
-        return errorOutcome('upstream_unreachable', { ...context, detail: 'instance has no port' });
+        return Promise.resolve(
+          errorOutcome('upstream_unreachable', {
+            ...contextOf(settings, ctx),
+            detail: 'instance has no port',
+          }),
+        );
       }
       const hasBody =
         req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0';
       const chunked = req.headers['transfer-encoding'] !== undefined;
-      const result = await settings.forwarder.forward(port, {
-        method: ctx.method,
-        path: ctx.path,
-        headers: ctx.headers,
-        body: hasBody || chunked ? req : undefined,
-        signal: ctx.clientSignal,
-      });
-      if (result.kind !== 'failure') return result;
-      if (result.cause === 'reset') return { kind: 'reset', injected: false };
-      return errorOutcome('upstream_unreachable', { ...context, port, detail: result.detail });
+      // A reaction on the forward's promise, not an async frame: one promise less a call.
+      return settings.forwarder
+        .forward(port, {
+          method: ctx.method,
+          path: ctx.path,
+          headers: ctx.headers,
+          body: hasBody || chunked ? req : undefined,
+          signal: ctx.clientSignal,
+        })
+        .then((result): Outcome => {
+          if (result.kind !== 'failure') return result;
+          if (result.cause === 'reset') return { kind: 'reset', injected: false };
+          return errorOutcome('upstream_unreachable', {
+            ...contextOf(settings, ctx),
+            port,
+            detail: result.detail,
+          });
+        });
     },
   };
 }

@@ -59,6 +59,8 @@ export function identify(mesh: MeshSettings, req: IncomingMessage): Caller {
 
 /** Builds the identify stage of one inbound listener. */
 export function identifyStage(settings: IdentifySettings): Stage<EntryContext> {
+  // A connection's caller is fixed, and so is what this listener tells the app of it.
+  const xfccOf = new WeakMap<Caller, string>();
   return {
     name: 'identify',
     handle(ctx, next) {
@@ -66,8 +68,12 @@ export function identifyStage(settings: IdentifySettings): Stage<EntryContext> {
       ctx.identity = caller;
       ctx.caller = caller.principal;
       if (caller.verified && caller.spiffeId) {
-        ctx.headers[XFCC_HEADER] =
-          `By=${spiffeId(settings.mesh, settings.service)};Hash=${caller.certHash ?? ''};URI=${caller.spiffeId}`;
+        let xfcc = xfccOf.get(caller);
+        if (xfcc === undefined) {
+          xfcc = `By=${spiffeId(settings.mesh, settings.service)};Hash=${caller.certHash ?? ''};URI=${caller.spiffeId}`;
+          xfccOf.set(caller, xfcc);
+        }
+        ctx.headers[XFCC_HEADER] = xfcc;
       } else if (settings.mesh.mtls === 'permissive') {
         settings.warn(
           `plaintext call to ${settings.service} accepted (mtls: permissive): the caller is unauthenticated`,
