@@ -406,6 +406,47 @@ describe('plans', () => {
     expect(after.response.headers.get('ratelimit-policy')).toBe('"free";q=5;w=60');
   });
 
+  it("a reload that changes the gateway's requirement, a key or a consumer's groups applies on the next request", async () => {
+    // What the edge builds once per config (a route's policy, the consumer a key names)
+    // must be built again for the new one, never carried over.
+    const upstream = await scope.server(echo('api'));
+    const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-edge-reload-'));
+    const file = path.join(dir, 'mesh.config.yaml');
+    const text = config().replace('"${P}"', String(upstream.port));
+    writeFileSync(file, text);
+    const controller = await MeshController.start(loadConfigFile(file), {
+      ephemeralPorts: true,
+      watch: false,
+      stateDir: path.join(dir, '.meshdev'),
+    });
+    scope.defer(() => controller.stop(0));
+    const gateway = `http://127.0.0.1:${controller.mesh.gatewayPort()}`;
+    const alice = { 'x-api-key': 'alice-key-0001' };
+    expect((await get(`${gateway}/beta`, alice)).response.status).toBe(200);
+    expect((await get(`${gateway}/orders`)).response.status).toBe(401);
+
+    // Consumers only: applied in place, on the same listeners.
+    const consumersChanged = text.replace(
+      'keys: ["alice-key-0001", "alice-key-0002"], groups: [beta]',
+      'keys: ["alice-key-0002"], groups: [gamma]',
+    );
+    expect(consumersChanged).not.toBe(text);
+    writeFileSync(file, consumersChanged);
+    expect((await controller.reload()).message).toBe('applied in place');
+    // alice's first key is gone, and her second one names a consumer outside `beta`.
+    expect((await get(`${gateway}/beta`, alice)).response.status).toBe(401);
+    const second = await get(`${gateway}/beta`, { 'x-api-key': 'alice-key-0002' });
+    expect(second.response.status).toBe(403);
+    expect(second.json().message).toContain('groups beta');
+
+    // The gateway's default requirement: the routes without their own `auth` follow it.
+    writeFileSync(file, consumersChanged.replace('require: any,', 'require: none,'));
+    await controller.reload();
+    const after = `http://127.0.0.1:${controller.mesh.gatewayPort()}`;
+    expect((await get(`${after}/orders`)).response.status).toBe(200);
+    expect((await get(`${after}/bob-only`)).response.status).toBe(401);
+  });
+
   it('a quota survives a restart of the mesh, and refuses with 429 when used up', async () => {
     const stateDir = mkdtempSync(path.join(tmpdir(), 'meshdev-quota-'));
     const key = { 'x-api-key': 'bob-key-00001' };

@@ -38,23 +38,37 @@ const DEFAULT_AUTH: GatewayAuth = {
 /** The gateway's policy: the route's `auth`, else `gateway.auth.require`. */
 export function gatewayPolicy(edge: ApiEdge, ctx: EntryContext): AuthPolicy {
   const route = ctx.route;
-  // A route belongs to one config, and so does its policy: built once, not per request.
-  let policy = route && routePolicies.get(route);
-  if (!policy) {
-    policy = {
-      require: edge.requirement(route),
-      scopes: route?.auth?.scopes,
-      consumers: route?.auth?.consumers,
-      groups: route?.auth?.groups,
-      label: route?.path ?? '/',
-      service: 'gateway',
-    };
-    if (route) routePolicies.set(route, policy);
-  }
+  // Built once per route and edge, not per request. The edge is checked too: the gateway
+  // keeps its route objects across a reload applied in place, while the edge (and with it
+  // `gateway.auth.require`) is the new config's.
+  const cached = route && routePolicies.get(route);
+  if (cached?.edge === edge) return cached.policy;
+  const policy: AuthPolicy = {
+    require: impliedRequirement(edge.requirement(route), route?.auth),
+    scopes: route?.auth?.scopes,
+    consumers: route?.auth?.consumers,
+    groups: route?.auth?.groups,
+    label: route?.path ?? '/',
+    service: 'gateway',
+  };
+  if (route) routePolicies.set(route, { edge, policy });
   return policy;
 }
 
-const routePolicies = new WeakMap<GatewayRoute, AuthPolicy>();
+const routePolicies = new WeakMap<GatewayRoute, { edge: ApiEdge; policy: AuthPolicy }>();
+
+/**
+ * What a place requires once its access list is counted: consumers, groups or scopes can
+ * only be checked against a caller the edge recognized, so with `require: none` they ask
+ * for a credential of either kind (Kong's ACL refuses a caller it cannot name).
+ */
+function impliedRequirement(
+  require: AuthRequire,
+  auth: Pick<AuthPolicy, 'consumers' | 'groups' | 'scopes'> | undefined,
+): AuthRequire {
+  if (require !== 'none' || !auth) return require;
+  return auth.consumers || auth.groups || auth.scopes?.length ? 'any' : 'none';
+}
 
 /**
  * Builds the authenticate stage over the edge of the config in force; `policyOf` says what
@@ -273,7 +287,12 @@ export function inboundAuthenticateStage(
   const stage = authenticateStage(edgeOf, () => {
     const config = service();
     if (!config.auth) return undefined;
-    return { ...config.auth, label: config.name, service: config.name };
+    return {
+      ...config.auth,
+      require: impliedRequirement(config.auth.require, config.auth),
+      label: config.name,
+      service: config.name,
+    };
   });
   return {
     name: 'authenticate',
