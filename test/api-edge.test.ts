@@ -62,6 +62,22 @@ async function meshWithEcho(extra = '', stateDir?: string) {
   return { m, upstream };
 }
 
+/** The test config in a file of its own, run by a controller that reloads on request. */
+async function reloadableMesh() {
+  const upstream = await scope.server(echo('api'));
+  const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-edge-reload-'));
+  const file = path.join(dir, 'mesh.config.yaml');
+  const text = config().replace('"${P}"', String(upstream.port));
+  writeFileSync(file, text);
+  const controller = await MeshController.start(loadConfigFile(file), {
+    ephemeralPorts: true,
+    watch: false,
+    stateDir: path.join(dir, '.meshdev'),
+  });
+  scope.defer(() => controller.stop(0));
+  return { file, text, controller, gateway: `http://127.0.0.1:${controller.mesh.gatewayPort()}` };
+}
+
 describe('API keys', () => {
   it('a valid key passes as its consumer: Kong headers set, the key stripped, spoofed copies gone', async () => {
     const { m } = await meshWithEcho();
@@ -377,28 +393,16 @@ describe('plans', () => {
   });
 
   it('a plan edited in the file applies on reload (a changed rate limit starts a new window)', async () => {
-    const upstream = await scope.server(echo('api'));
-    const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-plan-'));
-    const file = path.join(dir, 'mesh.config.yaml');
-    writeFileSync(file, config().replace('"${P}"', String(upstream.port)));
-    const controller = await MeshController.start(loadConfigFile(file), {
-      ephemeralPorts: true,
-      watch: false,
-      stateDir: path.join(dir, '.meshdev'),
-    });
-    scope.defer(() => controller.stop(0));
-    const gateway = `http://127.0.0.1:${controller.mesh.gatewayPort()}`;
+    const { file, text, controller, gateway } = await reloadableMesh();
     const key = { 'x-api-key': 'alice-key-0001' };
     for (let i = 0; i < 3; i++) await get(`${gateway}/orders`, key);
     expect((await get(`${gateway}/orders`, key)).response.status).toBe(429);
     writeFileSync(
       file,
-      config()
-        .replace('"${P}"', String(upstream.port))
-        .replace(
-          'free: { rateLimit: { requests: 3, per: 1m } }',
-          'free: { rateLimit: { requests: 5, per: 1m } }',
-        ),
+      text.replace(
+        'free: { rateLimit: { requests: 3, per: 1m } }',
+        'free: { rateLimit: { requests: 5, per: 1m } }',
+      ),
     );
     expect((await controller.reload()).message).toBe('applied in place');
     const after = await get(`${gateway}/orders`, key);
@@ -409,18 +413,7 @@ describe('plans', () => {
   it("a reload that changes the gateway's requirement, a key or a consumer's groups applies on the next request", async () => {
     // What the edge builds once per config (a route's policy, the consumer a key names)
     // must be built again for the new one, never carried over.
-    const upstream = await scope.server(echo('api'));
-    const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-edge-reload-'));
-    const file = path.join(dir, 'mesh.config.yaml');
-    const text = config().replace('"${P}"', String(upstream.port));
-    writeFileSync(file, text);
-    const controller = await MeshController.start(loadConfigFile(file), {
-      ephemeralPorts: true,
-      watch: false,
-      stateDir: path.join(dir, '.meshdev'),
-    });
-    scope.defer(() => controller.stop(0));
-    const gateway = `http://127.0.0.1:${controller.mesh.gatewayPort()}`;
+    const { file, text, controller, gateway } = await reloadableMesh();
     const alice = { 'x-api-key': 'alice-key-0001' };
     expect((await get(`${gateway}/beta`, alice)).response.status).toBe(200);
     expect((await get(`${gateway}/orders`)).response.status).toBe(401);
