@@ -287,21 +287,29 @@ export function inboundAuthenticateStage(
   const stage = authenticateStage(edgeOf, () => {
     const config = service();
     if (!config.auth) return undefined;
-    return {
-      ...config.auth,
-      require: impliedRequirement(config.auth.require, config.auth),
-      label: config.name,
-      service: config.name,
-    };
+    // One policy per service of the config in force (a reload brings new service objects).
+    let policy = servicePolicies.get(config);
+    if (!policy) {
+      policy = {
+        ...config.auth,
+        require: impliedRequirement(config.auth.require, config.auth),
+        label: config.name,
+        service: config.name,
+      };
+      servicePolicies.set(config, policy);
+    }
+    return policy;
   });
   return {
     name: 'authenticate',
-    async handle(ctx, next): Promise<Outcome> {
-      const outcome = await stage.handle(ctx, next);
-      if (ctx.consumer && outcome.kind === 'response') {
-        outcome.headers[CONSUMER_REPORT_HEADER] = ctx.consumer.name;
-      }
-      return outcome;
-    },
+    handle: (ctx, next) =>
+      stage.handle(ctx, next).then((outcome) => {
+        if (ctx.consumer && outcome.kind === 'response') {
+          outcome.headers[CONSUMER_REPORT_HEADER] = ctx.consumer.name;
+        }
+        return outcome;
+      }),
   };
 }
+
+const servicePolicies = new WeakMap<ServiceConfig, AuthPolicy>();
