@@ -250,6 +250,33 @@ describe('JWT', () => {
     ).toBe(200);
   });
 
+  it('a token the gateway verified and remembers is refused once it expires', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-jwt-exp-'));
+    const jwks = path.join(dir, 'jwks.json');
+    const key = await keyPair('k1');
+    writeFileSync(jwks, JSON.stringify({ keys: [key.publicJwk] }));
+    const { m } = await meshWithEcho(
+      `, issuer: https://id.example.com, audience: shop, jwks: ${jwks}, clockSkew: 0s`,
+    );
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256', kid: key.kid })
+      .setIssuer('https://id.example.com')
+      .setAudience('shop')
+      .setSubject('bob')
+      .setExpirationTime(exp)
+      .sign(key.privateKey);
+    const auth = { authorization: `Bearer ${token}` };
+    // Verified once, then answered from the verified-token cache.
+    expect((await get(`${m.gateway}/orders`, auth)).response.status).toBe(200);
+    expect((await get(`${m.gateway}/orders`, auth)).response.status).toBe(200);
+    // The signature was checked once; its expiry is checked again on every use.
+    while (Date.now() / 1000 <= exp + 0.1) await new Promise((r) => setTimeout(r, 100));
+    const late = await get(`${m.gateway}/orders`, auth);
+    expect(late.response.status).toBe(401);
+    expect(late.json().message).toContain('the token has expired');
+  });
+
   it('a loopback JWKS URL: fetched, cached, and fetched again when a token names a new kid', async () => {
     const first = await keyPair('k1');
     let keys: JWK[] = [first.publicJwk];

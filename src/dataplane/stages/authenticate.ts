@@ -14,6 +14,7 @@ import type { EntryContext } from '../entry-context.js';
 import { errorOutcome } from '../error-outcome.js';
 import { withoutHeaders } from '../headers.js';
 import type { Next, Outcome, Stage } from '../pipeline.js';
+import type { JWTPayload } from 'jose';
 
 /** What one place (a gateway route, a service's inbound side) asks of its callers. */
 export interface AuthPolicy {
@@ -93,6 +94,10 @@ export function authenticateStage(
       const byKey = key !== undefined && requirement !== 'jwt' ? recognizeKey(edge, key) : NOBODY;
       // Only a JWT is worth awaiting; a key is decided without a turn of the event loop.
       if (!byKey.consumer && bearer !== undefined && edge.jwt && requirement !== 'apiKey') {
+        // A token verified before (and not expired) is decided at once, as a key is.
+        const claims = edge.jwt.verifiedClaims(bearer);
+        if (claims)
+          return decide(ctx, next, policy, auth, recognizeClaims(edge, auth, claims), true);
         return recognizeToken(edge, auth, bearer).then((byToken) =>
           decide(ctx, next, policy, auth, byToken, true),
         );
@@ -123,20 +128,37 @@ async function recognizeToken(
 ): Promise<Recognized> {
   const result = await edge.jwt!.verify(bearer);
   if (!result.ok) return { failure: result.reason };
-  const claim = result.claims[auth.jwt!.consumerClaim];
-  const named = typeof claim === 'string' ? edge.consumerBySubject(claim) : undefined;
-  if (!named) return { failure: `the token's ${auth.jwt!.consumerClaim} claim names no consumer` };
-  return {
-    consumer: {
-      name: named.name,
-      credential: String(result.claims.iss ?? 'jwt'),
-      kind: 'jwt',
-      scopes: scopesOf(result.claims),
-      groups: named.groups,
-      plan: named.plan,
-    },
-  };
+  return recognizeClaims(edge, auth, result.claims);
 }
+
+/**
+ * The consumer a verified token's claims name. Built once per claims object: the verifier
+ * hands out the same object while the token stays cached, and a verifier (with its
+ * claims) belongs to one config's edge, whose consumers are what the subject is looked up in.
+ */
+function recognizeClaims(edge: ApiEdge, auth: GatewayAuth, claims: JWTPayload): Recognized {
+  let recognized = byClaims.get(claims);
+  if (!recognized) {
+    const claim = claims[auth.jwt!.consumerClaim];
+    const named = typeof claim === 'string' ? edge.consumerBySubject(claim) : undefined;
+    recognized = named
+      ? {
+          consumer: Object.freeze({
+            name: named.name,
+            credential: String(claims.iss ?? 'jwt'),
+            kind: 'jwt',
+            scopes: Object.freeze(scopesOf(claims)),
+            groups: named.groups,
+            plan: named.plan,
+          }),
+        }
+      : { failure: `the token's ${auth.jwt!.consumerClaim} claim names no consumer` };
+    byClaims.set(claims, recognized);
+  }
+  return recognized;
+}
+
+const byClaims = new WeakMap<JWTPayload, Recognized>();
 
 /** Admits the recognized consumer (Kong's headers set, its credential stripped) or refuses. */
 function decide(
