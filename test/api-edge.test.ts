@@ -227,13 +227,8 @@ describe('JWT', () => {
   });
 
   it('a JWKS file: a token with an unknown kid is accepted once the file holds its key', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-jwks-'));
-    const jwks = path.join(dir, 'jwks.json');
     const first = await keyPair('k1');
-    writeFileSync(jwks, JSON.stringify({ keys: [first.publicJwk] }));
-    const { m } = await meshWithEcho(
-      `, issuer: https://id.example.com, audience: shop, jwks: ${jwks}`,
-    );
+    const { m, jwks } = await meshWithJwksFile([first.publicJwk]);
     const sign = signForShop;
     expect(
       (await get(`${m.gateway}/orders`, { authorization: `Bearer ${await sign(first)}` })).response
@@ -251,21 +246,10 @@ describe('JWT', () => {
   });
 
   it('a token the gateway verified and remembers is refused once it expires', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-jwt-exp-'));
-    const jwks = path.join(dir, 'jwks.json');
     const key = await keyPair('k1');
-    writeFileSync(jwks, JSON.stringify({ keys: [key.publicJwk] }));
-    const { m } = await meshWithEcho(
-      `, issuer: https://id.example.com, audience: shop, jwks: ${jwks}, clockSkew: 0s`,
-    );
+    const { m } = await meshWithJwksFile([key.publicJwk], ', clockSkew: 0s');
     const exp = Math.floor(Date.now() / 1000) + 2;
-    const token = await new SignJWT({})
-      .setProtectedHeader({ alg: 'ES256', kid: key.kid })
-      .setIssuer('https://id.example.com')
-      .setAudience('shop')
-      .setSubject('bob')
-      .setExpirationTime(exp)
-      .sign(key.privateKey);
+    const token = await signForShop(key, exp);
     const auth = { authorization: `Bearer ${token}` };
     // Verified once, then answered from the verified-token cache.
     expect((await get(`${m.gateway}/orders`, auth)).response.status).toBe(200);
@@ -527,14 +511,28 @@ describe('CORS', () => {
 });
 
 /** A token for bob from the test's own issuer, signed by `key`. */
-function signForShop(key: Awaited<ReturnType<typeof keyPair>>): Promise<string> {
+function signForShop(
+  key: Awaited<ReturnType<typeof keyPair>>,
+  expires: string | number = '5m',
+): Promise<string> {
   return new SignJWT({})
     .setProtectedHeader({ alg: 'ES256', kid: key.kid })
     .setIssuer('https://id.example.com')
     .setAudience('shop')
     .setSubject('bob')
-    .setExpirationTime('5m')
+    .setExpirationTime(expires)
     .sign(key.privateKey);
+}
+
+/** A gateway trusting a JWKS file that holds `keys` (issuer id.example.com, audience shop). */
+async function meshWithJwksFile(keys: JWK[], extra = '') {
+  const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-jwks-'));
+  const jwks = path.join(dir, 'jwks.json');
+  writeFileSync(jwks, JSON.stringify({ keys }));
+  const { m } = await meshWithEcho(
+    `, issuer: https://id.example.com, audience: shop, jwks: ${jwks}${extra}`,
+  );
+  return { m, jwks };
 }
 
 async function keyPair(kid: string) {
