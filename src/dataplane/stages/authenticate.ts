@@ -92,9 +92,9 @@ export function authenticateStage(
       if (policy.require === 'none' && key === undefined && bearer === undefined) return next();
       const requirement = policy.require;
       const byKey = key !== undefined && requirement !== 'jwt' ? recognizeKey(edge, key) : NOBODY;
-      // Only a JWT is worth awaiting; a key is decided without a turn of the event loop.
+      // Only a new JWT's signature check is worth awaiting; a key, or a token verified
+      // before, is decided without a turn of the event loop.
       if (!byKey.consumer && bearer !== undefined && edge.jwt && requirement !== 'apiKey') {
-        // A token verified before (and not expired) is decided at once, as a key is.
         const claims = edge.jwt.verifiedClaims(bearer);
         if (claims)
           return decide(ctx, next, policy, auth, recognizeClaims(edge, auth, claims), true);
