@@ -3,7 +3,8 @@
  * names a `kid` it does not hold; a loopback URL, cached and refreshed on a `kid` miss by
  * jose; or meshdev's local issuer), the issuer, the audience, the allowed algorithms
  * (never `none`) and the expiry with the configured clock skew. A token that verified is
- * remembered (up to 1,000, by its exact text) and only its expiry is checked again.
+ * remembered (up to 1,000; found by the end of its signature, compared whole) and only
+ * its expiry is checked again.
  */
 import { readFileSync } from 'node:fs';
 import {
@@ -26,8 +27,11 @@ const VERIFIED_CACHE = 1_000;
 /** Verifies tokens for one gateway config. */
 export class JwtVerifier {
   private readonly external?: JWTVerifyGetKey;
-  /** Tokens that verified, with their claims; each is re-checked for expiry when used. */
-  private readonly verified = new Map<string, JWTPayload>();
+  /**
+   * Tokens that verified, with their claims, by the end of their signature (see
+   * `cacheKeyOf`); each is compared whole and re-checked for expiry when used.
+   */
+  private readonly verified = new Map<string, { token: string; claims: JWTPayload }>();
 
   constructor(
     private readonly settings: JwtSettings,
@@ -47,11 +51,13 @@ export class JwtVerifier {
    * loop. The claims object is the same on every call while the token stays cached.
    */
   verifiedClaims(token: string): JWTPayload | undefined {
-    const cached = this.verified.get(token);
-    if (!cached) return undefined;
+    const key = cacheKeyOf(token);
+    const entry = this.verified.get(key);
+    if (!entry || entry.token !== token) return undefined;
+    const cached = entry.claims;
     const skewS = this.settings.clockSkewMs / 1000;
     if (cached.exp === undefined || cached.exp + skewS > Date.now() / 1000) return cached;
-    this.verified.delete(token);
+    this.verified.delete(key);
     return undefined;
   }
 
@@ -63,7 +69,7 @@ export class JwtVerifier {
     if (result.ok) {
       if (this.verified.size >= VERIFIED_CACHE)
         this.verified.delete(this.verified.keys().next().value!);
-      this.verified.set(token, result.claims);
+      this.verified.set(cacheKeyOf(token), { token, claims: result.claims });
     }
     return result;
   }
@@ -99,6 +105,20 @@ function fileKeySet(file: string): JWTVerifyGetKey {
       return keys(header, token);
     }
   };
+}
+
+/** Characters of a token's end its cache entry is found by. */
+const CACHE_KEY_LENGTH = 32;
+
+/**
+ * Where a verified token is kept: the end of its signature, which differs from token to
+ * token. A Map hashes every character of its key on each lookup (the token string is new
+ * with every request), and a token is 300–1,000 characters; the whole token is compared
+ * only with the one entry found. Two tokens sharing an end share a slot: the later one
+ * replaces the earlier, and neither is ever taken for the other.
+ */
+function cacheKeyOf(token: string): string {
+  return token.length > CACHE_KEY_LENGTH ? token.slice(-CACHE_KEY_LENGTH) : token;
 }
 
 function issuerOf(token: string): string | undefined {
