@@ -17,6 +17,7 @@ export interface FunctionCost {
 /** Where an instruction was spent. */
 export type Category =
   | 'meshdev'
+  | 'bench baseline'
   | 'undici'
   | 'other npm'
   | 'node (js)'
@@ -112,7 +113,8 @@ export function categoryOf(name: string): Category {
   if (/JsonParser|JsonString|JsonObject|JsonArray/.test(name)) return 'json parse';
   if (/node_modules\/undici\//.test(name)) return 'undici';
   if (/node_modules\//.test(name)) return 'other npm';
-  if (/dist\/|bench\//.test(name)) return 'meshdev';
+  if (/dist\//.test(name)) return 'meshdev';
+  if (/bench\//.test(name)) return 'bench baseline';
   if (/node:/.test(name)) return 'node (js)';
   if (/^RegExp:/.test(name)) return 'regexp';
   if (/Scaveng|Heap::|MarkCompact|Sweep|IterateObjectCache|Evacuat|Allocat|Factory/.test(name))

@@ -15,11 +15,14 @@ export function matchGatewayRoute(
   pathname: string,
 ): GatewayRoute | undefined {
   let best: GatewayRoute | undefined;
+  let bestLength = -1;
   for (const route of routes) {
-    const prefix =
-      route.path.endsWith('/') && route.path !== '/' ? route.path.slice(0, -1) : route.path;
-    const matches = prefix === '/' || pathname === prefix || pathname.startsWith(`${prefix}/`);
-    if (matches && (!best || prefix.length > best.path.length)) best = route;
+    const { prefix, withSlash } = shapeOf(route);
+    const matches = prefix === '/' || pathname === prefix || pathname.startsWith(withSlash);
+    if (matches && prefix.length > bestLength) {
+      best = route;
+      bestLength = prefix.length;
+    }
   }
   return best;
 }
@@ -27,9 +30,32 @@ export function matchGatewayRoute(
 /** The path sent upstream: the prefix removed when `stripPrefix` is set. */
 export function upstreamPath(route: GatewayRoute, path: string): string {
   if (!route.stripPrefix || route.path === '/') return path;
-  const prefix = route.path.endsWith('/') ? route.path.slice(0, -1) : route.path;
-  const rest = path.slice(prefix.length);
+  const rest = path.slice(shapeOf(route).prefix.length);
   return rest.startsWith('/') ? rest : `/${rest}`;
+}
+
+/** A route's path as matching uses it, worked out once per route object of the config. */
+interface RouteShape {
+  /** The path without a trailing slash (`/` stays `/`). */
+  prefix: string;
+  /** The prefix and a slash: a longer path must start with it (a segment boundary). */
+  withSlash: string;
+  /** `/api/*`: the route as call records name it. */
+  template: string;
+}
+
+const shapes = new WeakMap<GatewayRoute, RouteShape>();
+
+/** Every request tries every route: their strings are built once, not per request. */
+function shapeOf(route: GatewayRoute): RouteShape {
+  let shape = shapes.get(route);
+  if (!shape) {
+    const prefix =
+      route.path.endsWith('/') && route.path !== '/' ? route.path.slice(0, -1) : route.path;
+    shape = { prefix, withSlash: `${prefix}/`, template: `${route.path}*` };
+    shapes.set(route, shape);
+  }
+  return shape;
 }
 
 /** Builds the gateway-route stage; `loadToken` marks the mesh's own generated load. */
@@ -53,7 +79,7 @@ export function gatewayRouteStage(
       ctx.target = {
         service: route.service,
         pinnedVersion: route.version,
-        routeTemplate: `${route.path}*`,
+        routeTemplate: shapeOf(route).template,
       };
       ctx.path = upstreamPath(route, ctx.path);
       ctx.pathname = upstreamPath(route, ctx.pathname);
