@@ -32,6 +32,8 @@ import {
   parsePerfMap,
   type FunctionCost,
 } from './instruction-profile.js';
+import { edgeGatewayYaml } from './edge-config.js';
+import { ITEMS_SPEC } from './items-spec.js';
 import { latencyAtRate, throughput } from './measure.js';
 import { startJsonUpstream, startUpstream, type Child } from './servers.js';
 
@@ -61,65 +63,14 @@ if (!wrk) {
   process.exit(2);
 }
 
-const ITEMS_SPEC = {
-  openapi: '3.1.0',
-  info: { title: 'items', version: '1' },
-  paths: {
-    '/items': {
-      get: {
-        parameters: [{ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1 } }],
-        responses: {
-          '200': {
-            description: 'items',
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  required: ['items', 'total'],
-                  properties: {
-                    total: { type: 'integer' },
-                    items: {
-                      type: 'array',
-                      items: {
-                        type: 'object',
-                        required: ['id', 'name'],
-                        properties: {
-                          id: { type: 'integer' },
-                          name: { type: 'string' },
-                          price: { type: 'number' },
-                          tags: { type: 'array', items: { type: 'string' } },
-                        },
-                      },
-                    },
-                  },
-                },
-              },
-            },
-          },
-        },
-      },
-    },
-  },
-};
-
 /** The mesh every meshdev path goes through: one gateway, a route per path. */
 function meshConfig(bytesPort: number, jsonPort: number, checkedPort: number): string {
   return `version: 1
 mesh: { name: bench-instructions, mtls: off, ports: { from: 0 }, admin: { port: 0 }, contracts: report }
-gateway:
-  port: 0
-  auth: { require: none, jwt: { local: true } }
-  routes:
-    - { path: /open, service: api, stripPrefix: true }
-    - { path: /key, service: api, stripPrefix: true, auth: { require: apiKey } }
-    - { path: /jwt, service: api, stripPrefix: true, auth: { require: jwt } }
-    - { path: /plain, service: plain, stripPrefix: true }
-    - { path: /checked, service: checked, stripPrefix: true }
-consumers:
-  bench: { plan: big, keys: ["bench-key-0001"] }
-plans:
-  big: { rateLimit: { requests: 100000000, per: 1s } }
-services:
+${edgeGatewayYaml([
+  '{ path: /plain, service: plain, stripPrefix: true }',
+  '{ path: /checked, service: checked, stripPrefix: true }',
+])}services:
   api: { port: ${bytesPort} }
   plain: { port: ${jsonPort} }
   checked: { port: ${checkedPort}, spec: ./items.openapi.json }
@@ -188,7 +139,7 @@ async function profile(name: PathName, upstreams: Record<string, Child>): Promis
       upstreams.checked!.ports.port!,
     ),
   );
-  writeFileSync(path.join(dir, 'items.openapi.json'), JSON.stringify(ITEMS_SPEC));
+  writeFileSync(path.join(dir, 'items.openapi.json'), ITEMS_SPEC);
   const { child, port } =
     name === 'bare'
       ? await underCallgrind(

@@ -15,49 +15,10 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cliStartTimes, coldValidateSeconds, upReadySeconds } from './cli-start.js';
 import { cpuSeconds, latencyAtRate, latencySender, throughput, type Latency } from './measure.js';
+import { edgeGatewayYaml } from './edge-config.js';
+import { ITEMS_SPEC } from './items-spec.js';
 import { generatedSpec } from './spec-200.js';
 
-/** The OpenAPI document of the bench's JSON service: every response body is checked. */
-const ITEMS_SPEC = JSON.stringify({
-  openapi: '3.1.0',
-  info: { title: 'items', version: '1' },
-  paths: {
-    '/items': {
-      get: {
-        parameters: [{ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1 } }],
-        responses: {
-          '200': {
-            description: 'items',
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  required: ['items', 'total'],
-                  properties: {
-                    total: { type: 'integer' },
-                    items: {
-                      type: 'array',
-                      items: {
-                        type: 'object',
-                        required: ['id', 'name'],
-                        properties: {
-                          id: { type: 'integer' },
-                          name: { type: 'string' },
-                          price: { type: 'number' },
-                          tags: { type: 'array', items: { type: 'string' } },
-                        },
-                      },
-                    },
-                  },
-                },
-              },
-            },
-          },
-        },
-      },
-    },
-  },
-});
 import {
   demoCopy,
   freePort,
@@ -380,18 +341,7 @@ services:
   const edgeMesh = await startMesh(
     `version: 1
 mesh: { name: bench-edge, mtls: off, ports: { from: 0 }, admin: { port: 0 } }
-gateway:
-  port: 0
-  auth: { require: none, jwt: { local: true } }
-  routes:
-    - { path: /open, service: api, stripPrefix: true }
-    - { path: /key, service: api, stripPrefix: true, auth: { require: apiKey } }
-    - { path: /jwt, service: api, stripPrefix: true, auth: { require: jwt } }
-consumers:
-  bench: { plan: big, keys: ["bench-key-0001"] }
-plans:
-  big: { rateLimit: { requests: 100000000, per: 1s } }
-services:
+${edgeGatewayYaml()}services:
   api: { port: ${edgeUpstream.ports.port} }
 `,
     [],
