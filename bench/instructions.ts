@@ -20,6 +20,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -207,6 +208,9 @@ async function profile(name: PathName, upstreams: Record<string, Child>): Promis
       child.kill('SIGTERM');
       setTimeout(() => child.kill('SIGKILL'), 30_000).unref();
     });
+    // Profiles and perf maps run to tens of megabytes: nothing is left behind.
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(`/tmp/perf-${child.pid}.map`, { force: true });
   }
 }
 
