@@ -13,16 +13,8 @@
  * percent (V8 still compiles and collects at different moments), whatever else the machine
  * does. Needs valgrind (every machine here has it) and wrk.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -36,7 +28,14 @@ import {
 import { edgeGatewayYaml } from './edge-config.js';
 import { ITEMS_SPEC } from './items-spec.js';
 import { latencyAtRate, throughput } from './measure.js';
-import { startJsonUpstream, startUpstream, type Child } from './servers.js';
+import {
+  startBareForwarder,
+  startJsonUpstream,
+  startMesh,
+  startUpstream,
+  type Child,
+  type Launcher,
+} from './servers.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const PATHS = ['bare', 'gateway', 'api-key', 'jwt', 'no-spec', 'contracts'] as const;
@@ -86,79 +85,34 @@ interface Profile {
   costs: FunctionCost[];
 }
 
-/** Starts `args` under callgrind; resolves with the process and its first line matching `ready`. */
-function underCallgrind(
-  out: string,
-  args: string[],
-  cwd: string,
-  ready: (line: string) => number | undefined,
-): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(
-    'valgrind',
-    [
+async function profile(name: PathName, upstreams: Record<string, Child>): Promise<Profile> {
+  const out = mkdtempSync(path.join(tmpdir(), `meshdev-instructions-${name}-`));
+  const callgrind: Launcher = {
+    command: 'valgrind',
+    args: [
       '--tool=callgrind',
       '--separate-threads=yes',
       `--callgrind-out-file=${out}/callgrind.%p`,
-      process.execPath,
-      '--perf-basic-prof',
-      ...args,
     ],
-    { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } },
-  );
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    let errors = '';
-    const timer = setTimeout(() => reject(new Error(`not ready in 120 s: ${errors}`)), 120_000);
-    child.stderr!.on(
-      'data',
-      (chunk: Buffer) => (errors = (errors + chunk.toString()).slice(-2000)),
-    );
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      for (const line of buffer.split('\n')) {
-        const port = ready(line);
-        if (port === undefined) continue;
-        clearTimeout(timer);
-        child.stdout!.removeAllListeners('data');
-        child.stdout!.resume();
-        return resolve({ child, port });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`exited ${code}: ${errors}`)));
-  });
-}
-
-async function profile(name: PathName, upstreams: Record<string, Child>): Promise<Profile> {
-  const dir = mkdtempSync(path.join(tmpdir(), `meshdev-instructions-${name}-`));
-  const out = path.join(dir, 'callgrind');
-  mkdirSync(out);
-  writeFileSync(
-    path.join(dir, 'mesh.config.yaml'),
-    meshConfig(
-      upstreams.bytes!.ports.port!,
-      upstreams.json!.ports.port!,
-      upstreams.checked!.ports.port!,
-    ),
-  );
-  writeFileSync(path.join(dir, 'items.openapi.json'), ITEMS_SPEC);
-  const { child, port } =
+    // Names for V8's compiled functions, which callgrind knows only by address.
+    nodeArgs: ['--perf-basic-prof'],
+    startTimeoutMs: 120_000,
+  };
+  const server =
     name === 'bare'
-      ? await underCallgrind(
-          out,
-          [path.join(ROOT, 'bench/bare/forwarder.mjs'), String(upstreams.bytes!.ports.port)],
-          dir,
-          (line) => Number(/^PORT (\d+)$/.exec(line.trim())?.[1]) || undefined,
-        )
-      : await underCallgrind(
-          out,
-          [path.join(ROOT, 'bin/meshdev.js'), 'up', '--json', '--quiet', '--summary-interval', '0'],
-          dir,
-          (line) => {
-            if (!line.includes('"event":"ready"')) return undefined;
-            const ready = JSON.parse(line) as { listeners: Array<{ kind: string; port: number }> };
-            return ready.listeners.find((l) => l.kind === 'gateway')?.port;
-          },
+      ? await startBareForwarder(upstreams.bytes!.ports.port!, false, callgrind)
+      : await startMesh(
+          meshConfig(
+            upstreams.bytes!.ports.port!,
+            upstreams.json!.ports.port!,
+            upstreams.checked!.ports.port!,
+          ),
+          [],
+          { 'items.openapi.json': ITEMS_SPEC },
+          callgrind,
         );
+  const pid = server.process.pid!;
+  const port = name === 'bare' ? server.ports.port : server.ports['gateway::'];
   try {
     const headers: Record<string, string> = {};
     if (name === 'api-key') headers['x-api-key'] = 'bench-key-0001';
@@ -166,7 +120,7 @@ async function profile(name: PathName, upstreams: Record<string, Child>): Promis
       const token = execFileSync(
         process.execPath,
         [path.join(ROOT, 'bin/meshdev.js'), 'token', 'bench', '--ttl', '1h'],
-        { cwd: dir, encoding: 'utf8' },
+        { cwd: server.dir, encoding: 'utf8' },
       ).trim();
       headers.authorization = `Bearer ${token}`;
     }
@@ -182,10 +136,10 @@ async function profile(name: PathName, upstreams: Record<string, Child>): Promis
     const rate = Number(values.rate);
     await throughput(url, 8, Number(values.warm), wrk!, headers);
     await latencyAtRate(url, rate, 5, headers);
-    execFileSync('callgrind_control', ['--zero', String(child.pid)], { stdio: 'ignore' });
+    execFileSync('callgrind_control', ['--zero', String(pid)], { stdio: 'ignore' });
     const counted = await latencyAtRate(url, rate, Number(values.seconds), headers);
     if (counted.errors > 0) throw new Error(`${name}: ${counted.errors} requests failed`);
-    execFileSync('callgrind_control', ['--dump', String(child.pid)], { stdio: 'ignore' });
+    execFileSync('callgrind_control', ['--dump', String(pid)], { stdio: 'ignore' });
     // The main thread's dump (thread 1, part 1).
     const dump = await waitFor(() =>
       readdirSync(out).find(
@@ -198,19 +152,16 @@ async function profile(name: PathName, upstreams: Record<string, Child>): Promis
       ['--threshold=100', '--auto=no', path.join(out, dump)],
       { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
     );
-    const perfMap = parsePerfMap(readFileSync(`/tmp/perf-${child.pid}.map`, 'utf8'));
+    const perfMap = parsePerfMap(readFileSync(`/tmp/perf-${pid}.map`, 'utf8'));
     const costs = costsPerRequest(annotate, perfMap, counted.sent);
     const total = costs.reduce((sum, cost) => sum + cost.perRequest, 0);
     return { name, requests: counted.sent, total, costs };
   } finally {
-    await new Promise<void>((done) => {
-      child.once('exit', () => done());
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 30_000).unref();
-    });
+    await server.stop();
     // Profiles and perf maps run to tens of megabytes: nothing is left behind.
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(`/tmp/perf-${child.pid}.map`, { force: true });
+    rmSync(out, { recursive: true, force: true });
+    if (server.dir) rmSync(server.dir, { recursive: true, force: true });
+    rmSync(`/tmp/perf-${pid}.map`, { force: true });
   }
 }
 

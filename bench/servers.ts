@@ -23,7 +23,7 @@ export function spawnChild(
   command: string,
   args: string[],
   ready: (line: string) => Record<string, number> | undefined,
-  options: { cwd?: string } = {},
+  options: { cwd?: string; startTimeoutMs?: number } = {},
 ): Promise<Child> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
@@ -35,7 +35,7 @@ export function spawnChild(
     let errors = '';
     const timer = setTimeout(
       () => reject(new Error(`${command} did not start: ${errors}`)),
-      15_000,
+      options.startTimeoutMs ?? 15_000,
     );
     child.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()));
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -69,6 +69,30 @@ const portLine = (line: string) => {
   const match = /^PORT (\d+)$/.exec(line.trim());
   return match ? { port: Number(match[1]) } : undefined;
 };
+
+/**
+ * A program Node runs under (`valgrind --tool=callgrind …`), with Node options of its own
+ * and the time a start may take under it.
+ */
+export interface Launcher {
+  command: string;
+  args: string[];
+  nodeArgs?: string[];
+  startTimeoutMs?: number;
+}
+
+/** `node nodeArgs…` as a command and its arguments, under `launcher` when one is given. */
+function nodeCommand(
+  nodeArgs: string[],
+  launcher?: Launcher,
+): { command: string; args: string[]; startTimeoutMs?: number } {
+  if (!launcher) return { command: process.execPath, args: nodeArgs };
+  return {
+    command: launcher.command,
+    args: [...launcher.args, process.execPath, ...(launcher.nodeArgs ?? []), ...nodeArgs],
+    startTimeoutMs: launcher.startTimeoutMs,
+  };
+}
 
 /** The 1 KiB upstream, in its own process. */
 export function startUpstream(): Promise<Child> {
@@ -111,16 +135,20 @@ export function startHttpProxy3(target: number): Promise<Child> {
  * The hop's baseline: a bare forwarder written with the project's own undici (`bench/bare`);
  * with `meshHeaders`, one that also adds the headers a meshdev hop adds.
  */
-export function startBareForwarder(target: number, meshHeaders = false): Promise<Child> {
-  return spawnChild(
-    process.execPath,
+export function startBareForwarder(
+  target: number,
+  meshHeaders = false,
+  launcher?: Launcher,
+): Promise<Child> {
+  const { command, args, startTimeoutMs } = nodeCommand(
     [
       path.join(ROOT, 'bench/bare/forwarder.mjs'),
       String(target),
       ...(meshHeaders ? ['--mesh-headers'] : []),
     ],
-    portLine,
+    launcher,
   );
+  return spawnChild(command, args, portLine, { startTimeoutMs });
 }
 
 /** The mTLS pair's baseline, with the certificates of the mesh whose state is in `stateDir`. */
@@ -172,12 +200,14 @@ http {
 /**
  * `meshdev up` on `yaml`, reporting every listener's port by `kind:service:caller`.
  * `BENCH_MESH_NODE_ARGS` adds Node options to the mesh's process only, e.g.
- * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under the bench's load.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under the bench's load; `launcher`
+ * runs it under another program (callgrind).
  */
 export function startMesh(
   yaml: string,
   extraArgs: string[] = [],
   files: Record<string, string> = {},
+  launcher?: Launcher,
 ): Promise<Child> {
   const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-bench-'));
   writeFileSync(path.join(dir, 'mesh.config.yaml'), yaml);
@@ -185,8 +215,7 @@ export function startMesh(
     mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
     writeFileSync(path.join(dir, name), text);
   }
-  const started = spawnChild(
-    process.execPath,
+  const { command, args, startTimeoutMs } = nodeCommand(
     [
       ...(process.env.BENCH_MESH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
       path.join(ROOT, 'bin/meshdev.js'),
@@ -197,6 +226,11 @@ export function startMesh(
       '0',
       ...extraArgs,
     ],
+    launcher,
+  );
+  const started = spawnChild(
+    command,
+    args,
     (line) => {
       if (!line.includes('"event":"ready"')) return undefined;
       const ready = JSON.parse(line) as {
@@ -215,7 +249,7 @@ export function startMesh(
         ),
       };
     },
-    { cwd: dir },
+    { cwd: dir, startTimeoutMs },
   );
   return started.then((child) => ({ ...child, dir }));
 }
