@@ -1,5 +1,5 @@
 /**
- * `npm run bench:instructions -- <base> [variant] [--seconds 30] [--top 25]`: instructions
+ * `npm run bench:instructions -- <base> [variant] [--seconds 30] [--top 25] [--keep]`: instructions
  * per request on the serving process's main thread, counted by valgrind's callgrind, by
  * function and by kind of code — for one path, or two side by side with the difference.
  * Paths: `bare` (the bare undici forwarder), `gateway` (the gateway hop, no credentials),
@@ -48,6 +48,9 @@ const { values, positionals } = parseArgs({
     warm: { type: 'string', default: '40' },
     rate: { type: 'string', default: '60' },
     top: { type: 'string', default: '25' },
+    // Leave the callgrind dumps and V8's perf map behind (their paths are printed), for
+    // `callgrind_annotate --tree=caller` or kcachegrind.
+    keep: { type: 'boolean', default: false },
   },
 });
 const chosen = positionals as PathName[];
@@ -158,10 +161,14 @@ async function profile(name: PathName, upstreams: Record<string, Child>): Promis
     return { name, requests: counted.sent, total, costs };
   } finally {
     await server.stop();
-    // Profiles and perf maps run to tens of megabytes: nothing is left behind.
-    rmSync(out, { recursive: true, force: true });
     if (server.dir) rmSync(server.dir, { recursive: true, force: true });
-    rmSync(`/tmp/perf-${pid}.map`, { force: true });
+    if (values.keep) {
+      console.log(`${name}: callgrind dumps in ${out}, V8's perf map /tmp/perf-${pid}.map`);
+    } else {
+      // Profiles and perf maps run to tens of megabytes: nothing is left behind.
+      rmSync(out, { recursive: true, force: true });
+      rmSync(`/tmp/perf-${pid}.map`, { force: true });
+    }
   }
 }
 

@@ -29,6 +29,7 @@ import {
   startMesh,
   startMeshWithDashboard,
   startNginx,
+  startNginxMtlsPair,
   startUpstream,
   type Child,
 } from './servers.js';
@@ -471,6 +472,21 @@ services:
     const server = await startNginx(nginx, target, port);
     children.push(server);
     await measure('nginx hop', 1, `http://127.0.0.1:${port}/`);
+    // The mTLS pair's second anchor: nginx with `proxy_ssl_certificate`, the mesh's certificates.
+    const pairPort = await freePort();
+    const nginxPair = await startNginxMtlsPair(
+      nginx,
+      target,
+      pairPort,
+      await freePort(),
+      path.join(pairMesh.dir!, '.meshdev'),
+    );
+    children.push(nginxPair);
+    const nginxPairSide = { url: `http://127.0.0.1:${pairPort}/`, pid: nginxPair.servingPid };
+    await measure('nginx mTLS pair (proxy_ssl_certificate)', 2, nginxPairSide.url);
+    process.stderr.write('  paired ratios: both mTLS pairs against the nginx pair …\n');
+    paired.barePairVsNginx50 = await pairedRatio(nginxPairSide, barePairSide);
+    paired.pairVsNginx50 = await pairedRatio(nginxPairSide, pairSide);
   }
 } finally {
   await Promise.all(children.map((child) => child.stop()));
@@ -536,6 +552,10 @@ console.log(
 console.log(
   `\nwhere the hop's gap is (paired medians, 50 connections): a bare forwarder that adds meshdev's headers ÷ the bare one ${paired.headers50!.median.toFixed(2)} (range ${range(paired.headers50)}); the gateway ÷ that forwarder ${paired.hopVsHeaders50!.median.toFixed(2)} (range ${range(paired.hopVsHeaders50)}); the bare forwarder ÷ http-proxy-3 ${paired.bareVsProxy50!.median.toFixed(2)} (range ${range(paired.bareVsProxy50)})`,
 );
+if (paired.pairVsNginx50 && paired.barePairVsNginx50)
+  console.log(
+    `the mTLS pair against nginx's (paired medians, 50 connections; CPU per request in brackets): meshdev ÷ nginx ${paired.pairVsNginx50.median.toFixed(2)} (range ${range(paired.pairVsNginx50)}; CPU ${paired.pairVsNginx50.cpu?.median.toFixed(2) ?? '—'}), the bare undici pair ÷ nginx ${paired.barePairVsNginx50.median.toFixed(2)} (range ${range(paired.barePairVsNginx50)}; CPU ${paired.barePairVsNginx50.cpu?.median.toFixed(2) ?? '—'})`,
+  );
 console.log(
   `noise floor (the bare forwarder ÷ itself, paired like every target): median ${paired.noise50!.median.toFixed(2)}, range ${range(paired.noise50)}; as CPU per request ${paired.noise50!.cpu?.median.toFixed(2) ?? '—'}, range ${range(paired.noise50!.cpu)}`,
 );

@@ -16,6 +16,8 @@ export interface Child {
   stop(): Promise<void>;
   /** The project directory of a mesh started by `startMesh`. */
   dir?: string;
+  /** The process that serves, when it is not `process` (nginx's worker), for its CPU time. */
+  servingPid?: number;
 }
 
 /** Spawns `command args` and waits until `ready` parses a line into ports. */
@@ -161,7 +163,60 @@ export function startBareMtlsPair(target: number, stateDir: string): Promise<Chi
 }
 
 /** nginx as a reverse proxy with upstream keep-alive, when it is installed. */
-export async function startNginx(nginx: string, target: number, port: number): Promise<Child> {
+export function startNginx(nginx: string, target: number, port: number): Promise<Child> {
+  return runNginx(
+    nginx,
+    port,
+    `upstream app { server 127.0.0.1:${target}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }`,
+  );
+}
+
+/**
+ * The mTLS pair's second anchor: one nginx worker (one process, as meshdev and the bare
+ * pair are) with an outbound side on `port` → mTLS with the caller's certificate
+ * (`proxy_ssl_certificate`, the server verified against the mesh CA, sessions reused,
+ * connections kept alive) → an inbound side that requires a client certificate from the
+ * mesh CA → the app. The certificates are the ones the meshdev pair issued (`certsDir` is
+ * its `.meshdev/`); the inbound side listens on `inboundPort`.
+ */
+export function startNginxMtlsPair(
+  nginx: string,
+  target: number,
+  port: number,
+  inboundPort: number,
+  certsDir: string,
+): Promise<Child> {
+  const file = (name: string) => path.join(certsDir, name);
+  return runNginx(
+    nginx,
+    port,
+    `upstream app { server 127.0.0.1:${target}; keepalive 64; }
+  upstream inbound { server 127.0.0.1:${inboundPort}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass https://inbound; proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_ssl_certificate ${file('certs/client.crt')};
+      proxy_ssl_certificate_key ${file('certs/client.key')};
+      proxy_ssl_trusted_certificate ${file('ca/ca.crt')};
+      proxy_ssl_verify on; proxy_ssl_name localhost; proxy_ssl_session_reuse on;
+    }
+  }
+  server {
+    listen 127.0.0.1:${inboundPort} ssl;
+    ssl_certificate ${file('certs/api.crt')}; ssl_certificate_key ${file('certs/api.key')};
+    ssl_client_certificate ${file('ca/ca.crt')}; ssl_verify_client on;
+    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }`,
+  );
+}
+
+/** nginx in the foreground with one worker, `servers` as its `http` block's content. */
+async function runNginx(nginx: string, port: number, servers: string): Promise<Child> {
   const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-bench-nginx-'));
   writeFileSync(
     path.join(dir, 'nginx.conf'),
@@ -173,11 +228,7 @@ http {
   access_log off;
   client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy;
   fastcgi_temp_path ${dir}/fastcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
-  upstream app { server 127.0.0.1:${target}; keepalive 64; }
-  server {
-    listen 127.0.0.1:${port};
-    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
+  ${servers}
 }
 `,
   );
@@ -188,6 +239,7 @@ http {
   return {
     process: child,
     ports: { port },
+    servingPid: onlyChildOf(child.pid!),
     stop: () =>
       new Promise((done) => {
         if (child.exitCode !== null || child.signalCode !== null) return done();
@@ -195,6 +247,16 @@ http {
         child.kill('SIGQUIT');
       }),
   };
+}
+
+/** The one child process of `pid` (Linux `/proc`), if it has exactly one. */
+function onlyChildOf(pid: number): number | undefined {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ');
+    return children.length === 1 && children[0] ? Number(children[0]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
