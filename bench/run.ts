@@ -554,7 +554,7 @@ console.log(
 );
 if (paired.pairVsNginx50 && paired.barePairVsNginx50)
   console.log(
-    `the mTLS pair against nginx's (paired medians, 50 connections; CPU per request in brackets): meshdev ÷ nginx ${paired.pairVsNginx50.median.toFixed(2)} (range ${range(paired.pairVsNginx50)}; CPU ${paired.pairVsNginx50.cpu?.median.toFixed(2) ?? '—'}), the bare undici pair ÷ nginx ${paired.barePairVsNginx50.median.toFixed(2)} (range ${range(paired.barePairVsNginx50)}; CPU ${paired.barePairVsNginx50.cpu?.median.toFixed(2) ?? '—'})`,
+    `the mTLS pair against nginx's (paired medians, 50 connections, with CPU per request): meshdev ÷ nginx ${paired.pairVsNginx50.median.toFixed(2)} (range ${range(paired.pairVsNginx50)}; CPU ${paired.pairVsNginx50.cpu?.median.toFixed(2) ?? '—'}), the bare undici pair ÷ nginx ${paired.barePairVsNginx50.median.toFixed(2)} (range ${range(paired.barePairVsNginx50)}; CPU ${paired.barePairVsNginx50.cpu?.median.toFixed(2) ?? '—'})`,
   );
 console.log(
   `noise floor (the bare forwarder ÷ itself, paired like every target): median ${paired.noise50!.median.toFixed(2)}, range ${range(paired.noise50)}; as CPU per request ${paired.noise50!.cpu?.median.toFixed(2) ?? '—'}, range ${range(paired.noise50!.cpu)}`,
