@@ -295,7 +295,11 @@ describe('runtime CLI', () => {
     const v1 = await server(echo('v1'));
     const v2 = await server(echo('v2'));
     const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-rt-'));
-    writeFileSync(path.join(dir, 'mesh.config.yaml'), yaml(v1.port, v2.port));
+    // A second service with a longer name: `status` lines its services up as a table.
+    writeFileSync(
+      path.join(dir, 'mesh.config.yaml'),
+      `${yaml(v1.port, v2.port)}  billing-ledger: { port: 1 }\n`,
+    );
     cli = spawnCli(['up', '--json', '--quiet'], { cwd: dir });
     const ready = JSON.parse(await cli.waitForLine(/"event":"ready"/)) as {
       listeners: Array<{ kind: string; port: number }>;
@@ -330,6 +334,12 @@ describe('runtime CLI', () => {
     expect((await fetch(`${gateway}/x`)).headers.get('x-served-by')).toBe('v2');
     const status = await runCli(['status'], { cwd: dir });
     expect(status.stdout).toContain('split v1=0 v2=100 (runtime)');
+    const serviceLines = status.stdout.split('\n').filter((line) => line.includes(' versions '));
+    expect(serviceLines.map((line) => line.trim().split(/ +/)[0])).toEqual([
+      'pay',
+      'billing-ledger',
+    ]);
+    expect(serviceLines.map((line) => line.indexOf(' versions '))).toEqual([17, 17]);
     const wrong = await runCli(['split', 'pay', 'v1=50', 'v2=40'], { cwd: dir });
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain('split weights sum to 90, not 100');

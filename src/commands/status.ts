@@ -25,15 +25,17 @@ export function registerStatus(program: Command): void {
       process.stdout.write(
         `mesh ${state.mesh} — config ${state.config.status}\n${state.config.status === 'invalid' ? `${indent(state.config.message)}\n` : ''}`,
       );
+      // Names padded to the longest, so versions, splits and breakers line up as a table.
+      const width = Math.max(0, ...state.services.map((service) => service.name.length));
       for (const service of state.services) {
         const split = service.split
-          ? ` split ${Object.entries(service.split.weights)
+          ? `  split ${Object.entries(service.split.weights)
               .map(([v, w]) => `${v}=${w}`)
               .join(' ')} (${service.split.source})`
           : '';
         const breakers = Object.entries(service.breakers).filter(([, s]) => s !== 'closed');
         process.stdout.write(
-          `  ${service.name}  versions ${service.versions.join(', ')}${split}${breakers.length ? `  breaker ${breakers.map(([v, s]) => `${v}:${s}`).join(' ')}` : ''}\n`,
+          `  ${service.name.padEnd(width)}  versions ${service.versions.join(', ')}${split}${breakers.length ? `  breaker ${breakers.map(([v, s]) => `${v}:${s}`).join(' ')}` : ''}\n`,
         );
         for (const route of service.routes)
           process.stdout.write(`    route ${route.id} (runtime)  ${describeRoute(route)}\n`);
