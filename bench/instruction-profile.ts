@@ -33,7 +33,7 @@ const NOT_A_FUNCTION =
   /PROGRAM TOTALS|libc_start|\(below main\)|^main$|NodeMainInstance::Run|SpinEventLoop|node::Start\(|^0x000000000001ab70$/;
 
 /** A JIT code range of the perf map. */
-interface CodeRange {
+export interface CodeRange {
   start: bigint;
   end: bigint;
   name: string;
@@ -151,4 +151,55 @@ export function compareCosts(
   return [...names]
     .map((name) => ({ name, base: a.get(name) ?? 0, variant: b.get(name) ?? 0 }))
     .sort((x, y) => Math.abs(y.variant - y.base) - Math.abs(x.variant - x.base));
+}
+
+/** One caller of a function: the instructions its calls into it cost, per request. */
+export interface CallerCost {
+  name: string;
+  perRequest: number;
+}
+
+/**
+ * Who calls `callee` (a name as `costsPerRequest` prints it), from a raw callgrind dump:
+ * each caller's calls into it with everything they ran (inclusive), per request, largest
+ * first — e.g. which JavaScript functions miss their inline caches (`Builtins_LoadIC`).
+ * Recursion levels (`'2`) are merged, and calls of a function into itself are left out.
+ */
+export function callersOf(
+  dump: string,
+  perfMap: readonly CodeRange[],
+  callee: string,
+  requests: number,
+): CallerCost[] {
+  // callgrind compresses names: `fn=(12) name` the first time, `fn=(12)` after, one table
+  // for `fn=` and `cfn=`.
+  const names = new Map<string, string>();
+  const nameOf = (value: string): string => {
+    const match = /^\((\d+)\)(?: (.*))?$/.exec(value.trim());
+    let raw = value.trim();
+    if (match) {
+      if (match[2] !== undefined) names.set(match[1]!, match[2]);
+      raw = names.get(match[1]!) ?? raw;
+    }
+    raw = raw.replace(/'\d+$/, '');
+    const address = /^0x([0-9a-f]+)$/.exec(raw);
+    return address ? jitName(nameAt(perfMap, BigInt(`0x${address[1]}`))) : raw;
+  };
+  const byCaller = new Map<string, number>();
+  let caller = '';
+  let called = '';
+  let costLineFollows = false;
+  for (const line of dump.split('\n')) {
+    if (costLineFollows) {
+      costLineFollows = false;
+      const inclusive = Number(line.trim().split(/\s+/)[1]);
+      if (called === callee && caller !== callee && Number.isFinite(inclusive))
+        byCaller.set(caller, (byCaller.get(caller) ?? 0) + inclusive / requests);
+    } else if (line.startsWith('fn=')) caller = nameOf(line.slice(3));
+    else if (line.startsWith('cfn=')) called = nameOf(line.slice(4));
+    else if (line.startsWith('calls=')) costLineFollows = true;
+  }
+  return [...byCaller]
+    .map(([name, perRequest]) => ({ name, perRequest }))
+    .sort((a, b) => b.perRequest - a.perRequest);
 }

@@ -1,7 +1,8 @@
 /**
- * `npm run bench:instructions -- <base> [variant] [--seconds 30] [--top 25] [--keep]`: instructions
- * per request on the serving process's main thread, counted by valgrind's callgrind, by
- * function and by kind of code — for one path, or two side by side with the difference.
+ * `npm run bench:instructions -- <base> [variant] [--seconds 30] [--top 25] [--keep]
+ * [--callers F]`: instructions per request on the serving process's main thread, counted
+ * by valgrind's callgrind, by function and by kind of code — for one path, or two side by
+ * side with the difference; with `--callers`, who calls function F and what that costs.
  * Paths: `bare` (the bare undici forwarder), `gateway` (the gateway hop, no credentials),
  * `api-key` and `jwt` (with their consumer's plan), `no-spec` and `contracts` (a JSON
  * service without and with its OpenAPI contract, `contracts: report`).
@@ -20,9 +21,11 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   byCategory,
+  callersOf,
   compareCosts,
   costsPerRequest,
   parsePerfMap,
+  type CallerCost,
   type FunctionCost,
 } from './instruction-profile.js';
 import { edgeGatewayYaml } from './edge-config.js';
@@ -51,6 +54,8 @@ const { values, positionals } = parseArgs({
     // Leave the callgrind dumps and V8's perf map behind (their paths are printed), for
     // `callgrind_annotate --tree=caller` or kcachegrind.
     keep: { type: 'boolean', default: false },
+    // Also print who calls this function (a name as the tables print it), e.g. Builtins_LoadIC.
+    callers: { type: 'string' },
   },
 });
 const chosen = positionals as PathName[];
@@ -86,6 +91,8 @@ interface Profile {
   requests: number;
   total: number;
   costs: FunctionCost[];
+  /** Who calls `--callers`, when it is given. */
+  callers?: CallerCost[];
 }
 
 async function profile(name: PathName, upstreams: Record<string, Child>): Promise<Profile> {
@@ -158,7 +165,10 @@ async function profile(name: PathName, upstreams: Record<string, Child>): Promis
     const perfMap = parsePerfMap(readFileSync(`/tmp/perf-${pid}.map`, 'utf8'));
     const costs = costsPerRequest(annotate, perfMap, counted.sent);
     const total = costs.reduce((sum, cost) => sum + cost.perRequest, 0);
-    return { name, requests: counted.sent, total, costs };
+    const callers = values.callers
+      ? callersOf(readFileSync(path.join(out, dump), 'utf8'), perfMap, values.callers, counted.sent)
+      : undefined;
+    return { name, requests: counted.sent, total, costs, ...(callers && { callers }) };
   } finally {
     await server.stop();
     if (server.dir) rmSync(server.dir, { recursive: true, force: true });
@@ -222,6 +232,13 @@ try {
         `${k(change.variant - change.base)} ${k(change.base)} ${k(change.variant)}  ${change.name}`,
       );
     }
+  }
+  for (const p of profiles) {
+    if (!p.callers) continue;
+    console.log(`\ncallers of ${values.callers} in ${p.name} (k per request, with what it ran):`);
+    if (p.callers.length === 0) console.log('  none (the name as the tables print it?)');
+    for (const caller of p.callers.slice(0, top))
+      console.log(`${k(caller.perRequest)}  ${caller.name}`);
   }
 } finally {
   await Promise.all(Object.values(upstreams).map((child) => child.stop()));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   byCategory,
+  callersOf,
   compareCosts,
   costsPerRequest,
   parsePerfMap,
@@ -63,5 +64,38 @@ describe('instruction profile', () => {
       base: 150,
       variant: 15,
     });
+  });
+
+  it('finds who calls a function, with what the calls ran, from the raw dump', () => {
+    // callgrind's compressed names: `(id) name` the first time, `(id)` after.
+    const dump = [
+      'events: Ir',
+      'fn=(1) 0x00000d4cae6de040',
+      '12 5000',
+      'cfn=(2) Builtins_LoadIC',
+      'calls=10 0',
+      '12 200000',
+      'cfn=(3) 0x00000d4cae6de100',
+      'calls=4 0',
+      '13 90000',
+      'fn=(3)',
+      '7 1000',
+      'cfn=(2)',
+      'calls=2 0',
+      '7 50000',
+      'fn=(2)',
+      "cfn=(4) Builtins_LoadIC'2",
+      'calls=1 0',
+      '3 7000',
+      'fn=(1)',
+      'cfn=(2)',
+      'calls=5 0',
+      '14 100000',
+    ].join('\n');
+    expect(callersOf(dump, parsePerfMap(perfMap), 'Builtins_LoadIC', 1000)).toEqual([
+      { name: '*serveRequest dist/bundle/controller-X.js:4954:28', perRequest: 300 },
+      { name: '*processHeader node_modules/undici/lib/core/request.js:385:24', perRequest: 50 },
+    ]);
+    expect(callersOf(dump, parsePerfMap(perfMap), 'Builtins_Missing', 1000)).toEqual([]);
   });
 });
