@@ -104,8 +104,9 @@ async function profile(name: PathName, upstreams: Record<string, Child>): Promis
       '--separate-threads=yes',
       `--callgrind-out-file=${out}/callgrind.%p`,
     ],
-    // Names for V8's compiled functions, which callgrind knows only by address.
-    nodeArgs: ['--perf-basic-prof'],
+    // Names for V8's compiled functions, which callgrind knows only by address; V8 also
+    // opens its log with them (an isolate-*.log in the working directory, else), kept here.
+    nodeArgs: ['--perf-basic-prof', '--no-logfile-per-isolate', `--logfile=${out}/v8.log`],
     startTimeoutMs: 120_000,
   };
   const server =
