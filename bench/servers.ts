@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ITEMS_BODY } from './items-spec.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -111,8 +112,7 @@ export function startUpstream(): Promise<Child> {
 export function startJsonUpstream(): Promise<Child> {
   const code = `
     const http = require('node:http');
-    const items = Array.from({ length: 16 }, (_, i) => ({ id: i + 1, name: 'item-' + i, price: i * 1.5, tags: ['a', 'b'] }));
-    const body = Buffer.from(JSON.stringify({ items, total: items.length }));
+    const body = Buffer.from(${JSON.stringify(ITEMS_BODY)});
     const server = http.createServer((req, res) => { req.resume(); res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length }); res.end(body); });
     server.keepAliveTimeout = 60000;
     server.listen(0, '127.0.0.1', () => console.log('PORT ' + server.address().port));`;
