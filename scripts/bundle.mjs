@@ -22,7 +22,13 @@ const outdir = new URL('dist/bundle/', root).pathname;
 
 rmSync(outdir, { recursive: true, force: true });
 const { metafile } = await build({
-  entryPoints: [new URL('dist/cli.js', root).pathname],
+  // The contract worker (`new Worker(new URL('./body-check-worker.js', import.meta.url))`)
+  // is an entry of its own, beside the chunks that start it.
+  entryPoints: [
+    new URL('dist/cli.js', root).pathname,
+    new URL('dist/contracts/body-check-worker.js', root).pathname,
+  ],
+  entryNames: '[name]',
   outdir,
   bundle: true,
   splitting: true,

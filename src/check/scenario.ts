@@ -15,6 +15,7 @@ import { actAsHeaders } from '../edge/act-as.js';
 import type { MeshBus } from '../telemetry/bus.js';
 import type { CallRecord } from '../telemetry/call-record.js';
 import type { ContractLedger } from '../telemetry/contract-ledger.js';
+import { bodyChecksIdle } from '../contracts/off-thread-checks.js';
 import { redactPath, type Violation } from '../contracts/violation.js';
 import { evaluate, type Expectation } from './expectations.js';
 
@@ -97,6 +98,8 @@ export async function runScenario(mesh: ScenarioMesh, check: CheckSpec): Promise
         : undefined,
     ]);
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    // Records of checked calls wait for their body's check (a worker thread's answer).
+    await bodyChecksIdle();
   } finally {
     clearTimeout(timer);
     off();

@@ -1,11 +1,12 @@
 /**
  * The contract check of one call: the violations found so far, what the call matched,
  * and the response body captured on its way to the caller. The body is checked by
- * `finish()`, after it was delivered — so checking never delays the caller's bytes.
+ * `finish()`, after it was delivered — so checking never delays the caller's bytes —
+ * by the `BodyChecker` it was handed to (a worker thread in `report` mode).
  */
 import type { BodyObserver } from '../dataplane/pipeline.js';
-import { checkResponseBody } from './check-response.js';
 import type { Contract } from './contract.js';
+import { inlineBodyChecks, type BodyChecker } from './off-thread-checks.js';
 import type { MediaSpec } from './operations.js';
 import type { Violation } from './violation.js';
 
@@ -50,7 +51,12 @@ export class CallCheck {
   /** The declared response the status fell under. */
   response?: string;
   private readonly found: Violation[] = [];
-  private pendingBody?: { capture: BodyCapture; media: MediaSpec; contentType?: string };
+  private pendingBody?: {
+    capture: BodyCapture;
+    media: MediaSpec;
+    contentType?: string;
+    checker: BodyChecker;
+  };
   private finished = false;
 
   constructor(readonly contract: Contract) {}
@@ -72,19 +78,29 @@ export class CallCheck {
     return this.found.some((v) => v.severity === 'error');
   }
 
-  /** Checks `capture`'s body against `media` when the call is finished. */
-  checkBodyLater(capture: BodyCapture, media: MediaSpec, contentType: string | undefined): void {
-    this.pendingBody = { capture, media, contentType };
+  /** Has `checker` check `capture`'s body against `media` when the call is finished. */
+  checkBodyLater(
+    capture: BodyCapture,
+    media: MediaSpec,
+    contentType: string | undefined,
+    checker: BodyChecker = inlineBodyChecks,
+  ): void {
+    this.pendingBody = { capture, media, contentType, checker };
   }
 
-  /** Checks the captured body (once) and returns every violation of the call. */
-  finish(): Violation[] {
-    if (!this.finished && this.pendingBody) {
-      const { capture, media, contentType } = this.pendingBody;
-      const body = capture.body();
-      if (body) this.add(checkResponseBody(this.contract, media, contentType, body));
-    }
+  /**
+   * Checks the captured body (once), then hands every violation of the call to `done`:
+   * at once when there is no body to check or it is checked here, else when the checker
+   * answers.
+   */
+  finish(done: (violations: Violation[]) => void): void {
+    const pending = this.finished ? undefined : this.pendingBody;
     this.finished = true;
-    return [...this.found];
+    const body = pending?.capture.body();
+    if (!pending || !body) return done([...this.found]);
+    pending.checker.check(this.contract, pending.media, pending.contentType, body, (found) => {
+      this.add(found);
+      done([...this.found]);
+    });
   }
 }

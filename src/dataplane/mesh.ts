@@ -33,6 +33,7 @@ import { meshRandom, type Random } from '../lib/random.js';
 import { MeshRuntime } from './runtime.js';
 import { loadContracts, type ContractSet } from '../contracts/contract-set.js';
 import { mockAnswer } from '../contracts/mock.js';
+import { bodyChecksIdle } from '../contracts/off-thread-checks.js';
 import { edgeFor } from '../edge/api-edge.js';
 import { loadLocalIssuer, type LocalIssuer } from '../edge/local-issuer.js';
 import { PlanLimits } from '../edge/plan-limits.js';
@@ -278,6 +279,8 @@ export class Mesh {
       );
     }
     this.slots.clear();
+    // The last calls' records wait for their response bodies' checks.
+    await bodyChecksIdle(Math.max(100, deadline - Date.now()));
     // Quota counts survive the restart: write the last of them now.
     this.quotas.flushIfUsed();
     await this.forwarder.close();

@@ -170,10 +170,7 @@ function recordCall(
   const { target, hop } = ctx;
   if (!target) return;
   const trace = ctx.trace ?? ensureTrace(ctx.headers);
-  // The response body was delivered: checking it now costs the caller nothing.
   const check = hop?.contract;
-  const violations = check?.finish();
-  if (check?.hasErrors()) ctx.flags.add('CV');
   // The gateway's consumer, or the one a callee's inbound side recognized (east–west auth).
   const consumer = ctx.consumer?.name ?? hop?.consumer;
   // One shape for every record, optional fields added after (spreads of maybe-objects
@@ -201,8 +198,15 @@ function recordCall(
   if (check) {
     call.operation = check.operation;
     call.response = check.response;
-    call.violations = violations;
+    call.violations = [];
   }
   if (extra.wsCloseCode !== undefined) call.wsCloseCode = extra.wsCloseCode;
-  deps.bus.emit('call', call);
+  if (!check) return void deps.bus.emit('call', call);
+  // The response body was delivered: checking it now costs the caller nothing. The record
+  // waits for the check (in `report` mode a worker thread's answer).
+  check.finish((violations) => {
+    call.violations = violations;
+    if (check.hasErrors() && !call.flags.includes('CV')) call.flags.push('CV');
+    deps.bus.emit('call', call);
+  });
 }

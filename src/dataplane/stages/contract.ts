@@ -12,6 +12,7 @@ import { BodyCapture, CallCheck, CAPTURE_LIMIT } from '../../contracts/call-chec
 import { checkRequest, headerText } from '../../contracts/check-request.js';
 import { checkResponseBody, checkResponseHead } from '../../contracts/check-response.js';
 import type { ContractSet } from '../../contracts/contract-set.js';
+import { offThreadBodyChecks } from '../../contracts/off-thread-checks.js';
 import type { Violation } from '../../contracts/violation.js';
 import { errorOutcome } from '../error-outcome.js';
 import type { HopContext, Next, Outcome, Stage } from '../pipeline.js';
@@ -100,7 +101,8 @@ async function checkCall(
     // A copy taken as the body is delivered: no stream is added to the caller's path.
     const capture = new BodyCapture();
     outcome.observe = capture;
-    check.checkBodyLater(capture, head.bodyMedia, contentType);
+    // Checked in a worker thread once delivered: the call record waits for it, the caller does not.
+    check.checkBodyLater(capture, head.bodyMedia, contentType, offThreadBodyChecks());
   }
   return withCount(outcome, check, enforce);
 }
