@@ -62,6 +62,18 @@ interface Waiting {
   done: (violations: Violation[]) => void;
 }
 
+/** Where response bodies are being checked (`GET /v1/contracts` → `bodyChecks`). */
+export interface BodyCheckStats {
+  /** `running`, `not started` (no body yet), or why the worker is not used. */
+  worker: string;
+  /** Bodies the worker checked. */
+  checkedInWorker: number;
+  /** Bodies checked on the serving thread while the worker ran (the ring was full). */
+  checkedHere: number;
+  /** Bodies waiting for the worker's answer. */
+  waiting: number;
+}
+
 /** Where the worker is started from, and the size of its ring. */
 export interface OffThreadOptions {
   workerUrl?: URL;
@@ -105,6 +117,16 @@ export class OffThreadBodyChecks implements BodyChecker {
   /** Bodies sent or queued and not yet answered. */
   get waiting(): number {
     return this.queue.length + this.sentCount;
+  }
+
+  /** Where bodies are checked and how many, for the admin API. */
+  stats(): BodyCheckStats {
+    return {
+      worker: this.worker ? 'running' : (this.failure ?? 'not started'),
+      checkedInWorker: this.checkedInWorker,
+      checkedHere: this.checkedHere,
+      waiting: this.waiting,
+    };
   }
 
   check(
@@ -273,6 +295,11 @@ let shared: OffThreadBodyChecks | undefined;
 /** The process's off-thread body checks (its worker starts with the first body). */
 export function offThreadBodyChecks(): OffThreadBodyChecks {
   return (shared ??= new OffThreadBodyChecks());
+}
+
+/** Where the process's response bodies are checked. */
+export function bodyCheckStats(): BodyCheckStats {
+  return offThreadBodyChecks().stats();
 }
 
 /** Resolves once the process's off-thread checks (if any were made) have all been answered. */

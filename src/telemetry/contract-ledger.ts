@@ -6,6 +6,7 @@
  * and `meshdev check`.
  */
 import type { ContractSet } from '../contracts/contract-set.js';
+import { bodyCheckStats, type BodyCheckStats } from '../contracts/off-thread-checks.js';
 import type { Violation } from '../contracts/violation.js';
 import type { MeshBus } from './bus.js';
 import type { CallRecord } from './call-record.js';
@@ -46,6 +47,8 @@ export interface SpecCoverage {
 /** The contract state a reader sees. */
 export interface ContractsSnapshot {
   mode: string;
+  /** Where `report` mode checks response bodies: the contract worker thread, and counts. */
+  bodyChecks: BodyCheckStats;
   operations: OperationTally[];
   coverage: SpecCoverage[];
   recent: CallRecord[];
@@ -150,6 +153,7 @@ export class ContractLedger {
   snapshot(): ContractsSnapshot {
     return {
       mode: this.contracts().mode,
+      bodyChecks: bodyCheckStats(),
       operations: [...this.tallies.values()]
         .flatMap((ofService) => [...ofService.values()])
         .sort(

@@ -112,6 +112,7 @@ function source() {
       spiffe: (service) => `spiffe://meshdev.local/ns/default/sa/${service}`,
       contracts: () => ({
         mode: 'report',
+        bodyChecks: { worker: 'running', checkedInWorker: 10, checkedHere: 0, waiting: 0 },
         operations: [
           {
             service: 'payments',

@@ -4,7 +4,7 @@
  * loses nothing (the bodies are checked here); a full ring checks here instead of
  * growing; and the call record of a served call waits for its body's check.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -20,6 +20,7 @@ import {
 } from '../../src/contracts/off-thread-checks.js';
 import type { Violation } from '../../src/contracts/violation.js';
 import type { CallRecord } from '../../src/telemetry/call-record.js';
+import { spawnCli } from '../helpers/process.js';
 import { testScope } from '../helpers/scope.js';
 
 const scope = testScope();
@@ -164,5 +165,46 @@ services:
     expect(call.flags).toContain('CV');
     expect(offThreadBodyChecks().checkedInWorker).toBe(before + 1);
     expect(offThreadBodyChecks().failure).toBeUndefined();
+  });
+
+  it('`meshdev up` (the bundle) checks bodies in its worker: the call line and /v1/contracts say so', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'meshdev-worker-up-'));
+    for (const file of ['orders.openapi.yaml', 'schemas.yaml'])
+      cpSync(path.resolve('fixtures/contracts', file), path.join(dir, file));
+    writeFileSync(
+      path.join(dir, 'mesh.config.yaml'),
+      `version: 1
+mesh: { name: worker-up, mtls: off, ports: { from: 0 }, admin: { port: 0 } }
+gateway: { port: 0, routes: [{ path: /orders, service: orders }] }
+services:
+  orders:
+    spec: ./orders.openapi.yaml
+    sim: { routes: [{ path: /orders/2, body: { id: two, item: book, quantity: 0 } }] }
+`,
+    );
+    const cli = scope.running(spawnCli(['up', '--json'], { cwd: dir }));
+    const ready = JSON.parse(await cli.waitForLine(/"event":"ready"/, 30_000)) as {
+      admin: number;
+      listeners: Array<{ kind: string; port: number }>;
+    };
+    const gateway = ready.listeners.find((l) => l.kind === 'gateway')!.port;
+    const response = await fetch(`http://127.0.0.1:${gateway}/orders/2`);
+    expect(await response.json()).toEqual({ id: 'two', item: 'book', quantity: 0 });
+    const line = JSON.parse(await cli.waitForLine(/"path":"\/orders\/2"/, 30_000)) as CallRecord;
+    expect(line.violations!.map((v) => v.location.join('.'))).toEqual([
+      'response.body.id',
+      'response.body.quantity',
+    ]);
+    const contracts = (await (
+      await fetch(`http://127.0.0.1:${ready.admin}/v1/contracts`)
+    ).json()) as { bodyChecks: { worker: string; checkedInWorker: number; checkedHere: number } };
+    expect(contracts.bodyChecks).toEqual({
+      worker: 'running',
+      checkedInWorker: 1,
+      checkedHere: 0,
+      waiting: 0,
+    });
+    cli.child.kill('SIGTERM');
+    expect(await cli.exit).toBe(0);
   });
 });
