@@ -159,9 +159,20 @@ function clockTicksPerSecond(): number {
  * there is no `/proc` or the process is gone.
  */
 export function cpuSeconds(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
+  return pid === undefined ? undefined : statCpuSeconds(`/proc/${pid}/stat`);
+}
+
+/**
+ * CPU seconds the main thread of `pid` has used so far (its serving thread: worker
+ * threads, GC helpers and libuv's pool left out); undefined as for `cpuSeconds`.
+ */
+export function mainThreadCpuSeconds(pid: number | undefined): number | undefined {
+  return pid === undefined ? undefined : statCpuSeconds(`/proc/${pid}/task/${pid}/stat`);
+}
+
+function statCpuSeconds(file: string): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(file, 'utf8');
     // Fields after the command name (which may hold spaces) start at field 3: utime is 14, stime 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond();
