@@ -52,6 +52,9 @@ export const BATCH_WAIT_MS = 5;
 /** A batch is sent at once when it holds this many bodies. */
 export const BATCH_BODIES = 64;
 
+/** Most content types (`application/json; charset=utf-8`…) remembered per declared media type. */
+export const MAX_CONTENT_TYPES = 16;
+
 /** A body in the ring, waiting for its check. */
 interface Waiting {
   contract: Contract;
@@ -136,14 +139,16 @@ export class OffThreadBodyChecks implements BodyChecker {
     body: Buffer,
     done: (violations: Violation[]) => void,
   ): void {
-    const start = media.schemaPath && this.started() ? this.ring!.reserve(body.length) : undefined;
+    const target =
+      media.schemaPath && this.started() && this.targetId(contract, media, contentType);
+    const start = target ? this.ring!.reserve(body.length) : undefined;
     if (start === undefined) {
       if (this.worker && body.length > 0) this.checkedHere++;
       return inlineBodyChecks.check(contract, media, contentType, body, done);
     }
     this.ring!.bytes.set(body, start);
     this.queue.push({ contract, media, contentType, start, length: body.length, done });
-    this.index.push(this.targetId(contract, media, contentType), start, start + body.length);
+    this.index.push(target as number, start, start + body.length);
     if (this.queue.length >= BATCH_BODIES) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), BATCH_WAIT_MS);
   }
@@ -198,12 +203,17 @@ export class OffThreadBodyChecks implements BodyChecker {
     this.worker?.postMessage(message);
   }
 
-  /** The id of what `media` of `contract` is checked against (sent to the worker the first time). */
+  /**
+   * The id of what `media` of `contract` is checked against (sent to the worker the first
+   * time), or 0 past `MAX_CONTENT_TYPES` content types for it: an upstream answering a new
+   * content type each time is checked here rather than growing both threads' tables.
+   */
   private targetId(contract: Contract, media: MediaSpec, contentType: string | undefined): number {
     let byType = this.targetIds.get(media);
     if (!byType) this.targetIds.set(media, (byType = new Map()));
     let id = byType.get(contentType);
     if (id === undefined) {
+      if (byType.size >= MAX_CONTENT_TYPES) return 0;
       id = this.nextId++;
       byType.set(contentType, id);
       const target: BodyCheckTarget = {

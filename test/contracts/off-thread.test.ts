@@ -15,6 +15,7 @@ import type { MediaSpec } from '../../src/contracts/operations.js';
 import {
   BATCH_BODIES,
   inlineBodyChecks,
+  MAX_CONTENT_TYPES,
   offThreadBodyChecks,
   OffThreadBodyChecks,
 } from '../../src/contracts/off-thread-checks.js';
@@ -131,6 +132,27 @@ describe('contract bodies checked in a worker thread', () => {
     // Answered regions are given back: the next batch goes to the worker again.
     await checkAll(checks, contract, media, [body, body]);
     expect(checks.checkedInWorker).toBe(4);
+  });
+
+  it('checks here, not in ever-growing tables, when every answer has a new content type', async () => {
+    const { contract, media } = await orderBody();
+    const checks = closeAfter(new OffThreadBodyChecks());
+    const body = Buffer.from(JSON.stringify({ id: 'x', item: 'book', quantity: 1 }));
+    const types = Array.from(
+      { length: MAX_CONTENT_TYPES + 4 },
+      (_, i) => `application/json; boundary=b${i}`,
+    );
+    const found = await Promise.all(
+      types.map(
+        (type) =>
+          new Promise<Violation[]>((resolve) => checks.check(contract, media, type, body, resolve)),
+      ),
+    );
+    expect(found.map((v) => v.map((one) => one.location.join('.')))).toEqual(
+      types.map(() => ['response.body.id']),
+    );
+    expect(checks.checkedInWorker).toBe(MAX_CONTENT_TYPES);
+    expect(checks.checkedHere).toBe(4);
   });
 
   it("a served call's record carries its body's violations, found by the worker", async () => {
