@@ -22,14 +22,17 @@ import { toPointer } from './pointer.js';
 import type { Violation } from './violation.js';
 
 /** Checks a delivered response body and hands its violations to `done` (now or later). */
+export type BodyCheck = (
+  contract: Contract,
+  media: MediaSpec,
+  contentType: string | undefined,
+  body: Buffer,
+  done: (violations: Violation[]) => void,
+) => void;
+
+/** What checks response bodies: on the calling thread, or in the contract worker. */
 export interface BodyChecker {
-  check(
-    contract: Contract,
-    media: MediaSpec,
-    contentType: string | undefined,
-    body: Buffer,
-    done: (violations: Violation[]) => void,
-  ): void;
+  check: BodyCheck;
 }
 
 /** Checks on the calling thread, at once. */
@@ -132,13 +135,8 @@ export class OffThreadBodyChecks implements BodyChecker {
     };
   }
 
-  check(
-    contract: Contract,
-    media: MediaSpec,
-    contentType: string | undefined,
-    body: Buffer,
-    done: (violations: Violation[]) => void,
-  ): void {
+  /** Queues the body for the worker (the serving thread when it cannot take it). */
+  readonly check: BodyCheck = (contract, media, contentType, body, done) => {
     const target =
       media.schemaPath && this.started() && this.targetId(contract, media, contentType);
     const start = target ? this.ring!.reserve(body.length) : undefined;
@@ -151,7 +149,7 @@ export class OffThreadBodyChecks implements BodyChecker {
     this.index.push(target as number, start, start + body.length);
     if (this.queue.length >= BATCH_BODIES) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), BATCH_WAIT_MS);
-  }
+  };
 
   /**
    * Resolves once every body handed over so far has been answered, or after `timeoutMs`

@@ -281,6 +281,7 @@ describe('Dashboard', () => {
     expect(frame).toMatch(
       /coverage .*payments\.openapi\.yaml: 1\/4 \(25%\) · not yet: POST \/charges 400/,
     );
+    expect(frame).toContain('response bodies checked in a worker thread: 10');
     app.stdin.write('c');
     await tick(60);
     expect(app.lastFrame()).toContain('live calls');

@@ -37,6 +37,8 @@ export function contractLines(
     for (const violation of op.last.violations.slice(0, 3))
       lines.push({ text: `    ${formatViolation(violation)}`, tone });
   }
+  const bodies = bodyCheckLine(contracts);
+  if (bodies) lines.push(bodies);
   for (const spec of contracts.coverage) {
     lines.push({
       text: `coverage ${displayPath(spec.file)}: ${spec.exercised}/${spec.declared} (${spec.percent}%)${spec.missing.length ? ` · not yet: ${spec.missing.slice(0, 3).join(', ')}${spec.missing.length > 3 ? '…' : ''}` : ''}`,
@@ -46,6 +48,26 @@ export function contractLines(
   return lines;
 }
 
+/** Where `report` mode checks response bodies; yellow when not where it should. */
+function bodyCheckLine(
+  contracts: ContractsSnapshot,
+): { text: string; tone?: 'yellow' | 'dim' } | undefined {
+  const checks = contracts.bodyChecks;
+  if (contracts.mode !== 'report' || checks.worker === 'not started') return undefined;
+  if (checks.worker !== 'running')
+    return {
+      text: `response bodies checked on the serving thread: ${checks.worker}`,
+      tone: 'yellow',
+    };
+  const here =
+    checks.checkedHere > 0 ? `, ${checks.checkedHere} on the serving thread (worker behind)` : '';
+  return {
+    text: `response bodies checked in a worker thread: ${checks.checkedInWorker}${here}`,
+    tone: checks.checkedHere > 0 ? 'yellow' : 'dim',
+  };
+}
+
+/** The contracts view. */
 export function ContractsPane({
   contracts,
   service,
