@@ -1,9 +1,9 @@
 /**
  * The worker thread that checks response bodies for `contracts: report` (started by
- * `OffThreadBodyChecks`). It keeps its own compiled copy of each contract it is sent and
+ * `OffThreadBodyChecks`). It keeps its own compiled copy of each contract it is sent,
  * reads each batch's bodies from the shared ring and answers in one message, naming only
- * the bodies that broke their contract: parsing and validating a body is most of what a checked call costs, and here
- * it costs the serving thread nothing.
+ * the bodies that broke their contract: parsing and validating a body is most of what a
+ * checked call costs, and here it costs the serving thread nothing.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import {

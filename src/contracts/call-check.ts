@@ -38,9 +38,14 @@ export class BodyCapture implements BodyObserver {
     this.complete = true;
   }
 
-  /** The whole body, when it all passed and fit. */
+  /**
+   * The whole body, when it all passed and fit. A body that came as one chunk is that
+   * chunk (the usual case for small JSON answers): the checker copies it once, into the
+   * worker's ring, instead of once more here.
+   */
   body(): Buffer | undefined {
-    return this.complete && !this.overflow ? Buffer.concat(this.chunks) : undefined;
+    if (!this.complete || this.overflow) return undefined;
+    return this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
   }
 }
 

@@ -307,7 +307,9 @@ export function offThreadBodyChecks(): OffThreadBodyChecks {
 
 /** Where the process's response bodies are checked. */
 export function bodyCheckStats(): BodyCheckStats {
-  return offThreadBodyChecks().stats();
+  return (
+    shared?.stats() ?? { worker: 'not started', checkedInWorker: 0, checkedHere: 0, waiting: 0 }
+  );
 }
 
 /** Resolves once the process's off-thread checks (if any were made) have all been answered. */
