@@ -6,7 +6,7 @@
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { echo } from '../fixtures/servers/upstreams.js';
-import { rawRequest } from './helpers/raw-http.js';
+import { rawExchange, rawRequest } from './helpers/raw-http.js';
 import { testScope } from './helpers/scope.js';
 
 const scope = testScope();
@@ -220,5 +220,90 @@ describe('the header policy on plain requests', () => {
     const seen = (JSON.parse(answer.body) as { headers: Record<string, string> }).headers;
     expect(seen.host).toBe(`127.0.0.1:${target.port}`);
     expect(seen['x-forwarded-host']).toBe('shop.localhost:8080');
+  });
+});
+
+describe('a malformed request gets an answer, not a silent close', () => {
+  /** An echoing app counting what reaches it, behind a gateway (mtls on between hops). */
+  async function gatewayToApp() {
+    const target = await scope.server(echo('app'));
+    const m = await scope.mesh(config('strict', '[gateway]'), { P: String(target.port) });
+    const warnings: string[] = [];
+    m.mesh.bus.on('warning', (warning) => warnings.push(`${warning.listener}: ${warning.message}`));
+    return { target, port: gatewayPort(m.gateway), warnings, m };
+  }
+  const errorOf = (body: string) => JSON.parse(body) as { error: string; message: string };
+
+  it('an unknown method is answered 400 bad_request, naming the parser error, and warned about', async () => {
+    const { target, port, warnings } = await gatewayToApp();
+    const answer = await rawRequest(port, ['BREW /pot HTTP/1.1', 'host: x']);
+    expect(answer.status).toBe(400);
+    expect(answer.headers['x-meshdev-error']).toBe('bad_request');
+    expect(answer.headers.connection).toBe('close');
+    expect(errorOf(answer.body)).toMatchObject({
+      error: 'bad_request',
+      message: 'gateway refused the request: Invalid method encountered (HPE_INVALID_METHOD)',
+    });
+    expect(target.requests).toBe(0);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^gateway: refused a request from 127\.0\.0\.1:\d+ with 400: .*HPE_INVALID_METHOD/,
+      ),
+    ]);
+  });
+
+  it('headers over Node’s limit are answered 431 request_headers_too_large', async () => {
+    const { target, port } = await gatewayToApp();
+    const answer = await rawRequest(port, [
+      'GET /big HTTP/1.1',
+      'host: x',
+      `x-big: ${'a'.repeat(20_000)}`,
+    ]);
+    expect(answer.status).toBe(431);
+    expect(answer.headers['x-meshdev-error']).toBe('request_headers_too_large');
+    expect(errorOf(answer.body).message).toContain('HPE_HEADER_OVERFLOW');
+    expect(target.requests).toBe(0);
+  });
+
+  it('a smuggling attempt (Content-Length with Transfer-Encoding) is refused before the app', async () => {
+    const { target, port } = await gatewayToApp();
+    const [answer, ...more] = await rawExchange(
+      port,
+      'POST /a HTTP/1.1\r\nhost: x\r\ncontent-length: 4\r\ntransfer-encoding: chunked\r\n\r\n' +
+        '0\r\n\r\nGET /smuggled HTTP/1.1\r\nhost: x\r\n\r\n',
+    );
+    expect(answer!.status).toBe(400);
+    expect(errorOf(answer!.body).message).toContain('HPE_INVALID_TRANSFER_ENCODING');
+    expect(more).toEqual([]);
+    expect(target.requests).toBe(0);
+  });
+
+  it('a bad request pipelined after a good one: the good one is answered first, then 400', async () => {
+    const { target, port } = await gatewayToApp();
+    const answers = await rawExchange(
+      port,
+      'GET /first HTTP/1.1\r\nhost: x\r\n\r\nGET /bad path HTTP/1.1\r\nhost: x\r\n\r\n',
+    );
+    expect(answers.map((answer) => answer.status)).toEqual([200, 400]);
+    expect((JSON.parse(answers[0]!.body) as { url: string }).url).toBe('/first');
+    expect(answers[1]!.headers['x-meshdev-error']).toBe('bad_request');
+    expect(target.requests).toBe(1);
+  });
+
+  it('an outbound listener answers the same way, and the mesh keeps serving', async () => {
+    const target = await scope.server(echo('app'));
+    const m = await scope.mesh(
+      `${config('strict', '[gateway, client]')}  client: { port: 1, upstreams: [app] }\n`,
+      { P: String(target.port) },
+    );
+    const port = gatewayPort(m.gateway);
+    const outbound = Number(new URL(m.outbound('client', 'app')).port);
+    const refused = await rawRequest(outbound, ['GET /x HTTP/1.1', 'host: x', 'bad header: 1']);
+    expect(refused.status).toBe(400);
+    expect(errorOf(refused.body).message).toMatch(
+      /^outbound client→app refused the request: .*\(HPE_INVALID_HEADER_TOKEN\)$/,
+    );
+    const fine = await rawRequest(port, ['GET /after HTTP/1.1', 'host: x', 'connection: close']);
+    expect(fine.status).toBe(200);
   });
 });

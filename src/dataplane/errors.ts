@@ -75,6 +75,16 @@ export const MESH_ERRORS = {
     flag: null,
     message: (c) => `${c.service} refused the request: ${c.detail ?? 'it is malformed'}`,
   },
+  request_headers_too_large: {
+    status: 431,
+    flag: null,
+    message: (c) => `${c.service} refused the request: ${c.detail ?? 'its headers are too large'}`,
+  },
+  request_timeout: {
+    status: 408,
+    flag: null,
+    message: (c) => `${c.service} refused the request: ${c.detail ?? 'it did not arrive in time'}`,
+  },
   contract_request: {
     status: 422,
     flag: 'CV',

@@ -12,6 +12,7 @@ import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import type { SecureContextOptions, TLSSocket } from 'node:tls';
 import { instanceLabel } from '../config/model.js';
+import { answerClientError } from './client-error.js';
 
 export type ListenerKind = 'gateway' | 'inbound' | 'outbound';
 
@@ -93,6 +94,8 @@ export class MeshListener {
     onUpgrade?: (req: http.IncomingMessage, socket: Socket, head: Buffer) => void,
     private readonly tls?: ListenerTls,
     onError?: (error: unknown) => void,
+    /** Told what a client sent that was not HTTP it could serve (answered 400/431/408). */
+    onClientError: (message: string) => void = () => {},
   ) {
     const settled = () => {
       this.inFlight--;
@@ -146,8 +149,11 @@ export class MeshListener {
           onUpgrade(req, socket, head);
         });
       }
-      // A broken client connection is the client's problem, never a crash.
-      server.on('clientError', (_error, socket) => socket.destroy());
+      // A broken client connection is the client's problem, never a crash; a malformed
+      // request gets an answer that says what was wrong with it.
+      server.on('clientError', (error, socket) =>
+        answerClientError(error, socket, this.label, onClientError),
+      );
       server.on('connection', (socket: Socket) => {
         // TLS servers do not apply `noDelay` themselves: without it, Nagle and delayed
         // ACKs add ~40 ms to small responses.

@@ -553,6 +553,7 @@ export class Mesh {
       tls,
       (error) =>
         this.bus.emit('warning', { listener: http.start.listener, message: String(error) }),
+      (message) => this.bus.emit('warning', { listener: http.start.listener, message }),
     );
   }
 

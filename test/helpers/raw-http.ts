@@ -48,6 +48,51 @@ export function rawRequest(
   });
 }
 
+/**
+ * Sends `payload` as it is (several pipelined requests, say) and reads until the server
+ * closes; returns every response, in order.
+ */
+export function rawExchange(
+  port: number,
+  payload: string,
+  timeoutMs = 10_000,
+): Promise<RawResponse[]> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    let text = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`the server did not close within ${timeoutMs}ms: ${JSON.stringify(text)}`));
+    }, timeoutMs);
+    socket.on('connect', () => socket.write(payload));
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => (text += chunk));
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(timer);
+      const responses: RawResponse[] = [];
+      let rest = text;
+      while (rest.startsWith('HTTP/1.1 ')) {
+        const headEnd = rest.indexOf('\r\n\r\n');
+        const head = parse(`${rest.slice(0, headEnd)}\r\n\r\n`);
+        rest = rest.slice(headEnd + 4);
+        let body: string;
+        if (head.headers['transfer-encoding'] === 'chunked') {
+          const end = rest.startsWith('0\r\n\r\n') ? 5 : rest.indexOf('\r\n0\r\n\r\n') + 7;
+          body = dechunk(rest.slice(0, end));
+          rest = rest.slice(end);
+        } else {
+          const length = Number(head.headers['content-length'] ?? 0);
+          body = rest.slice(0, length);
+          rest = rest.slice(length);
+        }
+        responses.push({ ...head, body: Buffer.from(body, 'latin1').toString('utf8') });
+      }
+      resolve(responses);
+    });
+  });
+}
+
 function parse(text: string): RawResponse {
   const headEnd = text.indexOf('\r\n\r\n');
   const head = headEnd < 0 ? text : text.slice(0, headEnd);
@@ -61,7 +106,11 @@ function parse(text: string): RawResponse {
   return {
     status: Number(/^HTTP\/1\.1 (\d{3})/.exec(statusLine)?.[1] ?? 0),
     headers,
-    body: headers['transfer-encoding'] === 'chunked' ? dechunk(raw) : raw,
+    // Read as bytes (latin1), told as text: bodies are UTF-8 (`→` in a listener's name).
+    body: Buffer.from(
+      headers['transfer-encoding'] === 'chunked' ? dechunk(raw) : raw,
+      'latin1',
+    ).toString('utf8'),
   };
 }
 

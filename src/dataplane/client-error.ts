@@ -1,0 +1,101 @@
+/**
+ * What a listener answers when a client's bytes are not a request it can serve: a
+ * malformed request line or header, headers over Node's limit, a request smuggling
+ * attempt (`Content-Length` with `Transfer-Encoding`), a request head that never
+ * finished. The client gets a mesh error it can read — 400, 431 or 408 with the usual
+ * JSON body and `x-meshdev-error`, as Envoy and Node's own default answer — and the
+ * connection is closed; the developer gets a warning naming the listener and the reason.
+ * A silent close (what destroying the socket did) leaves curl with "Empty reply from
+ * server" and nobody knowing why.
+ */
+import { maxHeaderSize, STATUS_CODES } from 'node:http';
+import type { Duplex, Writable } from 'node:stream';
+import { meshError, type MeshErrorCode } from './errors.js';
+
+/** How long a refused client may take to close its side before the socket is destroyed, ms. */
+const CLOSE_GRACE_MS = 2_000;
+
+/** Sockets already answered: the parser reports its error again for every later chunk. */
+const answered = new WeakSet<Duplex>();
+
+/** The answer to one parse error, or undefined when there is nobody left to answer. */
+export interface ClientErrorAnswer {
+  status: number;
+  code: MeshErrorCode;
+  detail: string;
+}
+
+/** How a parse error of Node's HTTP parser is answered (undefined: the client is gone). */
+export function describeClientError(error: Error & { code?: string; reason?: string }) {
+  const code = error.code ?? '';
+  if (code === 'ECONNRESET' || code === 'EPIPE') return undefined;
+  // llhttp's own words ("Invalid method encountered"), and its code for searching.
+  const why = `${error.reason ?? error.message}${code ? ` (${code})` : ''}`;
+  if (code === 'HPE_HEADER_OVERFLOW') {
+    return {
+      status: 431,
+      code: 'request_headers_too_large',
+      detail: `its request line and headers are over ${maxHeaderSize} bytes, Node's limit (${code})`,
+    } satisfies ClientErrorAnswer;
+  }
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    return {
+      status: 408,
+      code: 'request_timeout',
+      detail: `its request did not arrive in time (${code})`,
+    } satisfies ClientErrorAnswer;
+  }
+  return { status: 400, code: 'bad_request', detail: why } satisfies ClientErrorAnswer;
+}
+
+/**
+ * Answers a client error on `socket` of the listener named `listener`, then closes the
+ * connection; `warn` hears what was refused. A response still under way on the
+ * connection (a pipelined request before the bad one) is finished first: answers on one
+ * connection go out in order, and a half-written response is never cut by another.
+ */
+export function answerClientError(
+  error: Error & { code?: string; reason?: string },
+  socket: Duplex,
+  listener: string,
+  warn: (message: string) => void,
+): void {
+  if (answered.has(socket)) return;
+  answered.add(socket);
+  const answer = describeClientError(error);
+  if (!answer || !socket.writable) return void socket.destroy();
+  socket.on('error', () => socket.destroy());
+  const from = (socket as { remoteAddress?: string; remotePort?: number }).remoteAddress;
+  const port = (socket as { remotePort?: number }).remotePort;
+  warn(
+    `refused a request${from ? ` from ${from}:${port}` : ''} with ${answer.status}: ${answer.detail}`,
+  );
+  // The response Node is writing on this connection, if any (its own `socketOnError`
+  // reads the same field).
+  const inFlight = (socket as { _httpMessage?: Writable })._httpMessage;
+  if (!inFlight || inFlight.writableFinished) return send(socket, answer, listener);
+  inFlight.once('finish', () => send(socket, answer, listener));
+  inFlight.once('close', () => {
+    if (!inFlight.writableFinished) socket.destroy();
+  });
+}
+
+/** Writes the answer and ends the connection. */
+function send(socket: Duplex, answer: ClientErrorAnswer, listener: string): void {
+  if (!socket.writable) return void socket.destroy();
+  const { status, body } = meshError(answer.code, { service: listener, detail: answer.detail });
+  const text = JSON.stringify(body);
+  const head = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
+    'content-type: application/json',
+    `content-length: ${Buffer.byteLength(text)}`,
+    `x-meshdev-error: ${answer.code}`,
+    'connection: close',
+  ];
+  // End (FIN) rather than destroy: closing with the client's unread bytes still queued
+  // (a 20 KB header) sends a reset, which can make the client drop the answer unread.
+  socket.end(`${head.join('\r\n')}\r\n\r\n${text}`);
+  const timer = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}
