@@ -40,6 +40,12 @@ export const MESH_ERRORS = {
     flag: 'UC',
     message: (c) => `${label(c)} closed the connection before answering`,
   },
+  upstream_protocol_error: {
+    status: 502,
+    flag: 'UPE',
+    message: (c) =>
+      `${label(c)} answered with something that is not valid HTTP${c.detail ? `: ${c.detail}` : ''}`,
+  },
   upstream_timeout: {
     status: 504,
     flag: 'UT',

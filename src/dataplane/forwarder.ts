@@ -32,7 +32,7 @@ export interface ForwardRequest {
 /** A failed forward that never produced a response. */
 export interface ForwardFailure {
   kind: 'failure';
-  cause: 'connect-failure' | 'reset';
+  cause: 'connect-failure' | 'reset' | 'protocol-error';
   detail: string;
 }
 
@@ -217,7 +217,8 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
     statusCode: number,
     headers: IncomingHttpHeaders,
   ): void {
-    if (this.settled) return;
+    // An informational answer (103 Early Hints, 102) is not the response: it comes next.
+    if (this.settled || statusCode < 200) return;
     this.settled = true;
     const body = new Readable({
       read: () => controller.resume(),
@@ -282,12 +283,31 @@ function failureOf(error: Error): ForwardFailure {
   ) {
     return { kind: 'failure', cause: 'connect-failure', detail: error.message };
   }
+  if (error.name === 'HTTPParserError' || PROTOCOL_ERRORS.has(code)) {
+    // undici's parser errors carry no code, but say what was wrong.
+    return { kind: 'failure', cause: 'protocol-error', detail: protocolDetail(error, code) };
+  }
   const connect = ['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EADDRNOTAVAIL', 'ENOTFOUND'];
   return {
     kind: 'failure',
     cause: connect.includes(code) ? 'connect-failure' : 'reset',
     detail: code || error.message,
   };
+}
+
+/** undici's errors for an answer that breaks HTTP/1.1 (before its body began). */
+const PROTOCOL_ERRORS: ReadonlySet<string> = new Set([
+  'UND_ERR_HEADERS_OVERFLOW',
+  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+]);
+
+/** What a protocol error says to a person. */
+function protocolDetail(error: Error, code: string): string {
+  if (code === 'UND_ERR_HEADERS_OVERFLOW')
+    return 'its headers are over 16 KiB (UND_ERR_HEADERS_OVERFLOW)';
+  if (code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH')
+    return `its body does not match its content-length (${code})`;
+  return error.message;
 }
 
 /** Headers as undici takes them: strings or string lists (a copy only when one is not). */

@@ -14,6 +14,8 @@ export interface Delivery {
   bytesOut: number;
   /** False when the caller went away or the body broke mid-way. */
   complete: boolean;
+  /** Who cut an incomplete response: the upstream's body broke, or the caller left. */
+  cutBy?: 'upstream' | 'caller';
 }
 
 /**
@@ -40,10 +42,17 @@ export function respond(
   return new Promise((resolve) => {
     let bytesOut = 0;
     let settled = false;
+    let upstreamBroke = false;
     const finish = (complete: boolean) => {
       if (settled) return;
       settled = true;
-      resolve({ status: outcome.status, bytesOut, complete });
+      if (complete) return resolve({ status: outcome.status, bytesOut, complete });
+      resolve({
+        status: outcome.status,
+        bytesOut,
+        complete,
+        cutBy: upstreamBroke ? 'upstream' : 'caller',
+      });
     };
     // `close` follows `finish` on every response (Node >= 16), and is the only event when
     // the caller leaves first: whether the response finished tells the two apart.
@@ -75,6 +84,7 @@ export function respond(
     });
     body.on('error', () => {
       // The upstream broke mid-body: cut the caller off rather than end cleanly.
+      upstreamBroke = true;
       res.destroy();
     });
   });

@@ -72,6 +72,8 @@ export async function serveRequest(
     if (ctx.flags.size > 0) extra['x-meshdev-flags'] = [...ctx.flags].join(',');
   }
   const delivery = await respond(req, res, outcome, extra, (onClosed) => (closed = onClosed));
+  // A response cut short says by whom, as Envoy's flags do: the upstream (UC), the caller (DC).
+  if (delivery.cutBy) ctx.flags.add(delivery.cutBy === 'upstream' ? 'UC' : 'DC');
   recordCall(deps, ctx, delivery.status, delivery.bytesOut);
 }
 

@@ -12,6 +12,7 @@ export type ResponseFlag =
   | 'UO' // circuit breaker open or overflow
   | 'NR' // no route
   | 'UC' // upstream connection closed / reset
+  | 'UPE' // the upstream's answer was not valid HTTP (Envoy's upstream protocol error)
   | 'UH' // no healthy upstream
   | 'UAEX' // unauthenticated or unauthorized
   | 'DC' // the caller closed the connection before the answer

@@ -1,7 +1,8 @@
 /**
  * Forward stage (inbound, terminal): streams the request to the instance's own port and
  * the answer back. A dead instance answers 502 `UF` naming its port; an instance that
- * resets the connection resets the caller's too, so its retry policy sees a reset.
+ * resets the connection resets the caller's too, so its retry policy sees a reset; an
+ * instance answering broken HTTP is answered 502 `upstream_protocol_error`, naming what.
  */
 import type { EntryContext } from '../entry-context.js';
 import { errorOutcome } from '../error-outcome.js';
@@ -54,6 +55,13 @@ export function forwardStage(settings: ForwardSettings): Stage<EntryContext> {
         .then((result): Outcome => {
           if (result.kind !== 'failure') return result;
           if (result.cause === 'reset') return { kind: 'reset', injected: false };
+          // Said in words, not as a reset: the caller's side names what the app sent.
+          if (result.cause === 'protocol-error') {
+            return errorOutcome('upstream_protocol_error', {
+              ...contextOf(settings, ctx),
+              detail: result.detail,
+            });
+          }
           return errorOutcome('upstream_unreachable', {
             ...contextOf(settings, ctx),
             port,

@@ -83,6 +83,11 @@ function answerOf(ctx: HopContext, result: Outcome | ForwardFailure, port: numbe
       ctx.flags.add('UF');
       return { ...result, cause: 'connect-failure' };
     }
+    // The app behind the inbound listener answered with broken HTTP: retried as a reset.
+    if (error === 'upstream_protocol_error') {
+      ctx.flags.add('UPE');
+      return { ...result, cause: 'reset' };
+    }
     if (error === 'unauthorized' || error === 'unauthenticated' || error === 'consumer_forbidden') {
       ctx.flags.add('UAEX');
     }
@@ -101,6 +106,14 @@ function answerOf(ctx: HopContext, result: Outcome | ForwardFailure, port: numbe
       'upstream_unreachable',
       { ...errorContext(ctx), port, detail: result.detail },
       { cause: 'connect-failure' },
+    );
+  }
+  if (result.cause === 'protocol-error') {
+    ctx.flags.add('UPE');
+    return errorOutcome(
+      'upstream_protocol_error',
+      { ...errorContext(ctx), detail: result.detail },
+      { cause: 'reset' },
     );
   }
   return { kind: 'reset', injected: false };
