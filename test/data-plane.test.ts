@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Pool } from 'undici';
 import { deadPort, echo, type TestServer } from '../fixtures/servers/upstreams.js';
 import { type TestMesh } from './helpers/mesh.js';
+import { rawExchange } from './helpers/raw-http.js';
 import { testScope } from './helpers/scope.js';
 
 const MESH = 'version: 1\nmesh: { name: t, seed: 7, ports: { from: 0 }, admin: { port: 0 } }\n';
@@ -459,6 +460,37 @@ services:
     });
     expect(result.continued).toBe(true);
     expect(JSON.parse(result.body)).toMatchObject({ method: 'POST', bodyBytes: 4 });
+  });
+
+  it('Upgrade: h2c (what curl --http2 sends) is served as HTTP/1.1: a body, then keep-alive', async () => {
+    const api = await server(echo('api'));
+    const m = await gatewayTo(api);
+    // curl 7.88's own request, byte for byte, then a second request on the same connection.
+    const [first, second, ...rest] = await rawExchange(
+      Number(new URL(m.gateway).port),
+      'POST /form HTTP/1.1\r\nHost: shop\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n' +
+        'Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n' +
+        'HTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\nContent-Length: 5\r\n' +
+        'Content-Type: application/x-www-form-urlencoded\r\n\r\nhello' +
+        'GET /next HTTP/1.1\r\nHost: shop\r\nConnection: close\r\n\r\n',
+    );
+    expect(first!.status).toBe(200);
+    const seen = JSON.parse(first!.body) as {
+      method: string;
+      url: string;
+      bodyBytes: number;
+      headers: Record<string, string>;
+    };
+    expect(seen).toMatchObject({ method: 'POST', url: '/form', bodyBytes: 5 });
+    expect(seen.headers.upgrade).toBeUndefined();
+    expect(seen.headers['http2-settings']).toBeUndefined();
+    expect(second!.status).toBe(200);
+    expect(JSON.parse(second!.body)).toMatchObject({ method: 'GET', url: '/next' });
+    expect(rest).toEqual([]);
+    expect(m.calls.map((call) => `${call.method} ${call.path} ${call.status}`)).toEqual([
+      'POST /form 200',
+      'GET /next 200',
+    ]);
   });
 
   it('keeps client connections alive across requests', async () => {

@@ -13,6 +13,7 @@ import { Duplex } from 'node:stream';
 import type { SecureContextOptions, TLSSocket } from 'node:tls';
 import { instanceLabel } from '../config/model.js';
 import { answerClientError } from './client-error.js';
+import { serveWithoutUpgrade, wantsTunnel } from './ignored-upgrade.js';
 
 export type ListenerKind = 'gateway' | 'inbound' | 'outbound';
 
@@ -146,6 +147,8 @@ export class MeshListener {
       if (onUpgrade) {
         server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
           this.track(socket);
+          // h2c and other protocols not tunneled: served as the HTTP/1.1 request it is.
+          if (!wantsTunnel(req)) return serveWithoutUpgrade(server, req, socket, head);
           onUpgrade(req, socket, head);
         });
       }
