@@ -290,6 +290,20 @@ describe('a malformed request gets an answer, not a silent close', () => {
     expect(target.requests).toBe(1);
   });
 
+  it('CONNECT (the listener taken for a forward proxy) is answered 405, and nothing is tunneled', async () => {
+    const { target, port } = await gatewayToApp();
+    const answer = await rawRequest(port, [
+      `CONNECT 127.0.0.1:${target.port} HTTP/1.1`,
+      `host: 127.0.0.1:${target.port}`,
+    ]);
+    expect(answer.status).toBe(405);
+    expect(answer.headers['x-meshdev-error']).toBe('method_not_allowed');
+    expect(errorOf(answer.body).message).toBe(
+      'gateway refused the request: CONNECT: a mesh listener is not a forward proxy',
+    );
+    expect(target.requests).toBe(0);
+  });
+
   it('an outbound listener answers the same way, and the mesh keeps serving', async () => {
     const target = await scope.server(echo('app'));
     const m = await scope.mesh(

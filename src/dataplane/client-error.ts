@@ -80,6 +80,23 @@ export function answerClientError(
   });
 }
 
+/**
+ * Answers a `CONNECT` (a client taking the listener for a forward proxy) with 405: Node
+ * closes such a connection without a word when nobody listens for `connect`.
+ */
+export function refuseConnect(socket: Duplex, listener: string): void {
+  socket.on('error', () => socket.destroy());
+  send(
+    socket,
+    {
+      status: 405,
+      code: 'method_not_allowed',
+      detail: 'CONNECT: a mesh listener is not a forward proxy',
+    },
+    listener,
+  );
+}
+
 /** Writes the answer and ends the connection. */
 function send(socket: Duplex, answer: ClientErrorAnswer, listener: string): void {
   if (!socket.writable) return void socket.destroy();

@@ -86,6 +86,11 @@ export const MESH_ERRORS = {
     flag: null,
     message: (c) => `${c.service} refused the request: ${c.detail ?? 'its headers are too large'}`,
   },
+  method_not_allowed: {
+    status: 405,
+    flag: null,
+    message: (c) => `${c.service} refused the request: ${c.detail ?? 'its method is not allowed'}`,
+  },
   request_timeout: {
     status: 408,
     flag: null,

@@ -12,7 +12,7 @@ import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import type { SecureContextOptions, TLSSocket } from 'node:tls';
 import { instanceLabel } from '../config/model.js';
-import { answerClientError } from './client-error.js';
+import { answerClientError, refuseConnect } from './client-error.js';
 import { serveWithoutUpgrade, wantsTunnel } from './ignored-upgrade.js';
 
 export type ListenerKind = 'gateway' | 'inbound' | 'outbound';
@@ -157,6 +157,10 @@ export class MeshListener {
       server.on('clientError', (error, socket) =>
         answerClientError(error, socket, this.label, onClientError),
       );
+      server.on('connect', (_req: http.IncomingMessage, socket: Socket) => {
+        this.track(socket);
+        refuseConnect(socket, this.label);
+      });
       server.on('connection', (socket: Socket) => {
         // TLS servers do not apply `noDelay` themselves: without it, Nagle and delayed
         // ACKs add ~40 ms to small responses.
