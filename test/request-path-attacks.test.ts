@@ -291,7 +291,7 @@ describe('a malformed request gets an answer, not a silent close', () => {
   });
 
   it('CONNECT (the listener taken for a forward proxy) is answered 405, and nothing is tunneled', async () => {
-    const { target, port } = await gatewayToApp();
+    const { target, port, warnings } = await gatewayToApp();
     const answer = await rawRequest(port, [
       `CONNECT 127.0.0.1:${target.port} HTTP/1.1`,
       `host: 127.0.0.1:${target.port}`,
@@ -302,6 +302,9 @@ describe('a malformed request gets an answer, not a silent close', () => {
       'gateway refused the request: CONNECT: a mesh listener is not a forward proxy',
     );
     expect(target.requests).toBe(0);
+    expect(warnings).toEqual([
+      expect.stringMatching(/^gateway: refused a CONNECT from 127\.0\.0\.1:\d+ with 405/),
+    ]);
   });
 
   it('an outbound listener answers the same way, and the mesh keeps serving', async () => {

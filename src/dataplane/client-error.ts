@@ -65,11 +65,7 @@ export function answerClientError(
   const answer = describeClientError(error);
   if (!answer || !socket.writable) return void socket.destroy();
   socket.on('error', () => socket.destroy());
-  const from = (socket as { remoteAddress?: string; remotePort?: number }).remoteAddress;
-  const port = (socket as { remotePort?: number }).remotePort;
-  warn(
-    `refused a request${from ? ` from ${from}:${port}` : ''} with ${answer.status}: ${answer.detail}`,
-  );
+  warn(`refused a request${from(socket)} with ${answer.status}: ${answer.detail}`);
   // The response Node is writing on this connection, if any (its own `socketOnError`
   // reads the same field).
   const inFlight = (socket as { _httpMessage?: Writable })._httpMessage;
@@ -84,8 +80,13 @@ export function answerClientError(
  * Answers a `CONNECT` (a client taking the listener for a forward proxy) with 405: Node
  * closes such a connection without a word when nobody listens for `connect`.
  */
-export function refuseConnect(socket: Duplex, listener: string): void {
+export function refuseConnect(
+  socket: Duplex,
+  listener: string,
+  warn: (message: string) => void,
+): void {
   socket.on('error', () => socket.destroy());
+  warn(`refused a CONNECT${from(socket)} with 405: a mesh listener is not a forward proxy`);
   send(
     socket,
     {
@@ -95,6 +96,12 @@ export function refuseConnect(socket: Duplex, listener: string): void {
     },
     listener,
   );
+}
+
+/** ` from 127.0.0.1:port` for a socket that knows its peer (a replayed one may not). */
+function from(socket: Duplex): string {
+  const { remoteAddress, remotePort } = socket as { remoteAddress?: string; remotePort?: number };
+  return remoteAddress ? ` from ${remoteAddress}:${remotePort}` : '';
 }
 
 /** Writes the answer and ends the connection. */

@@ -159,7 +159,7 @@ export class MeshListener {
       );
       server.on('connect', (_req: http.IncomingMessage, socket: Socket) => {
         this.track(socket);
-        refuseConnect(socket, this.label);
+        refuseConnect(socket, this.label, onClientError);
       });
       server.on('connection', (socket: Socket) => {
         // TLS servers do not apply `noDelay` themselves: without it, Nagle and delayed
