@@ -40,20 +40,23 @@ async function start(text: string, ephemeralPorts = true) {
   scope.defer(() => controller.stop(500));
   const token = readFileSync(path.join(dir, '.meshdev/admin-token'), 'utf8').trim();
   const admin = `http://127.0.0.1:${controller.adminPort}`;
-  const call = async (method: string, url: string, body?: unknown) => {
+  /** Sends `text` as it is (JSON or not) and reads the JSON answer. */
+  const send = async (method: string, url: string, text?: string) => {
     const response = await fetch(`${admin}${url}`, {
       method,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: text,
     });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
+  const call = (method: string, url: string, body?: unknown) =>
+    send(method, url, body === undefined ? undefined : JSON.stringify(body));
   const state = async () =>
     (await call('GET', '/v1/state')).body as {
       config: { status: string; message: string };
       services: Array<{ name: string; faults: unknown[]; split: unknown }>;
     };
-  return { file, controller, call, state };
+  return { file, controller, call, send, state };
 }
 
 async function versionsSeen(url: string, count: number): Promise<Record<string, number>> {
@@ -104,6 +107,22 @@ describe('runtime changes are admitted like the file', () => {
     const badFor = await m.call('POST', '/v1/faults', { service: 'pay', abort: 503, for: 'soon' });
     expect(badFor.body.message).toBe('for: "soon" is not a duration (e.g. 30s, 5m)');
     expect((await m.state()).services[0]!.faults).toEqual([]);
+  });
+
+  it('a body that is not JSON, or over 1 MB, is refused saying so, and nothing is stored', async () => {
+    const m = await start(yaml(0, await deadPort(), await deadPort()));
+    const notJson = await m.send('POST', '/v1/faults', '{"service": "pay", abort: 503');
+    expect(notJson.status).toBe(400);
+    expect(notJson.body.message).toMatch(/^the body is not JSON: /);
+    const huge = await m.send('PUT', '/v1/services/pay/split', `"${'x'.repeat(1_200_000)}"`);
+    expect(huge).toEqual({
+      status: 413,
+      body: { error: 'payload_too_large', message: 'the body is over 1000000 bytes' },
+    });
+    expect((await m.state()).services[0]).toMatchObject({ faults: [], split: { source: 'file' } });
+    // An empty body is an empty object: the usual validation answers.
+    const empty = await m.send('POST', '/v1/faults', '');
+    expect(empty.body.message).toMatch(/^service: /);
   });
 
   it('a runtime split replaces a default route that sends everything to one version', async () => {

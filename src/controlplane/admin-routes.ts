@@ -293,18 +293,49 @@ export function json(res: http.ServerResponse, status: number, body: unknown): v
   res.end(text);
 }
 
+/** Largest request body the admin API reads, in characters: changes are small JSON. */
+const MAX_BODY = 1_000_000;
+
+/** A request the admin API refuses before any route logic: its body is not what it takes. */
+export class AdminRequestError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The request's JSON body (`{}` when empty); rejects with an `AdminRequestError` when it
+ * is not JSON (400, with the parser's words) or over 1 MB (413).
+ */
 function readJson(req: http.IncomingMessage): Promise<unknown> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     let text = '';
+    let tooLarge = false;
     req.setEncoding('utf8');
     req.on('data', (chunk: string) => {
-      if (text.length < 1_000_000) text += chunk;
+      if (text.length + chunk.length > MAX_BODY) tooLarge = true;
+      else text += chunk;
     });
     req.on('end', () => {
+      if (tooLarge) {
+        return reject(
+          new AdminRequestError(413, 'payload_too_large', `the body is over ${MAX_BODY} bytes`),
+        );
+      }
       try {
-        resolve(text ? JSON.parse(text) : {});
-      } catch {
-        resolve(undefined);
+        resolve(text.trim() ? JSON.parse(text) : {});
+      } catch (error) {
+        reject(
+          new AdminRequestError(
+            400,
+            'bad_request',
+            `the body is not JSON: ${(error as Error).message}`,
+          ),
+        );
       }
     });
   });

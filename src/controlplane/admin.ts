@@ -11,7 +11,7 @@ import { rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { ADMIN_ROUTES, json } from './admin-routes.js';
+import { ADMIN_ROUTES, AdminRequestError, json } from './admin-routes.js';
 import type { MeshBus } from '../telemetry/bus.js';
 import type { ContractsSnapshot } from '../telemetry/contract-ledger.js';
 import type { CallRecord } from '../telemetry/call-record.js';
@@ -70,6 +70,8 @@ export async function startAdmin(
   const stateFile = path.join(options.stateDir, 'state.json');
   const server = http.createServer((req, res) => {
     void handle(host, token, req, res).catch((error: unknown) => {
+      if (error instanceof AdminRequestError && !res.headersSent)
+        return json(res, error.status, { error: error.code, message: error.message });
       if (!res.headersSent) json(res, 500, { error: 'internal', message: String(error) });
       else res.destroy();
     });
