@@ -3,6 +3,7 @@ import { request } from 'node:http';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
+import { deadPort } from '../fixtures/servers/upstreams.js';
 import { type TestMesh } from './helpers/mesh.js';
 import { testScope } from './helpers/scope.js';
 
@@ -144,6 +145,37 @@ describe('streaming', () => {
       expect(call).toMatchObject({ status: 101, caller: 'gateway', wsCloseCode: expected });
       expect(call.bytesIn).toBeGreaterThan(0);
       expect(call.bytesOut).toBeGreaterThan(0);
+    }
+  });
+
+  it('a handshake the app answers plainly is recorded with its status; a dead app answers 502 UF', async () => {
+    // An app that is no WebSocket server: it answers the handshake like any request.
+    const plain = await server((_req, res) => res.end('not a websocket endpoint'));
+    for (const mtls of ['off', 'strict']) {
+      const m = await scope.mesh(
+        `version: 1
+mesh: { name: t, mtls: ${mtls}, ports: { from: 0 }, admin: { port: 0 } }
+gateway: { port: 0, routes: [{ path: /dead, service: dead }, { path: /, service: plain }] }
+services:
+  plain: { port: "\${P}" }
+  dead: { port: "\${D}" }
+`,
+        { P: String(plain.port), D: String(await deadPort()) },
+      );
+      const answers: Record<string, number> = {};
+      for (const path of ['/ws', '/dead/ws']) {
+        const socket = new WebSocket(m.gateway.replace('http', 'ws') + path);
+        answers[path] = await new Promise<number>((resolve, reject) => {
+          socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+          socket.on('open', () => reject(new Error(`${path} opened`)));
+          socket.on('error', reject);
+        });
+      }
+      expect(answers, mtls).toEqual({ '/ws': 200, '/dead/ws': 502 });
+      await expect.poll(() => m.calls.length, { timeout: 5_000 }).toBe(2);
+      const byPath = Object.fromEntries(m.calls.map((call) => [call.path, call]));
+      expect(byPath['/ws'], mtls).toMatchObject({ status: 200, flags: [] });
+      expect(byPath['/dead/ws'], mtls).toMatchObject({ status: 502, flags: ['UF'] });
     }
   });
 

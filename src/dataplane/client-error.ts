@@ -8,9 +8,9 @@
  * A silent close (what destroying the socket did) leaves curl with "Empty reply from
  * server" and nobody knowing why.
  */
-import { maxHeaderSize, STATUS_CODES } from 'node:http';
+import { maxHeaderSize } from 'node:http';
 import type { Duplex, Writable } from 'node:stream';
-import { meshError, type MeshErrorCode } from './errors.js';
+import { rawMeshError, type MeshErrorCode } from './errors.js';
 
 /** How long a refused client may take to close its side before the socket is destroyed, ms. */
 const CLOSE_GRACE_MS = 2_000;
@@ -107,18 +107,10 @@ function from(socket: Duplex): string {
 /** Writes the answer and ends the connection. */
 function send(socket: Duplex, answer: ClientErrorAnswer, listener: string): void {
   if (!socket.writable) return void socket.destroy();
-  const { status, body } = meshError(answer.code, { service: listener, detail: answer.detail });
-  const text = JSON.stringify(body);
-  const head = [
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
-    'content-type: application/json',
-    `content-length: ${Buffer.byteLength(text)}`,
-    `x-meshdev-error: ${answer.code}`,
-    'connection: close',
-  ];
+  const response = rawMeshError(answer.code, { service: listener, detail: answer.detail });
   // End (FIN) rather than destroy: closing with the client's unread bytes still queued
   // (a 20 KB header) sends a reset, which can make the client drop the answer unread.
-  socket.end(`${head.join('\r\n')}\r\n\r\n${text}`);
+  socket.end(response);
   const timer = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
   timer.unref();
   socket.once('close', () => clearTimeout(timer));

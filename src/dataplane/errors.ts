@@ -2,6 +2,7 @@
  * The one catalog of errors the mesh itself answers with: code, HTTP status, response
  * flag and message template. `meshErrorBody` turns one into the JSON body users see.
  */
+import { STATUS_CODES } from 'node:http';
 import { DEFAULT_VERSION, instanceLabel } from '../config/model.js';
 import type { ResponseFlag } from '../telemetry/call-record.js';
 
@@ -171,6 +172,29 @@ export function meshError(
       flags,
     },
   };
+}
+
+/**
+ * A mesh error as a whole HTTP/1.1 response, written straight on a socket that has no
+ * `ServerResponse` (a refused request, a failed tunnel); the connection closes after it.
+ */
+export function rawMeshError(
+  code: MeshErrorCode,
+  context: ErrorContext,
+  extraFlags: ResponseFlag[] = [],
+  status?: number,
+): string {
+  const error = meshError(code, context, extraFlags, status);
+  const text = JSON.stringify(error.body);
+  return [
+    `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? ''}`,
+    'content-type: application/json',
+    `content-length: ${Buffer.byteLength(text)}`,
+    `x-meshdev-error: ${code}`,
+    'connection: close',
+    '',
+    text,
+  ].join('\r\n');
 }
 
 function label(c: ErrorContext): string {

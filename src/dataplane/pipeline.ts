@@ -12,6 +12,7 @@ import type { CompiledRoute, ServiceView } from './service-view.js';
 import type { Random } from '../lib/random.js';
 import type { CallCheck } from '../contracts/call-check.js';
 import type { CancelSignal } from '../lib/cancel.js';
+import type { Handshake } from './ws-proxy.js';
 
 /** Why an attempt failed without an upstream answer (used by retry conditions). */
 export type FailureCause = 'connect-failure' | 'reset' | 'timeout';
@@ -91,6 +92,8 @@ export interface HopContext {
   contract?: CallCheck;
   /** WebSocket handshakes: the request and the caller's socket, for the tunnel stage. */
   readonly upgrade?: { req: IncomingMessage; socket: Socket; head: Buffer };
+  /** How the upstream answered the tunneled handshake (set by the tunnel stage). */
+  tunnel?: Handshake;
 }
 
 /** The status a tunnel stage answers with once it owns the caller's socket. */

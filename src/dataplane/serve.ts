@@ -94,11 +94,16 @@ export async function serveUpgrade(
   const closeCode = watchCloseCode(socket);
   const outcome = await run(deps, entry, ctx);
   if (outcome.kind === 'response' && outcome.status === SWITCHING_PROTOCOLS) {
-    // The tunnel owns the socket: the call lasts as long as the session.
-    const recordSession = () =>
-      recordCall(deps, ctx, SWITCHING_PROTOCOLS, socket.bytesWritten, socket.bytesRead, {
+    // The tunnel owns the socket: the call lasts as long as the session, and its status
+    // is the upstream's answer (101, or what it said instead, or 0: it was unreachable).
+    const recordSession = () => {
+      const tunnel = ctx.hop?.tunnel;
+      const status = tunnel && tunnel.status >= 0 ? tunnel.status : SWITCHING_PROTOCOLS;
+      if (tunnel?.failure) ctx.flags.add(tunnel.failure === 'connect-failure' ? 'UF' : 'UC');
+      recordCall(deps, ctx, status, socket.bytesWritten, socket.bytesRead, {
         wsCloseCode: closeCode(),
       });
+    };
     if (socket.destroyed) recordSession();
     else socket.once('close', recordSession);
     return;

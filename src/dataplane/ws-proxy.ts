@@ -4,16 +4,63 @@
  * (normalized, header policy applied), never the client's raw ones. A failed upgrade
  * closes the caller's socket; it never crashes the mesh.
  */
-import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { createProxyServer } from 'http-proxy-3';
 import { checkSpiffeId, type HopTls } from './forwarder.js';
 
 // x-forwarded-* are set by the header policy; the proxy must not add its own.
 const proxy = createProxyServer({ xfwd: false });
+
+/**
+ * How the upstream answered a tunneled handshake, as far as it is known: 101 once it
+ * switched protocols, its status when it answered plainly instead (http-proxy-3 relays
+ * that answer and closes), 502 when the connection failed first and the caller was told
+ * so, 0 when it could not be.
+ */
+export interface Handshake {
+  status: number;
+  /** Why it failed, when `status` is 0. */
+  failure?: 'connect-failure' | 'reset';
+}
+
+/** The handshake of each request being tunneled (the proxy's events name the request). */
+const handshakes = new WeakMap<IncomingMessage, Handshake>();
+
+proxy.on('proxyReqWs', (proxyReq: ClientRequest, req: IncomingMessage) => {
+  const handshake = handshakes.get(req);
+  if (!handshake) return;
+  proxyReq.on('upgrade', () => (handshake.status = SWITCHING_PROTOCOLS));
+  proxyReq.on('response', (response: IncomingMessage) => {
+    handshake.status = response.statusCode ?? 0;
+    // The inbound listener behind could not reach its app: the same failure, one hop on.
+    if (response.headers['x-meshdev-error'] === 'upstream_unreachable')
+      handshake.failure = 'connect-failure';
+  });
+});
 proxy.on('error', (_error: Error, _req: unknown, socket: unknown) => {
   (socket as Socket | undefined)?.destroy?.();
 });
+
+/**
+ * A tunnel that failed: before the upstream answered, the caller gets the target's
+ * refusal (a 502 naming the service) if it has one; the caller's socket is closed.
+ */
+function failed(handshake: Handshake, error: Error, socket: Socket, target: UpgradeTarget): void {
+  if (handshake.status !== PENDING) return void socket.destroy();
+  const code = (error as { code?: string }).code;
+  handshake.status = 0;
+  handshake.failure = code === 'ECONNREFUSED' ? 'connect-failure' : 'reset';
+  if (!target.refusal || !socket.writable || socket.bytesWritten > 0) return void socket.destroy();
+  socket.end(target.refusal(handshake.failure, code ?? error.message));
+  handshake.status = REFUSED;
+}
+
+/** What a handshake's status is until the upstream answers. */
+const PENDING = -1;
+/** The status of the refusal a failed tunnel answers with (`upstream_unreachable`, `_reset`). */
+const REFUSED = 502;
+const SWITCHING_PROTOCOLS = 101;
 
 /** Where and how to tunnel one upgrade. */
 export interface UpgradeTarget {
@@ -21,15 +68,22 @@ export interface UpgradeTarget {
   path: string;
   headers: OutgoingHttpHeaders;
   tls?: HopTls;
+  /** The raw HTTP answer for a tunnel that failed before the upstream answered. */
+  refusal?: (failure: 'connect-failure' | 'reset', detail: string) => string;
 }
 
-/** Tunnels an upgrade request to `127.0.0.1:port`. */
+/**
+ * Tunnels an upgrade request to `127.0.0.1:port`; the handshake it returns fills in as
+ * the upstream answers (read it when the caller's socket closes).
+ */
 export function proxyUpgrade(
   req: IncomingMessage,
   socket: Socket,
   head: Buffer,
   target: UpgradeTarget,
-): void {
+): Handshake {
+  const handshake: Handshake = { status: PENDING };
+  handshakes.set(req, handshake);
   socket.on('error', () => socket.destroy());
   req.url = target.path;
   req.headers = target.headers as IncomingMessage['headers'];
@@ -46,7 +100,8 @@ export function proxyUpgrade(
         checkServerIdentity: checkSpiffeId(tls.expectedId),
       }
     : `http://127.0.0.1:${target.port}`;
-  proxy.ws(req, socket, head, { target: destination as never, secure: true }, () =>
-    socket.destroy(),
+  proxy.ws(req, socket, head, { target: destination as never, secure: true }, (error) =>
+    failed(handshake, error, socket, target),
   );
+  return handshake;
 }

@@ -7,6 +7,7 @@
  */
 import type { EntryContext } from '../entry-context.js';
 import { errorOutcome } from '../error-outcome.js';
+import { rawMeshError } from '../errors.js';
 import { SWITCHING_PROTOCOLS, type HopContext, type Outcome, type Stage } from '../pipeline.js';
 import { proxyUpgrade } from '../ws-proxy.js';
 import type { InstancePort } from './forward.js';
@@ -39,11 +40,16 @@ export function tunnelStage(tlsFor: HopTlsSource = () => undefined): Stage<HopCo
       ctx.security = tls ? 'mutual_tls' : 'none';
       ctx.attempts = 1;
       const { req, socket, head } = ctx.upgrade;
-      proxyUpgrade(req, socket, head, {
+      const service = { service: ctx.service.name, version: ctx.version, port: target.port };
+      ctx.tunnel = proxyUpgrade(req, socket, head, {
         port: target.port,
         path: ctx.path,
         headers: ctx.headers,
         tls,
+        refusal: (failure, detail) =>
+          failure === 'connect-failure'
+            ? rawMeshError('upstream_unreachable', { ...service, detail })
+            : rawMeshError('upstream_reset', service),
       });
       return Promise.resolve(TUNNELED);
     },
@@ -70,7 +76,16 @@ export function inboundTunnelStage(settings: {
         );
       }
       const { socket, head } = ctx.upgrade;
-      proxyUpgrade(ctx.req, socket, head, { port, path: ctx.path, headers: ctx.headers });
+      const instance = { service: settings.service, version: settings.version, port };
+      proxyUpgrade(ctx.req, socket, head, {
+        port,
+        path: ctx.path,
+        headers: ctx.headers,
+        refusal: (failure, detail) =>
+          failure === 'connect-failure'
+            ? rawMeshError('upstream_unreachable', { ...instance, detail })
+            : rawMeshError('upstream_reset', instance),
+      });
       return Promise.resolve(TUNNELED);
     },
   };
