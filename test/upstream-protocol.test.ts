@@ -61,10 +61,6 @@ services:
   );
 }
 
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 300 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
-}
-
 describe.each(['off', 'strict'])('an app that breaks HTTP (mtls: %s)', (mtls) => {
   it('a status line that is not HTTP answers 502 upstream_protocol_error naming the service, flag UPE', async () => {
     const m = await meshFor(mtls);
@@ -77,7 +73,7 @@ describe.each(['off', 'strict'])('an app that breaks HTTP (mtls: %s)', (mtls) =>
       /^legacy answered with something that is not valid HTTP: .*HTTP\//,
     );
     expect(body.flags).toEqual(['UPE']);
-    await until(() => m.calls.length === 1);
+    await expect.poll(() => m.calls.length, { timeout: 5_000 }).toBe(1);
     expect(m.calls[0]!.flags).toContain('UPE');
     expect((await fetch(`${m.gateway}/live`)).status).toBe(200);
   });
@@ -97,7 +93,7 @@ describe.each(['off', 'strict'])('an app that breaks HTTP (mtls: %s)', (mtls) =>
     });
     expect(response.status).toBe(200);
     expect(await response.text()).toBe('ok');
-    await until(() => m.calls.length === 1);
+    await expect.poll(() => m.calls.length, { timeout: 5_000 }).toBe(1);
     expect(m.calls[0]).toMatchObject({ status: 200, bytesOut: 2, flags: [] });
   });
 
@@ -106,7 +102,7 @@ describe.each(['off', 'strict'])('an app that breaks HTTP (mtls: %s)', (mtls) =>
     const response = await fetch(`${m.gateway}/cut-short`);
     expect(response.status).toBe(200);
     await expect(response.text()).rejects.toThrow();
-    await until(() => m.calls.length === 1);
+    await expect.poll(() => m.calls.length, { timeout: 5_000 }).toBe(1);
     expect(m.calls[0]).toMatchObject({ status: 200, bytesOut: 10 });
     expect(m.calls[0]!.flags).toContain('UC');
     expect((await fetch(`${m.gateway}/live`)).status).toBe(200);
@@ -137,7 +133,7 @@ services:
     expect(new TextDecoder().decode((await reader.read()).value)).toBe('first chunk\n');
     await firstChunkSent;
     leaving.abort();
-    await until(() => m.calls.length === 1);
+    await expect.poll(() => m.calls.length, { timeout: 5_000 }).toBe(1);
     expect(m.calls[0]).toMatchObject({ status: 200, bytesOut: 12 });
     expect(m.calls[0]!.flags).toContain('DC');
   });
