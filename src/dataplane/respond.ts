@@ -46,13 +46,8 @@ export function respond(
     const finish = (complete: boolean) => {
       if (settled) return;
       settled = true;
-      if (complete) return resolve({ status: outcome.status, bytesOut, complete });
-      resolve({
-        status: outcome.status,
-        bytesOut,
-        complete,
-        cutBy: upstreamBroke ? 'upstream' : 'caller',
-      });
+      const cutBy = complete ? undefined : upstreamBroke ? 'upstream' : 'caller';
+      resolve({ status: outcome.status, bytesOut, complete, cutBy });
     };
     // `close` follows `finish` on every response (Node >= 16), and is the only event when
     // the caller leaves first: whether the response finished tells the two apart.

@@ -95,7 +95,7 @@ export async function serveUpgrade(
   const outcome = await run(deps, entry, ctx);
   if (outcome.kind === 'response' && outcome.status === SWITCHING_PROTOCOLS) {
     // The tunnel owns the socket: the call lasts as long as the session, and its status
-    // is the upstream's answer (101, or what it said instead, or 0: it was unreachable).
+    // is the upstream's answer (101, what it said instead, or 502 when it was unreachable).
     const recordSession = () => {
       const tunnel = ctx.hop?.tunnel;
       const status = tunnel && tunnel.status >= 0 ? tunnel.status : SWITCHING_PROTOCOLS;
