@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
+import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -177,6 +178,24 @@ services:
       expect(byPath['/ws'], mtls).toMatchObject({ status: 200, flags: [] });
       expect(byPath['/dead/ws'], mtls).toMatchObject({ status: 502, flags: ['UF'] });
     }
+  });
+
+  it('a caller that leaves before the upstream answers its handshake is recorded 0 DC', async () => {
+    const silent = await server((_req, res) => res.end());
+    let reached!: () => void;
+    const handshakeReached = new Promise<void>((resolve) => (reached = resolve));
+    // Takes the handshake and never answers it (the socket is closed at the end, at the latest).
+    silent.server.on('upgrade', (_req, appSocket: Socket) => {
+      scope.defer(async () => void appSocket.destroy());
+      reached();
+    });
+    const m = await mesh(twoHops, { P: String(silent.port) });
+    const socket = new WebSocket(m.gateway.replace('http', 'ws') + '/never');
+    socket.on('error', () => {});
+    await handshakeReached;
+    socket.terminate();
+    await expect.poll(() => m.calls.length, { timeout: 5_000 }).toBe(1);
+    expect(m.calls[0]).toMatchObject({ path: '/never', status: 0, flags: ['DC'] });
   });
 
   it('a client aborting mid-upload aborts the upstream request and leaks no socket', async () => {

@@ -26,7 +26,9 @@ export interface ClientErrorAnswer {
 }
 
 /** How a parse error of Node's HTTP parser is answered (undefined: the client is gone). */
-export function describeClientError(error: Error & { code?: string; reason?: string }) {
+export function describeClientError(
+  error: Error & { code?: string; reason?: string },
+): ClientErrorAnswer | undefined {
   const code = error.code ?? '';
   if (code === 'ECONNRESET' || code === 'EPIPE') return undefined;
   // llhttp's own words ("Invalid method encountered"), and its code for searching.
@@ -36,16 +38,16 @@ export function describeClientError(error: Error & { code?: string; reason?: str
       status: 431,
       code: 'request_headers_too_large',
       detail: `its request line and headers are over ${maxHeaderSize} bytes, Node's limit (${code})`,
-    } satisfies ClientErrorAnswer;
+    };
   }
   if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
     return {
       status: 408,
       code: 'request_timeout',
       detail: `its request did not arrive in time (${code})`,
-    } satisfies ClientErrorAnswer;
+    };
   }
-  return { status: 400, code: 'bad_request', detail: why } satisfies ClientErrorAnswer;
+  return { status: 400, code: 'bad_request', detail: why };
 }
 
 /**

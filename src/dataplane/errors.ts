@@ -178,13 +178,8 @@ export function meshError(
  * A mesh error as a whole HTTP/1.1 response, written straight on a socket that has no
  * `ServerResponse` (a refused request, a failed tunnel); the connection closes after it.
  */
-export function rawMeshError(
-  code: MeshErrorCode,
-  context: ErrorContext,
-  extraFlags: ResponseFlag[] = [],
-  status?: number,
-): string {
-  const error = meshError(code, context, extraFlags, status);
+export function rawMeshError(code: MeshErrorCode, context: ErrorContext): string {
+  const error = meshError(code, context);
   const text = JSON.stringify(error.body);
   return [
     `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? ''}`,

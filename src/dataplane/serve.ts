@@ -95,10 +95,13 @@ export async function serveUpgrade(
   const outcome = await run(deps, entry, ctx);
   if (outcome.kind === 'response' && outcome.status === SWITCHING_PROTOCOLS) {
     // The tunnel owns the socket: the call lasts as long as the session, and its status
-    // is the upstream's answer (101, what it said instead, or 502 when it was unreachable).
+    // is the upstream's answer (101, what it said instead, or 502 when it was unreachable);
+    // a caller that left before any answer came is Envoy's DC, status 0.
     const recordSession = () => {
       const tunnel = ctx.hop?.tunnel;
-      const status = tunnel && tunnel.status >= 0 ? tunnel.status : SWITCHING_PROTOCOLS;
+      const pending = tunnel !== undefined && tunnel.status < 0;
+      const status = !tunnel ? SWITCHING_PROTOCOLS : pending ? 0 : tunnel.status;
+      if (pending) ctx.flags.add('DC');
       if (tunnel?.failure) ctx.flags.add(tunnel.failure === 'connect-failure' ? 'UF' : 'UC');
       recordCall(deps, ctx, status, socket.bytesWritten, socket.bytesRead, {
         wsCloseCode: closeCode(),

@@ -1,8 +1,9 @@
 /**
  * WebSocket upgrades, through http-proxy-3's `ws()` (the maintained successor of
  * http-proxy). The request goes with the path and headers the entry's stages decided
- * (normalized, header policy applied), never the client's raw ones. A failed upgrade
- * closes the caller's socket; it never crashes the mesh.
+ * (normalized, header policy applied), never the client's raw ones. An upgrade that fails
+ * before the upstream answers is answered with the target's refusal (a 502 naming the
+ * service) and the caller's socket closed; it never crashes the mesh.
  */
 import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
@@ -20,16 +21,25 @@ const proxy = createProxyServer({ xfwd: false });
  */
 export interface Handshake {
   status: number;
-  /** Why it failed, when `status` is 0. */
+  /** Why it failed (status 502 or 0), or that the inbound side behind could not connect. */
   failure?: 'connect-failure' | 'reset';
 }
 
 /** The handshake of each request being tunneled (the proxy's events name the request). */
 const handshakes = new WeakMap<IncomingMessage, Handshake>();
 
-proxy.on('proxyReqWs', (proxyReq: ClientRequest, req: IncomingMessage) => {
+proxy.on('proxyReqWs', (proxyReq: ClientRequest, req: IncomingMessage, socket: Socket) => {
   const handshake = handshakes.get(req);
   if (!handshake) return;
+  // A caller that leaves before the upstream answers: the listener keeps its half-open
+  // socket (HTTP servers allow half-open connections), so close it, and stop the
+  // request to the upstream with it — nobody waits on either side.
+  socket.once('end', () => {
+    if (handshake.status === PENDING) socket.destroy();
+  });
+  socket.once('close', () => {
+    if (handshake.status === PENDING) proxyReq.destroy();
+  });
   proxyReq.on('upgrade', () => (handshake.status = SWITCHING_PROTOCOLS));
   proxyReq.on('response', (response: IncomingMessage) => {
     handshake.status = response.statusCode ?? 0;
@@ -49,10 +59,13 @@ proxy.on('error', (_error: Error, _req: unknown, socket: unknown) => {
 function failed(handshake: Handshake, error: Error, socket: Socket, target: UpgradeTarget): void {
   if (handshake.status !== PENDING) return void socket.destroy();
   const code = (error as { code?: string }).code;
-  handshake.status = 0;
-  handshake.failure = code === 'ECONNREFUSED' ? 'connect-failure' : 'reset';
-  if (!target.refusal || !socket.writable || socket.bytesWritten > 0) return void socket.destroy();
-  socket.end(target.refusal(handshake.failure, code ?? error.message));
+  const failure = code === 'ECONNREFUSED' ? 'connect-failure' : 'reset';
+  handshake.failure = failure;
+  if (!target.refusal || !socket.writable || socket.bytesWritten > 0) {
+    handshake.status = 0;
+    return void socket.destroy();
+  }
+  socket.end(target.refusal(failure, code ?? error.message));
   handshake.status = REFUSED;
 }
 

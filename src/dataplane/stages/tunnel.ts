@@ -7,9 +7,9 @@
  */
 import type { EntryContext } from '../entry-context.js';
 import { errorOutcome } from '../error-outcome.js';
-import { rawMeshError } from '../errors.js';
+import { rawMeshError, type ErrorContext } from '../errors.js';
 import { SWITCHING_PROTOCOLS, type HopContext, type Outcome, type Stage } from '../pipeline.js';
-import { proxyUpgrade } from '../ws-proxy.js';
+import { proxyUpgrade, type UpgradeTarget } from '../ws-proxy.js';
 import type { InstancePort } from './forward.js';
 import type { HopTlsSource } from './upstream.js';
 
@@ -40,16 +40,12 @@ export function tunnelStage(tlsFor: HopTlsSource = () => undefined): Stage<HopCo
       ctx.security = tls ? 'mutual_tls' : 'none';
       ctx.attempts = 1;
       const { req, socket, head } = ctx.upgrade;
-      const service = { service: ctx.service.name, version: ctx.version, port: target.port };
       ctx.tunnel = proxyUpgrade(req, socket, head, {
         port: target.port,
         path: ctx.path,
         headers: ctx.headers,
         tls,
-        refusal: (failure, detail) =>
-          failure === 'connect-failure'
-            ? rawMeshError('upstream_unreachable', { ...service, detail })
-            : rawMeshError('upstream_reset', service),
+        refusal: refusalOf({ service: ctx.service.name, version: ctx.version, port: target.port }),
       });
       return Promise.resolve(TUNNELED);
     },
@@ -76,17 +72,21 @@ export function inboundTunnelStage(settings: {
         );
       }
       const { socket, head } = ctx.upgrade;
-      const instance = { service: settings.service, version: settings.version, port };
       proxyUpgrade(ctx.req, socket, head, {
         port,
         path: ctx.path,
         headers: ctx.headers,
-        refusal: (failure, detail) =>
-          failure === 'connect-failure'
-            ? rawMeshError('upstream_unreachable', { ...instance, detail })
-            : rawMeshError('upstream_reset', instance),
+        refusal: refusalOf({ service: settings.service, version: settings.version, port }),
       });
       return Promise.resolve(TUNNELED);
     },
   };
+}
+
+/** What a tunnel to `instance` answers when it fails before the upstream answered. */
+function refusalOf(instance: ErrorContext): UpgradeTarget['refusal'] {
+  return (failure, detail) =>
+    failure === 'connect-failure'
+      ? rawMeshError('upstream_unreachable', { ...instance, detail })
+      : rawMeshError('upstream_reset', instance);
 }
