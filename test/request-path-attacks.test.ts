@@ -4,6 +4,7 @@
  * policy first, and WebSocket handshakes go through the same authorization as requests.
  */
 import http from 'node:http';
+import http2 from 'node:http2';
 import { describe, expect, it } from 'vitest';
 import { echo } from '../fixtures/servers/upstreams.js';
 import { rawExchange, rawRequest } from './helpers/raw-http.js';
@@ -305,6 +306,40 @@ describe('a malformed request gets an answer, not a silent close', () => {
     expect(warnings).toEqual([
       expect.stringMatching(/^gateway: refused a CONNECT from 127\.0\.0\.1:\d+ with 405/),
     ]);
+  });
+
+  it('an HTTP/2 client (prior knowledge, as gRPC opens) is refused in HTTP/2: GOAWAY HTTP_1_1_REQUIRED', async () => {
+    const { target, m, warnings } = await gatewayToApp();
+    const session = http2.connect(m.gateway);
+    const goaway = new Promise<{ code: number; debug: string }>((resolve) =>
+      session.once('goaway', (code, _last, debug) =>
+        resolve({ code, debug: debug?.toString() ?? '' }),
+      ),
+    );
+    session.on('error', () => {});
+    const stream = session.request({ ':path': '/grpc.Service/Method', ':method': 'POST' });
+    const streamError = new Promise<string>((resolve) =>
+      stream.once('error', (error: NodeJS.ErrnoException) => resolve(error.message)),
+    );
+    stream.end();
+    expect(await goaway).toEqual({
+      code: http2.constants.NGHTTP2_HTTP_1_1_REQUIRED,
+      debug: "meshdev's gateway listener speaks HTTP/1.1 only",
+    });
+    expect(await streamError).toContain('error code 13');
+    session.destroy();
+    expect(target.requests).toBe(0);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^gateway: refused an HTTP\/2 connection from 127\.0\.0\.1:\d+ \(prior knowledge.*GOAWAY HTTP_1_1_REQUIRED$/,
+      ),
+    ]);
+    const fine = await rawRequest(gatewayPort(m.gateway), [
+      'GET /after HTTP/1.1',
+      'host: x',
+      'connection: close',
+    ]);
+    expect(fine.status).toBe(200);
   });
 
   it('an outbound listener answers the same way, and the mesh keeps serving', async () => {

@@ -64,6 +64,7 @@ export function answerClientError(
 ): void {
   if (answered.has(socket)) return;
   answered.add(socket);
+  if (error.code === H2_PREFACE && socket.writable) return refuseHttp2(socket, listener, warn);
   const answer = describeClientError(error);
   if (!answer || !socket.writable) return void socket.destroy();
   socket.on('error', () => socket.destroy());
@@ -100,6 +101,36 @@ export function refuseConnect(
   );
 }
 
+/** llhttp's code for a connection that opened with HTTP/2's preface (`PRI * HTTP/2.0`). */
+const H2_PREFACE = 'HPE_PAUSED_H2_UPGRADE';
+
+/** HTTP/2's error code for "use HTTP/1.1 instead" (RFC 9113 §7). */
+const HTTP_1_1_REQUIRED = 0xd;
+
+/**
+ * Refuses a client that speaks HTTP/2 from its first byte (prior knowledge: gRPC clients,
+ * `curl --http2-prior-knowledge`) in its own protocol: an HTTP/1.1 400 would read to it
+ * as garbage ("Empty reply from server"), while a GOAWAY with HTTP_1_1_REQUIRED is the
+ * refusal RFC 9113 §9.1 names, which HTTP/2 clients report by name.
+ */
+function refuseHttp2(socket: Duplex, listener: string, warn: (message: string) => void): void {
+  socket.on('error', () => socket.destroy());
+  const why = `meshdev's ${listener} listener speaks HTTP/1.1 only`;
+  warn(
+    `refused an HTTP/2 connection${from(socket)} (prior knowledge, as gRPC clients open one): ${why}; answered GOAWAY HTTP_1_1_REQUIRED`,
+  );
+  const debug = Buffer.from(why);
+  // The server's preface (an empty SETTINGS frame), then GOAWAY: last stream 0, the code, why.
+  const settings = Buffer.from([0, 0, 0, 0x4, 0, 0, 0, 0, 0]);
+  const goaway = Buffer.alloc(9 + 8 + debug.length);
+  goaway.writeUIntBE(8 + debug.length, 0, 3);
+  goaway.writeUInt8(0x7, 3);
+  goaway.writeUInt32BE(0, 9);
+  goaway.writeUInt32BE(HTTP_1_1_REQUIRED, 13);
+  debug.copy(goaway, 17);
+  endWithin(socket, Buffer.concat([settings, goaway]));
+}
+
 /** ` from 127.0.0.1:port` for a socket that knows its peer (a replayed one may not). */
 function from(socket: Duplex): string {
   const { remoteAddress, remotePort } = socket as { remoteAddress?: string; remotePort?: number };
@@ -109,10 +140,14 @@ function from(socket: Duplex): string {
 /** Writes the answer and ends the connection. */
 function send(socket: Duplex, answer: ClientErrorAnswer, listener: string): void {
   if (!socket.writable) return void socket.destroy();
-  const response = rawMeshError(answer.code, { service: listener, detail: answer.detail });
+  endWithin(socket, rawMeshError(answer.code, { service: listener, detail: answer.detail }));
+}
+
+/** Writes the last bytes and ends the connection, destroying it if the client never closes. */
+function endWithin(socket: Duplex, last: Buffer | string): void {
   // End (FIN) rather than destroy: closing with the client's unread bytes still queued
   // (a 20 KB header) sends a reset, which can make the client drop the answer unread.
-  socket.end(response);
+  socket.end(last);
   const timer = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
   timer.unref();
   socket.once('close', () => clearTimeout(timer));
