@@ -37,9 +37,11 @@ parentPort!.on('message', (message: BodyCheckRequest) => {
       return;
     case 'target': {
       const { target } = message;
+      const schemaPath = fromPointer(target.schema);
       targets.set(target.id, {
         target,
-        media: { type: target.mediaType, schemaPath: fromPointer(target.schema) },
+        // The Media Type Object holds the schema (the path is not read here).
+        media: { type: target.mediaType, path: schemaPath.slice(0, -1), schemaPath },
       });
       return;
     }

@@ -1,128 +1,221 @@
 /**
  * Answers requests from a contract, as Prism's mock mode does — inside the mesh, with
- * faults and splits around it: the operation's first declared success (or the status a
- * `Prefer: code=404` header asks for), with the media type's example (or the named one of
- * `Prefer: example=NAME`), else the schema's, else a value generated from the schema by
- * openapi-sampler. Required response headers get values the same way.
+ * faults and splits around it. In Prism's order:
+ * 1. the route: no such path → 404, no such method → 405 with `Allow`;
+ * 2. security: no credential an operation's `security` asks for → its declared `401`
+ *    (else a problem+json 401 with `WWW-Authenticate`);
+ * 3. validation: parameters, content type and body checked as the contract stage checks
+ *    them → the declared `422`, else `400`, else `default`, else a problem+json 422
+ *    listing each violation (415 for an undeclared content type);
+ * 4. the answer: the status `Prefer: code=N` (or `?__code=N`) asks for — 404 when the
+ *    spec declares none — else the lowest declared 2xx; the media type the `Accept` header
+ *    prefers (406 when none is declared); that media type's example (`Prefer: example=NAME`
+ *    or `?__example=NAME` picks one by name), else its schema's, else a generated value.
+ * Required response headers get values the same way. HEAD gets the GET answer's head.
  */
-import { createRequire } from 'node:module';
-import type { sample as Sample } from 'openapi-sampler';
+import type { IncomingHttpHeaders } from 'node:http';
+import { displayPath } from '../config/display-path.js';
+import { checkRequest, headerText } from './check-request.js';
 import { declaredResponse } from './check-response.js';
 import type { Contract } from './contract.js';
-import type { DocPath, MediaSpec, Operation, ResponseSpec } from './operations.js';
-import { valueAt } from './pointer.js';
+import { bodyOf, chooseMedia, exampleOrSample, mediaValue } from './mock-content.js';
+import { mockProblem, type MockAnswer } from './mock-problem.js';
+import type { Operation, ResponseSpec, SecurityScheme } from './operations.js';
+import type { Violation } from './violation.js';
 
-/** What the mock answers. */
-export interface MockAnswer {
-  status: number;
-  headers: Record<string, string>;
-  body?: Buffer;
+export type { MockAnswer } from './mock-problem.js';
+
+/** A request as the mock sees it. */
+export interface MockRequest {
+  method: string;
+  pathname: string;
+  /** The raw query, without `?`. */
+  query: string;
+  headers: IncomingHttpHeaders;
+  /** The whole body (empty when there was none). */
+  body: Buffer;
 }
 
-/** Answers `method path` from `contract`; undefined when the spec has no such operation. */
-export function mockAnswer(
+/** What the caller asked the mock for: `Prefer: code=…, example=…` or `__code`/`__example`. */
+interface Preferences {
+  code?: number;
+  example?: string;
+}
+
+/** Answers `request` from `contract`. */
+export function mockAnswer(contract: Contract, request: MockRequest): MockAnswer {
+  const method = request.method.toUpperCase();
+  // HEAD is answered as GET (the sim sends the head only).
+  const match = contract.index.match(method === 'HEAD' ? 'GET' : method, request.pathname);
+  if (match.kind === 'unknown-path') {
+    return mockProblem(
+      'NO_PATH_MATCHED_ERROR',
+      `no path of ${displayPath(contract.file)} matches ${request.pathname}`,
+    );
+  }
+  if (match.kind === 'unknown-method') {
+    const allowed = contract.index.methodsOf(match.template);
+    return mockProblem(
+      'NO_METHOD_MATCHED_ERROR',
+      `${match.template} declares ${allowed.join(', ')}, not ${method}`,
+      { headers: { allow: allowed.join(', ') } },
+    );
+  }
+  const { operation, pathParams } = match;
+  const wants = preferences(request);
+  const errors = checkRequest(contract, operation, pathParams, {
+    method,
+    query: request.query,
+    headers: request.headers,
+    body: request.body,
+    bodyKnown: true,
+  }).filter((violation) => violation.severity === 'error');
+  if (errors.length > 0) return invalidRequest(contract, operation, errors, wants);
+  if (wants.code !== undefined) {
+    const asked = declaredResponse(operation, wants.code);
+    if (!asked) {
+      return mockProblem(
+        'NOT_FOUND',
+        `status ${wants.code} is not declared for ${operation.key} (declared: ${declaredList(operation)})`,
+      );
+    }
+    return answer(contract, asked, statusOf(asked.key, wants.code), request, wants);
+  }
+  const chosen = defaultResponse(operation);
+  if (!chosen) return { status: 204, headers: {} };
+  return answer(contract, chosen, statusOf(chosen.key, undefined), request, wants);
+}
+
+/** An invalid request: the spec's own answer for it if it declares one, else a problem. */
+function invalidRequest(
   contract: Contract,
-  method: string,
-  pathname: string,
-  prefer: string | undefined,
-): MockAnswer | undefined {
-  const match = contract.index.match(method === 'HEAD' ? 'GET' : method, pathname);
-  if (match.kind !== 'operation') return undefined;
-  const wants = parsePrefer(prefer);
-  const { operation } = match;
-  const response = pickResponse(operation, wants.code);
-  if (!response) return { status: 204, headers: {} };
-  const status = statusOf(response.key, wants.code);
-  const headers: Record<string, string> = {};
+  operation: Operation,
+  errors: readonly Violation[],
+  wants: Preferences,
+): MockAnswer {
+  const missingCredential = errors.find((violation) => violation.code === '401');
+  const wrongType = errors.find((violation) => violation.code === '415');
+  const statuses = missingCredential ? [401] : wrongType ? [415] : [422, 400];
+  const declared =
+    statuses
+      .map((status) => operation.responses.find((response) => response.key === String(status)))
+      .find((response) => response !== undefined) ??
+    operation.responses.find((response) => response.key === 'DEFAULT');
+  if (declared) {
+    const status = /^\d{3}$/.test(declared.key) ? Number(declared.key) : statuses[0]!;
+    const answered = answer(contract, declared, status, undefined, wants);
+    // A 401 says how to authenticate (RFC 9110 §15.5.2), declared or not.
+    if (missingCredential && answered.status === 401)
+      answered.headers['www-authenticate'] ??= challenges(operation).join(', ');
+    return answered;
+  }
+  if (missingCredential) {
+    return mockProblem('UNAUTHORIZED', missingCredential.message, {
+      headers: { 'www-authenticate': challenges(operation).join(', ') },
+    });
+  }
+  if (wrongType) return mockProblem('UNSUPPORTED_MEDIA_TYPE', wrongType.message);
+  return mockProblem(
+    'UNPROCESSABLE_ENTITY',
+    `the request breaks ${operation.key} of ${displayPath(contract.file)}, which declares no 422 or 400 answer`,
+    { violations: errors },
+  );
+}
+
+/** The declared response `response` as `status`: its required headers and a body. */
+function answer(
+  contract: Contract,
+  response: ResponseSpec,
+  status: number,
+  request: MockRequest | undefined,
+  wants: Preferences,
+): MockAnswer {
   const doc = contract.spec.doc;
+  const headers: Record<string, string> = {};
   for (const header of response.headers) {
     if (!header.required || !header.schemaPath) continue;
     const value = exampleOrSample(doc, header.schemaPath.slice(0, -1), header.schemaPath);
     headers[header.name] = typeof value === 'string' ? value : JSON.stringify(value);
   }
-  const media = pickMedia(response.content);
-  if (!media) return { status, headers };
-  headers['content-type'] = media.type.includes('*') ? 'application/json' : media.type;
-  const mediaPath = media.schemaPath ? media.schemaPath.slice(0, -1) : undefined;
-  const value = mediaPath
-    ? exampleOrSample(doc, mediaPath, media.schemaPath, wants.example)
-    : undefined;
-  if (value === undefined) return { status, headers };
-  const text =
-    typeof value === 'string' && !/json/.test(media.type) ? value : JSON.stringify(value);
-  return { status, headers, body: Buffer.from(text) };
+  // Without a request (answers to invalid requests, as Prism's) nothing is negotiated:
+  // the first JSON type, else the first declared.
+  const choice = chooseMedia(response.content, request && headerText(request.headers.accept));
+  if (choice.kind === 'no-content') return { status, headers };
+  if (choice.kind === 'not-acceptable') {
+    if (status === 204) return { status, headers };
+    return mockProblem(
+      'NOT_ACCEPTABLE',
+      `${response.key.toLowerCase()} of this operation is declared as ${response.content.map((media) => media.type).join(', ')}, none of which the Accept header (${headerText(request?.headers.accept)}) takes`,
+    );
+  }
+  headers['content-type'] = choice.contentType;
+  // HEAD gets the body too: the sim sends its length, not its bytes.
+  const found = mediaValue(doc, choice.media, wants.example);
+  if (found.kind === 'no-such-example') {
+    return mockProblem(
+      'NOT_FOUND',
+      `${choice.media.type} of the ${response.key.toLowerCase()} answer has no example named ${wants.example}`,
+    );
+  }
+  if (found.kind === 'none') return { status, headers };
+  return { status, headers, body: bodyOf(found.value, choice.contentType) };
 }
 
-function parsePrefer(prefer: string | undefined): { code?: number; example?: string } {
-  const out: { code?: number; example?: string } = {};
-  for (const part of (prefer ?? '').split(/[,;]/)) {
-    const [key, value] = part.split('=').map((s) => s?.trim().replace(/^"|"$/g, ''));
-    if (key === 'code' && value && /^\d{3}$/.test(value)) out.code = Number(value);
-    if (key === 'example' && value) out.example = value;
-  }
-  return out;
-}
-
-/** The asked-for status if declared, else the lowest declared 2xx, else `default`, else the first. */
-function pickResponse(operation: Operation, code: number | undefined): ResponseSpec | undefined {
-  if (code !== undefined) {
-    const wanted = declaredResponse(operation, code);
-    if (wanted) return wanted;
-  }
+/** The lowest declared 2xx, else `default`, else the first declared answer. */
+function defaultResponse(operation: Operation): ResponseSpec | undefined {
   const successes = operation.responses
-    .filter((r) => /^2/.test(r.key))
+    .filter((response) => /^2/.test(response.key))
     .sort((a, b) => a.key.localeCompare(b.key));
   return (
-    successes[0] ?? operation.responses.find((r) => r.key === 'DEFAULT') ?? operation.responses[0]
+    successes[0] ??
+    operation.responses.find((response) => response.key === 'DEFAULT') ??
+    operation.responses[0]
   );
 }
 
-function statusOf(key: string, code: number | undefined): number {
+/** The status to send for a declared key (`200`, `2XX`, `DEFAULT`), `asked` if it fits. */
+function statusOf(key: string, asked: number | undefined): number {
   if (/^\d{3}$/.test(key)) return Number(key);
-  if (code !== undefined && (key === 'DEFAULT' || key[0] === String(code)[0])) return code;
+  if (asked !== undefined) return asked;
   if (/^\dXX$/.test(key)) return Number(key[0]) * 100;
   return 200;
 }
 
-function pickMedia(content: readonly MediaSpec[]): MediaSpec | undefined {
-  return content.find((m) => /json/.test(m.type)) ?? content[0];
+function declaredList(operation: Operation): string {
+  return operation.responses.map((response) => response.key.toLowerCase()).join(', ') || 'none';
 }
 
-/** The example of a media type or header object at `holder`, else its schema's, else a sample. */
-function exampleOrSample(
-  doc: Record<string, unknown>,
-  holder: DocPath,
-  schemaPath: DocPath | undefined,
-  exampleName?: string,
-): unknown {
-  const object = valueAt(doc, holder) as Record<string, unknown> | undefined;
-  if (object?.example !== undefined) return object.example;
-  const examples = object?.examples as
-    Record<string, { value?: unknown; $ref?: string }> | undefined;
-  if (examples && typeof examples === 'object') {
-    const chosen = (exampleName && examples[exampleName]) || Object.values(examples)[0];
-    const resolved =
-      chosen?.$ref !== undefined
-        ? (valueAt(doc, chosen.$ref.slice(2).split('/')) as { value?: unknown })
-        : chosen;
-    if (resolved?.value !== undefined) return resolved.value;
+/** `Prefer: code=404, example=cat` and Prism's query forms `__code=404&__example=cat`. */
+function preferences(request: MockRequest): Preferences {
+  const out: Preferences = {};
+  for (const part of headerText(request.headers.prefer).split(/[,;]/)) {
+    const [key, value] = part.split('=').map((piece) => piece.trim().replace(/^"|"$/g, ''));
+    if (key === 'code' && value && /^\d{3}$/.test(value)) out.code = Number(value);
+    if (key === 'example' && value) out.example = value;
   }
-  if (!schemaPath) return undefined;
-  const schema = valueAt(doc, schemaPath) as Record<string, unknown> | undefined;
-  if (!schema) return undefined;
-  if (schema.example !== undefined) return schema.example;
-  return sampler()(
-    schema as never,
-    { skipWriteOnly: true, skipNonRequired: false, quiet: true },
-    doc,
-  );
+  const query = new URLSearchParams(request.query);
+  const code = query.get('__code');
+  if (code && /^\d{3}$/.test(code)) out.code = Number(code);
+  const example = query.get('__example');
+  if (example) out.example = example;
+  return out;
 }
 
-let loadedSampler: typeof Sample | undefined;
+/** `WWW-Authenticate` challenges: one per scheme any security alternative of `operation` names. */
+function challenges(operation: Operation): string[] {
+  const schemes = (operation.security ?? []).flat().map(({ scheme }) => challengeOf(scheme));
+  return [...new Set(schemes)];
+}
 
-/** openapi-sampler, loaded when a mock first needs a generated value (not at every start). */
-function sampler(): typeof Sample {
-  loadedSampler ??= (createRequire(import.meta.url)('openapi-sampler') as { sample: typeof Sample })
-    .sample;
-  return loadedSampler;
+function challengeOf(scheme: SecurityScheme): string {
+  switch (scheme.kind) {
+    case 'apiKey':
+      return `Key realm="meshdev", ${scheme.in}="${scheme.name}"`;
+    case 'http':
+      return `${scheme.scheme[0]?.toUpperCase() ?? ''}${scheme.scheme.slice(1)} realm="meshdev"`;
+    case 'bearer':
+      return 'Bearer realm="meshdev"';
+    default:
+      return 'OAuth realm="meshdev"';
+  }
 }

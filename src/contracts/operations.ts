@@ -32,6 +32,8 @@ export interface ParameterSpec {
 /** One declared media type and its schema. */
 export interface MediaSpec {
   type: string;
+  /** Where the Media Type Object lives (its `example`, `examples`). */
+  path: DocPath;
   schemaPath?: DocPath;
 }
 
@@ -128,6 +130,12 @@ export class OperationIndex {
     );
     this.templates = templates;
     this.operations = operations;
+  }
+
+  /** The methods one path template declares, in the document's order (a 405's `Allow`). */
+  methodsOf(template: string): string[] {
+    const found = this.templates.find((compiled) => compiled.template === template);
+    return found ? [...found.operations.keys()] : [];
   }
 
   /** The operation `method pathname` calls, or why there is none. */
@@ -250,6 +258,7 @@ function mediaTypes(doc: JsonObject, path: DocPath): MediaSpec[] {
   if (!content || typeof content !== 'object') return [];
   return Object.entries(content as JsonObject).map(([type, media]) => ({
     type: type.toLowerCase(),
+    path: [...path, type],
     schemaPath:
       media && typeof media === 'object' && 'schema' in media
         ? [...path, type, 'schema']

@@ -380,9 +380,9 @@ export class Mesh {
 
   /** Answers from the instance's contract in force (a spec edit changes the answers live). */
   private mockOf(instance: InstanceConfig): NonNullable<SimServerOptions['mock']> {
-    return (method, pathname, prefer) => {
+    return (request) => {
       const contract = this.runtime.contracts.forInstance(instance.service, instance.version);
-      return contract && mockAnswer(contract, method, pathname, prefer);
+      return contract && mockAnswer(contract, request);
     };
   }
 

@@ -12,7 +12,7 @@ import { escapeRegex } from '../lib/regex.js';
 import type { Random } from '../lib/random.js';
 import { sampleLatency } from '../lib/latency.js';
 import { renderTemplate, renderText, type TemplateScope } from './template.js';
-import type { MockAnswer } from '../contracts/mock.js';
+import type { MockAnswer, MockRequest } from '../contracts/mock.js';
 
 export interface SimServerOptions {
   service: string;
@@ -22,7 +22,7 @@ export interface SimServerOptions {
   /** The caller's outbound listener URL for an upstream, resolved at call time. */
   outboundUrl: (upstream: string) => string | undefined;
   /** `sim.spec: true`: answers what no route answers from the contract in force. */
-  mock?: (method: string, pathname: string, prefer: string | undefined) => MockAnswer | undefined;
+  mock?: (request: MockRequest) => MockAnswer | undefined;
 }
 
 /** A started simulated instance. */
@@ -75,7 +75,8 @@ async function answer(
 ) {
   const url = new URL(req.url ?? '/', 'http://sim');
   const method = req.method ?? 'GET';
-  const raw = await readText(req);
+  const received = await readBody(req);
+  const raw = received.toString('utf8');
   let params: Record<string, string> | undefined;
   const found = routes.find(({ route, path }) => {
     if (route.method !== method && !(method === 'HEAD' && route.method === 'GET')) return false;
@@ -97,7 +98,13 @@ async function answer(
     res.end(method === 'HEAD' ? undefined : text);
   };
   if (!found) {
-    const mocked = options.mock?.(method, url.pathname, headerText(req.headers.prefer));
+    const mocked = options.mock?.({
+      method,
+      pathname: url.pathname,
+      query: url.search.slice(1),
+      headers: req.headers,
+      body: received,
+    });
     if (mocked) return answerMock(options, mocked, method, res);
     return json(404, {
       error: 'not_found',
@@ -187,10 +194,6 @@ async function answerMock(
   const body = mocked.body ?? Buffer.alloc(0);
   res.writeHead(mocked.status, { ...mocked.headers, 'content-length': body.length });
   res.end(method === 'HEAD' || mocked.status === 204 ? undefined : body);
-}
-
-function headerText(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value.join(', ') : value;
 }
 
 /**
@@ -341,12 +344,11 @@ function decodeSegment(value: string): string {
   }
 }
 
-function readText(req: http.IncomingMessage): Promise<string> {
+function readBody(req: http.IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    let text = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (text += chunk));
-    req.on('end', () => resolve(text));
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }

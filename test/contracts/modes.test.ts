@@ -329,4 +329,37 @@ services:
     })();
     expect(calls.map((c) => c.violations)).toEqual([[], [], [], []]);
   });
+  it('answers as Prism does through the gateway: 405 with Allow, 422 problem+json, Accept, 401', async () => {
+    const m = await scope.mesh(`version: 1
+mesh: { name: mock, admin: { port: 0 }, ports: { from: 0 } }
+gateway: { port: 0, routes: [{ path: /, service: pets }] }
+services:
+  pets: { spec: ${FIXTURES}/pets.openapi.yaml, sim: { spec: true } }
+`);
+    const wrongMethod = await fetch(`${m.gateway}/pets/1`, { method: 'PUT' });
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get('allow')).toBe('GET, DELETE');
+    const invalid = await fetch(`${m.gateway}/pets/abc`);
+    expect(invalid.status).toBe(422);
+    expect(invalid.headers.get('content-type')).toBe('application/problem+json');
+    expect(await invalid.json()).toMatchObject({
+      validation: [{ location: ['path', 'id'], severity: 'Error', code: 'type' }],
+    });
+    const xml = await fetch(`${m.gateway}/pets`, { headers: { accept: 'application/xml' } });
+    expect([xml.status, xml.headers.get('content-type'), await xml.text()]).toEqual([
+      200,
+      'application/xml',
+      '<pets/>',
+    ]);
+    const anonymous = await fetch(`${m.gateway}/secure`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toContain('Key realm="meshdev"');
+    const head = await fetch(`${m.gateway}/pets/7`, { method: 'HEAD' });
+    expect(head.headers.get('content-length')).toBe('39');
+    // The mesh's contract check saw the same request violation the mock answered.
+    for (let i = 0; i < 200 && m.calls.length < 5; i++) await new Promise((r) => setTimeout(r, 10));
+    const invalidCall = m.calls.find((call) => call.path === '/pets/abc')!;
+    expect(invalidCall.status).toBe(422);
+    expect(invalidCall.violations!.map((v) => v.location.join('.'))).toContain('request.path.id');
+  });
 });
