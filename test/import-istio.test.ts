@@ -309,6 +309,46 @@ spec:
     expect(() => loadConfigText(newConfigText(draft, ' x'), 'x.yaml', { env: {} })).not.toThrow();
   });
 
+  it('carries the connection pool of Istio’s circuit-breaking task over as maxConcurrent', () => {
+    const rule = (pool: string) => `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: httpbin }
+spec:
+  host: httpbin
+  trafficPolicy:
+    connectionPool: ${pool}
+    outlierDetection: { consecutive5xxErrors: 1, interval: 1s, baseEjectionTime: 3m, maxEjectionPercent: 100 }
+`;
+    const imported = (pool: string) => {
+      const { draft, warnings } = importIstio(readSources([dirOf({ 'dr.yaml': rule(pool) })]), {
+        name: 'x',
+      });
+      return { breaker: draft.services.httpbin!.circuitBreaker, warnings };
+    };
+    // The task's rule: one connection and one pending request — two in flight, the third refused.
+    const task = imported(
+      '{ tcp: { maxConnections: 1 }, http: { http1MaxPendingRequests: 1, maxRequestsPerConnection: 1 } }',
+    );
+    expect(task.breaker).toEqual({ consecutiveErrors: 1, openFor: '3m', maxConcurrent: 2 });
+    expect(
+      task.warnings.map((w) => `${w.at.replace(/^.*dr\.yaml/, 'dr.yaml')} ${w.message}`),
+    ).toEqual([
+      'dr.yaml:7:87 spec.trafficPolicy.connectionPool.http.maxRequestsPerConnection: meshdev has no equivalent; skipped',
+      'dr.yaml:7:30 spec.trafficPolicy.connectionPool.tcp.maxConnections: maxConnections 1 + http1MaxPendingRequests 1 → circuitBreaker.maxConcurrent 2: meshdev sends the pending calls at once instead of queuing them, and refuses the next with 503 UO as Envoy does',
+    ]);
+    // The lower of the two caps wins; one of the pair alone caps nothing.
+    expect(
+      imported(
+        '{ tcp: { maxConnections: 10 }, http: { http1MaxPendingRequests: 5, http2MaxRequests: 8 } }',
+      ).breaker!.maxConcurrent,
+    ).toBe(8);
+    const alone = imported('{ tcp: { maxConnections: 4 } }');
+    expect(alone.breaker).toEqual({ consecutiveErrors: 1, openFor: '3m' });
+    expect(alone.warnings.map((w) => w.message)).toEqual([
+      'spec.trafficPolicy.connectionPool.tcp.maxConnections: caps nothing without http1MaxPendingRequests (Envoy queues the rest); skipped',
+    ]);
+  });
+
   it('writes a config that loads, with placeholders that answer, and refuses to overwrite one', async () => {
     const project = mkdtempSync(path.join(tmpdir(), 'meshdev-imported-'));
     const run = await runCli(['import', 'istio', istioDir()], { cwd: project });

@@ -230,16 +230,9 @@ class IstioImport {
     }
     const pool = policy.connectionPool;
     if (isObject(pool)) {
-      this.notes.unknownFields(source, [...at, 'connectionPool'], pool, ['http']);
-      const http = isObject(pool.http) ? pool.http : {};
-      this.notes.unknownFields(source, [...at, 'connectionPool', 'http'], http, [
-        'http2MaxRequests',
-      ]);
-      if (typeof http.http2MaxRequests === 'number') {
-        service.circuitBreaker = {
-          ...service.circuitBreaker,
-          maxConcurrent: http.http2MaxRequests,
-        };
+      const maxConcurrent = this.connectionPoolCap(source, [...at, 'connectionPool'], pool);
+      if (maxConcurrent !== undefined) {
+        service.circuitBreaker = { ...service.circuitBreaker, maxConcurrent };
         if (!isObject(outlier))
           this.notes.warn(
             source,
@@ -248,6 +241,51 @@ class IstioImport {
           );
       }
     }
+  }
+
+  /**
+   * The calls in flight a `connectionPool` allows, as `circuitBreaker.maxConcurrent`: Envoy
+   * answers 503 (`UO`) past `http2MaxRequests` active requests (any protocol), and past
+   * `tcp.maxConnections` busy HTTP/1.1 connections plus `http1MaxPendingRequests` waiting
+   * for one — what Istio's circuit-breaking task trips with fortio. One of the last two
+   * alone caps nothing (the other is unlimited in Istio). meshdev holds no queue: the
+   * pending request is sent at once, the next one refused at once, as in Envoy.
+   */
+  private connectionPoolCap(
+    source: SourceObject,
+    at: readonly string[],
+    pool: Record<string, unknown>,
+  ): number | undefined {
+    this.notes.unknownFields(source, at, pool, ['http', 'tcp']);
+    const http = isObject(pool.http) ? pool.http : {};
+    const tcp = isObject(pool.tcp) ? pool.tcp : {};
+    this.notes.unknownFields(source, [...at, 'http'], http, [
+      'http2MaxRequests',
+      'http1MaxPendingRequests',
+    ]);
+    this.notes.unknownFields(source, [...at, 'tcp'], tcp, ['maxConnections']);
+    const caps: number[] = [];
+    if (positive(http.http2MaxRequests)) caps.push(http.http2MaxRequests);
+    const connections = tcp.maxConnections;
+    const pending = http.http1MaxPendingRequests;
+    if (positive(connections) && positive(pending)) {
+      caps.push(connections + pending);
+      this.notes.warn(
+        source,
+        [...at, 'tcp', 'maxConnections'],
+        `maxConnections ${connections} + http1MaxPendingRequests ${pending} → circuitBreaker.maxConcurrent ${connections + pending}: meshdev sends the pending calls at once instead of queuing them, and refuses the next with 503 UO as Envoy does`,
+      );
+    } else if (positive(connections) || positive(pending)) {
+      const [field, other] = positive(connections)
+        ? ['tcp.maxConnections', 'http1MaxPendingRequests']
+        : ['http.http1MaxPendingRequests', 'tcp.maxConnections'];
+      this.notes.warn(
+        source,
+        [...at, ...field.split('.')],
+        `caps nothing without ${other} (Envoy queues the rest); skipped`,
+      );
+    }
+    return caps.length > 0 ? Math.min(...caps) : undefined;
   }
 
   virtualService(source: SourceObject): void {
@@ -895,4 +933,9 @@ function hoistPolicy(service: DraftService): void {
     !service.versions
   )
     delete service.routes;
+}
+
+/** A count Istio would enforce: a positive integer. */
+function positive(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0;
 }
