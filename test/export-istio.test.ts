@@ -3,7 +3,9 @@ import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../src/config/load.js';
+import { exportConsul } from '../src/export/consul.js';
 import { exportIstio } from '../src/export/istio.js';
+import { exportLinkerd } from '../src/export/linkerd.js';
 import type { Manifest } from '../src/export/manifest.js';
 import { runCli } from './helpers/cli.js';
 import { acceptedBy, crdValidators } from './helpers/crd-schemas.js';
@@ -146,6 +148,38 @@ describe('meshdev export --to istio', () => {
       'mesh.config.yaml:23:18 header regexes',
       'mesh.config.yaml:6:80 a JWKS file',
     ]);
+  });
+
+  it('exports a route mirror as Istio’s mirror and mirrorPercentage; Linkerd and Consul warn', () => {
+    const dir = scope.project(`version: 1
+mesh: { name: mirrored }
+services:
+  httpbin:
+    versions: { v1: { port: 9081 }, v2: { port: 9082 } }
+    routes:
+      - { to: v1, mirror: { to: v2, percent: 25 } }
+`);
+    const config = loadConfigFile(path.join(dir, 'mesh.config.yaml'));
+    const byName = accepted(exportIstio(config).manifests);
+    expect(byName.get('VirtualService/httpbin')).toMatchObject({
+      spec: {
+        http: [
+          {
+            route: [{ destination: { host: 'httpbin', subset: 'v1' } }],
+            mirror: { host: 'httpbin', subset: 'v2' },
+            mirrorPercentage: { value: 25 },
+          },
+        ],
+      },
+    });
+    for (const [system, result] of [
+      ['Linkerd', exportLinkerd(config)],
+      ['Consul', exportConsul(config)],
+    ] as const) {
+      expect(result.warnings.map((w) => w.message)).toContain(
+        `traffic mirroring: ${system} has none; skipped`,
+      );
+    }
   });
 
   it('exports the bundled demo and the Bookinfo example as resources Istio accepts', () => {

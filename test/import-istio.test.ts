@@ -178,7 +178,7 @@ describe('meshdev import istio', () => {
     expect(reviews.routes).toEqual([
       { ...testers, match: { path: '/reviews/*', headers: { 'end-user': 'jason' } } },
       { ...testers, match: { headers: { 'x-group': { regex: '^qa-' } } } },
-      { split: { v1: 75, v3: 25 } },
+      { split: { v1: 75, v3: 25 }, mirror: { to: 'v3' } },
     ]);
     expect(reviews.allow).toEqual([
       { from: 'productpage', methods: ['GET'], paths: ['/reviews/*'] },
@@ -208,7 +208,6 @@ describe('meshdev import istio', () => {
         expect.stringMatching(
           /^routing\.yaml:29:\d+ spec\.http\[1\]\.match\[0\]\.queryParams: meshdev matches on method, path and headers/,
         ),
-        'routing.yaml:31:7 spec.http[2].mirror: meshdev has no equivalent; skipped',
         expect.stringMatching(
           /^routing\.yaml:50:1 kind: Deployment "reviews-v1": not a resource meshdev imports/,
         ),
@@ -309,6 +308,47 @@ spec:
     expect(() => loadConfigText(newConfigText(draft, ' x'), 'x.yaml', { env: {} })).not.toThrow();
   });
 
+  it('imports Istio’s mirroring task: mirror + mirrorPercentage, or the first of mirrors', () => {
+    const vs = (http: string) => `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: httpbin }
+spec:
+  hosts: [httpbin]
+  http:
+${http}`;
+    const imported = (http: string) => {
+      const { draft, warnings } = importIstio(readSources([dirOf({ 'vs.yaml': vs(http) })]), {
+        name: 'x',
+      });
+      return { routes: draft.services.httpbin?.routes, warnings: warnings.map((w) => w.message) };
+    };
+    const task =
+      imported(`    - route: [{ destination: { host: httpbin, subset: v1 }, weight: 100 }]
+      mirror: { host: httpbin, subset: v2 }
+      mirrorPercentage: { value: 50.5 }`);
+    expect(task).toEqual({
+      routes: [{ to: 'v1', mirror: { to: 'v2', percent: 50.5 } }],
+      warnings: [],
+    });
+    const list =
+      imported(`    - route: [{ destination: { host: httpbin.default.svc.cluster.local, subset: v1 } }]
+      mirrors:
+        - { destination: { host: httpbin, subset: v2 } }
+        - { destination: { host: httpbin, subset: v3 }, percentage: { value: 5 } }`);
+    expect(list.routes).toEqual([{ to: 'v1', mirror: { to: 'v2' } }]);
+    expect(list.warnings).toEqual([
+      'spec.http[0].mirrors[1]: meshdev mirrors to one version; only the first is imported',
+    ]);
+    const elsewhere = imported(`    - route: [{ destination: { host: httpbin, subset: v1 } }]
+      mirror: { host: audit }`);
+    expect(elsewhere).toEqual({
+      routes: [{ to: 'v1' }],
+      warnings: [
+        'spec.http[0].mirror: mirroring httpbin to audit: meshdev mirrors to a version of the same service; skipped',
+      ],
+    });
+  });
+
   it('carries the connection pool of Istio’s circuit-breaking task over as maxConcurrent', () => {
     const rule = (pool: string) => `apiVersion: networking.istio.io/v1
 kind: DestinationRule
@@ -356,7 +396,7 @@ spec:
     expect(run.stderr).toMatch(
       /wrote mesh\.config\.yaml: 3 services, 5 routes, 3 gateway routes, 5 simulated placeholders/,
     );
-    expect(run.stderr).toMatch(/routing\.yaml:31:7 spec\.http\[2\]\.mirror/);
+    expect(run.stderr).toMatch(/routing\.yaml:7:5 spec\.trafficPolicy\.loadBalancer/);
     const text = readFileSync(path.join(project, 'mesh.config.yaml'), 'utf8');
     expect(text).toMatch(/^# yaml-language-server: \$schema=/);
     expect(text).toContain('# placeholder: your dev server');
@@ -392,7 +432,7 @@ spec:
     expect(run.stdout).toMatch(/^version: 1$/m);
     const config = loadConfigText(run.stdout, 'x.yaml', { env: {} });
     expect(config.services.map((service) => service.name)).toEqual(['reviews', 'ratings']);
-    expect(run.stderr).toMatch(/stdin:31:7 spec\.http\[2\]\.mirror/);
+    expect(run.stderr).toMatch(/stdin:7:5 spec\.trafficPolicy\.loadBalancer/);
     expect(run.stderr).toMatch(/--strict: \d+ things could not be carried over/);
   });
 

@@ -29,13 +29,16 @@ export interface ScenarioFacts {
 /** Callers that stand for the outside world: the gateway's clients and the load generator. */
 const EDGE_CALLERS = new Set(['gateway', 'load']);
 
+/** A call the outside world made and got an answer to (a mirror's copy answered nobody). */
+const isEdgeCall = (call: CallRecord) => EDGE_CALLERS.has(call.caller) && !call.mirror;
+
 /** Evaluates every expectation of `check`. */
 export function evaluate(check: CheckSpec, facts: ScenarioFacts): Expectation[] {
   const { expect } = check;
   const out: Expectation[] = [];
   const scope = (bound: Bound) =>
     bound.service === undefined
-      ? facts.calls.filter((call) => EDGE_CALLERS.has(call.caller))
+      ? facts.calls.filter(isEdgeCall)
       : facts.calls.filter((call) => call.service === bound.service);
   const label = (name: string, bound: Bound) => (bound.service ? `${name} ${bound.service}` : name);
 
@@ -70,7 +73,7 @@ export function evaluate(check: CheckSpec, facts: ScenarioFacts): Expectation[] 
     out.push(bounded(label(key, bound), value, bound, formatMs, `${durations.length} calls`));
   }
   for (const [status, bound] of Object.entries(expect.status ?? {})) {
-    const edge = facts.calls.filter((call) => EDGE_CALLERS.has(call.caller));
+    const edge = facts.calls.filter(isEdgeCall);
     const count = edge.filter((call) =>
       status.endsWith('xx')
         ? Math.floor(call.status / 100) === Number(status[0])

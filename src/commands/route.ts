@@ -31,12 +31,14 @@ export function registerRoute(program: Command): void {
       '--timeout <duration>',
       "whole-call timeout on this route, e.g. 500ms (over the service's)",
     )
+    .option('--mirror <version>', 'also send a copy of each matching call to this version')
+    .option('--mirror-percent <percent>', 'copy only this share of the calls (default 100)')
     .option('--path <path>', MATCH_OPTIONS.path)
     .option('--method <method>', MATCH_OPTIONS.method)
     .option('--header <match>', MATCH_OPTIONS.header, collect, [] as string[])
     .addHelpText(
       'after',
-      '\nExamples:\n  $ meshdev route add reviews --header end-user=jason --to v2\n  $ meshdev route add reviews --path /api/* --split v1=80,v2=20\n',
+      '\nExamples:\n  $ meshdev route add reviews --header end-user=jason --to v2\n  $ meshdev route add reviews --path /api/* --split v1=80,v2=20\n  $ meshdev route add reviews --to v1 --mirror v2 --mirror-percent 10\n',
     )
     .action(async (service: string, options: Record<string, string | string[] | undefined>) => {
       if ((options.to === undefined) === (options.split === undefined)) {
@@ -46,6 +48,16 @@ export function registerRoute(program: Command): void {
       if (options.to !== undefined) body.to = options.to;
       if (options.split !== undefined) body.split = splitWeights(String(options.split));
       if (options.timeout !== undefined) body.timeout = options.timeout;
+      if (options.mirror !== undefined) {
+        const percent = options.mirrorPercent === undefined ? 100 : Number(options.mirrorPercent);
+        if (!Number.isFinite(percent))
+          throw new UserError(
+            `--mirror-percent ${String(options.mirrorPercent)} is not a number`,
+            'e.g. --mirror-percent 10',
+            2,
+          );
+        body.mirror = { to: options.mirror, percent };
+      }
       const match = matchFrom(options);
       if (match) body.match = match;
       const added = await AdminClient.connect(
@@ -115,12 +127,13 @@ function splitWeights(text: string): Record<string, number> {
 
 /** `end-user=jason → v2`, `/api/* → v1 80% v2 20%`. */
 export function describeRoute(
-  route: Pick<RuntimeRoute, 'match' | 'to' | 'split' | 'timeoutMs'>,
+  route: Pick<RuntimeRoute, 'match' | 'to' | 'split' | 'timeoutMs' | 'mirror'>,
 ): string {
   const condition = route.match ? describeMatch(route.match) : 'every call';
   const where = route.to
     ? route.to
     : (route.split ?? []).map((entry) => `${entry.version} ${entry.weight}%`).join(' ');
   const timeout = route.timeoutMs === undefined ? '' : `, timeout ${route.timeoutMs}ms`;
-  return `${condition} → ${where}${timeout}`;
+  const mirror = route.mirror ? `, mirror ${route.mirror.to} ${route.mirror.percent}%` : '';
+  return `${condition} → ${where}${timeout}${mirror}`;
 }

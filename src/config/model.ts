@@ -44,6 +44,8 @@ export interface RouteRule {
   retries?: RetryPolicy;
   /** Faults of this route, in place of the service's file faults (runtime ones still apply). */
   faults?: readonly FaultRule[];
+  /** A copy of `percent` % of the calls goes to version `to`; its answer is discarded. */
+  mirror?: { to: string; percent: number };
 }
 
 /** A latency: fixed, or log-normal fitted to its median and 99th percentile (ms). */

@@ -79,6 +79,15 @@ export function checkRules(
       if (route.to !== undefined && !versions.includes(route.to)) {
         report([...path, 'to'], unknownVersion(name, route.to, versions));
       }
+      if (route.mirror && !versions.includes(route.mirror.to)) {
+        report(
+          [...path, 'mirror', 'to'],
+          versions.length === 0
+            ? `service "${name}" has no versions to mirror to`
+            : unknownVersion(name, route.mirror.to, versions),
+          versions.length === 0 ? 'declare them under versions:' : undefined,
+        );
+      }
       if (route.split) {
         for (const version of Object.keys(route.split)) {
           if (!versions.includes(version))

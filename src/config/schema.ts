@@ -408,6 +408,16 @@ const route = z.strictObject({
     .array(faultSchema)
     .optional()
     .meta({ description: "Faults on this route (in place of the service's own from the file)" }),
+  mirror: z
+    .strictObject({
+      to: z.string().meta({ description: 'The version that gets a copy of each call' }),
+      percent: percent.optional().meta({ description: 'Share of the calls copied (default 100)' }),
+    })
+    .optional()
+    .meta({
+      description:
+        "Copies calls on this route to another version (Istio's mirror): its answers are discarded",
+    }),
 });
 
 /** One entry of `services:`. */

@@ -36,6 +36,7 @@ const runtimeRouteSchema = z.strictObject({
   to: z.string().optional(),
   split: z.record(z.string(), z.number()).optional(),
   timeout: z.string().optional(),
+  mirror: z.strictObject({ to: z.string(), percent: z.number().optional() }).optional(),
 });
 
 /** A schema failure as one refusal: `path: message; path: message`. */
@@ -51,7 +52,7 @@ function refused(error: z.ZodError, what: string): RuntimeChangeError {
 export function admitRoute(runtime: MeshRuntime, input: unknown): RuntimeRoute {
   const parsed = runtimeRouteSchema.safeParse(input);
   if (!parsed.success) throw refused(parsed.error, 'route');
-  const { service, match: condition, to, split, timeout } = parsed.data;
+  const { service, match: condition, to, split, timeout, mirror } = parsed.data;
   const timeoutMs = timeout === undefined ? undefined : parseDuration(timeout);
   if (timeout !== undefined && timeoutMs === undefined) {
     throw new RuntimeChangeError(`timeout: "${timeout}" is not a duration (e.g. 500ms, 3s)`);
@@ -61,6 +62,7 @@ export function admitRoute(runtime: MeshRuntime, input: unknown): RuntimeRoute {
     to,
     timeoutMs,
     split: split && Object.entries(split).map(([version, weight]) => ({ version, weight })),
+    ...(mirror && { mirror: { to: mirror.to, percent: mirror.percent ?? 100 } }),
   });
 }
 

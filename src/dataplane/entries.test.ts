@@ -33,12 +33,13 @@ const deps = {
 const names = (stages: ReadonlyArray<{ name: string }>) => stages.map((stage) => stage.name);
 
 describe('entry pipelines', () => {
-  it('the outbound hop runs route → split → authorize → contract → breaker → retry → timeout → fault → upstream', () => {
+  it('the outbound hop runs route → split → authorize → contract → mirror → breaker → retry → timeout → fault → upstream', () => {
     expect(names(outboundStages(forwarder))).toEqual([
       'route',
       'split',
       'authorize',
       'contract',
+      'mirror',
       'breaker',
       'retry',
       'timeout',

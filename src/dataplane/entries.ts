@@ -7,7 +7,7 @@
  *   inbound   normalize → identify → authorize → authenticate → forward
  *   upgrades  the same entries with `upgrade-hop` / `tunnel` as their terminal stage
  *
- *   outbound-hop  route → split → authorize → contract → breaker → retry → timeout → fault → upstream
+ *   outbound-hop  route → split → authorize → contract → mirror → breaker → retry → timeout → fault → upstream
  *   upgrade-hop   route → split → authorize → tunnel
  */
 import type {
@@ -24,6 +24,8 @@ import { breakerStage } from './stages/breaker.js';
 import { authenticateStage, inboundAuthenticateStage } from './stages/authenticate.js';
 import { corsStage } from './stages/cors.js';
 import { limitStage } from './stages/limit.js';
+import { mirrorStage } from './stages/mirror.js';
+import { MeshBus } from '../telemetry/bus.js';
 import type { ApiEdge } from '../edge/api-edge.js';
 import type { PlanLimits } from '../edge/plan-limits.js';
 import { contractStage } from './stages/contract.js';
@@ -44,14 +46,16 @@ import { upstreamStage, type HopTlsSource } from './stages/upstream.js';
 /** The outbound hop. Faults sit below retry and timeout so an injected failure is seen like a real one. */
 export function outboundStages(
   forwarder: Forwarder,
-  tlsFor?: HopTlsSource,
+  tlsFor: HopTlsSource = () => undefined,
   contracts: () => ContractSet = () => ContractSet.empty,
+  bus: MeshBus = new MeshBus(),
 ): readonly Stage<HopContext>[] {
   return [
     routeStage,
     splitStage,
     authorizeHopStage,
     contractStage(contracts),
+    mirrorStage({ forwarder, tlsFor, bus }),
     breakerStage,
     retryStage,
     timeoutStage,
@@ -99,7 +103,7 @@ export function gatewayEntry(
       hopStage(
         'outbound-hop',
         deps,
-        outboundStages(deps.forwarder, deps.tlsFor, () => deps.runtime.contracts),
+        outboundStages(deps.forwarder, deps.tlsFor, () => deps.runtime.contracts, deps.bus),
       ),
     ],
     upgrade: [
@@ -123,7 +127,7 @@ export function outboundEntry(deps: HopEntryDeps): {
       hopStage(
         'outbound-hop',
         deps,
-        outboundStages(deps.forwarder, deps.tlsFor, () => deps.runtime.contracts),
+        outboundStages(deps.forwarder, deps.tlsFor, () => deps.runtime.contracts, deps.bus),
       ),
     ],
     upgrade: [normalizeStage, hopStage('upgrade-hop', deps, upgradeHopStages(deps.tlsFor))],

@@ -263,7 +263,8 @@ export class MeshRuntime {
         'a route sends to one version (to) or splits (split), one of them',
       );
     }
-    for (const version of [route.to, ...(route.split ?? []).map((entry) => entry.version)]) {
+    const named = [route.to, ...(route.split ?? []).map((entry) => entry.version)];
+    for (const version of [...named, route.mirror?.to]) {
       if (version !== undefined && !versions.includes(version)) {
         throw new RuntimeChangeError(
           `${serviceName} has no version "${version}" (versions: ${versions.join(', ')})`,
@@ -275,6 +276,9 @@ export class MeshRuntime {
       if (Math.abs(sum - 100) > 1e-6)
         throw new RuntimeChangeError(`split weights sum to ${sum}, not 100`);
     }
+    const share = route.mirror?.percent;
+    if (share !== undefined && !(share >= 0 && share <= 100))
+      throw new RuntimeChangeError(`mirror percent ${share} is not between 0 and 100`);
     const id = `rr-${this.nextRouteId++}`;
     const added: RuntimeRoute = { ...route, id, name: id };
     this.change(serviceName, () =>

@@ -8,7 +8,7 @@
  */
 import type { Match, MeshConfig, RouteRule, ServiceConfig } from '../config/model.js';
 import type { ExportOptions, ExportResult } from './istio.js';
-import { LossyMappings } from './lossy.js';
+import { LossyMappings, warnMirrors } from './lossy.js';
 import { escapeRegex } from '../lib/regex.js';
 import type { Manifest } from './manifest.js';
 import { templateRegex } from './paths.js';
@@ -26,6 +26,7 @@ export function exportConsul(config: MeshConfig, options: ExportOptions = {}): E
     service.faults.forEach((_fault, index) =>
       lossy.warn([...base, 'faults', index], 'fault injection: Consul has none; skipped'),
     );
+    warnMirrors(service, lossy, 'Consul');
     manifests.push({
       apiVersion: API,
       kind: 'ServiceDefaults',

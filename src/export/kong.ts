@@ -8,7 +8,7 @@
  * warning at its config line.
  */
 import type { MeshConfig, ServiceConfig, WindowLimit } from '../config/model.js';
-import { LossyMappings, type ExportWarning } from './lossy.js';
+import { LossyMappings, warnMirrors, type ExportWarning } from './lossy.js';
 
 /** A decK file. */
 export interface KongDocument {
@@ -45,6 +45,7 @@ export function exportKong(config: MeshConfig): {
   const byService = new Map(config.services.map((service) => [service.name, service]));
   gateway.routes.forEach((route, index) => {
     const service = byService.get(route.service)!;
+    warnMirrors(service, lossy, 'Kong');
     const at = ['gateway', 'routes', index];
     const name = `${route.service}-${index}`;
     const host = upstreamFor(service, route.version, upstreams, lossy);

@@ -8,7 +8,7 @@
  */
 import type { Match, MeshConfig, RetryPolicy, RouteRule, ServiceConfig } from '../config/model.js';
 import type { ExportOptions, ExportResult } from './istio.js';
-import { LossyMappings } from './lossy.js';
+import { LossyMappings, warnMirrors } from './lossy.js';
 import type { Manifest } from './manifest.js';
 import { templateRegex } from './paths.js';
 
@@ -25,6 +25,7 @@ export function exportLinkerd(config: MeshConfig, options: ExportOptions = {}): 
     );
   const manifests: Manifest[] = [];
   for (const service of config.services) {
+    warnMirrors(service, lossy, 'Linkerd');
     manifests.push(httpRoute(service, namespace, lossy));
     manifests.push(...authorization(service, namespace, lossy));
   }

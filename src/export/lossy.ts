@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import { displayPath } from '../config/display-path.js';
+import type { ServiceConfig } from '../config/model.js';
 import { SourceMap } from '../config/positions.js';
 
 /** One lossy mapping. */
@@ -39,4 +40,15 @@ export class LossyMappings {
     if (this.warnings.some((w) => w.at === at && w.message === message)) return;
     this.warnings.push({ at, message });
   }
+}
+
+/** Warns about each route `mirror` of `service`: a system with no traffic mirroring skips it. */
+export function warnMirrors(service: ServiceConfig, lossy: LossyMappings, system: string): void {
+  service.routes.forEach((route, index) => {
+    if (route.mirror)
+      lossy.warn(
+        ['services', service.name, 'routes', index, 'mirror'],
+        `traffic mirroring: ${system} has none; skipped`,
+      );
+  });
 }

@@ -35,6 +35,7 @@ export interface DraftRoute {
   timeout?: string;
   retries?: DraftRetries;
   faults?: DraftFault[];
+  mirror?: { to: string; percent?: number };
 }
 
 /** How one instance runs: a dev server's port, or a simulation. */

@@ -348,9 +348,14 @@ class IstioImport {
       'timeout',
       'retries',
       'fault',
+      'mirror',
+      'mirrorPercentage',
+      'mirrorPercent',
+      'mirrors',
     ]);
     const destination = this.destinations(source, [...at, 'route'], entry.route, host, service);
     if (!destination) return [];
+    const mirror = this.mirror(source, at, entry, host, service);
     const policy: DraftRoute = {
       ...(typeof entry.name === 'string' && { name: entry.name }),
       ...destination,
@@ -363,6 +368,7 @@ class IstioImport {
       ? this.fault(source, [...at, 'fault'], entry.fault)
       : undefined;
     if (faults) policy.faults = [faults];
+    if (mirror) policy.mirror = mirror;
     if (!Array.isArray(entry.match) || entry.match.length === 0) return [policy];
     const matches = entry.match.flatMap((match, index) => {
       const converted = isObject(match)
@@ -382,6 +388,51 @@ class IstioImport {
       ...policy,
       ...(Object.keys(match).length > 0 && { match }),
     }));
+  }
+
+  /**
+   * A route's `mirror` (with `mirrorPercentage`, or the older `mirrorPercent`) or the first
+   * of its `mirrors`: a subset of the same host becomes `mirror: {to, percent}`.
+   */
+  private mirror(
+    source: SourceObject,
+    at: PropertyKey[],
+    entry: Record<string, unknown>,
+    host: string,
+    service: DraftService,
+  ): DraftRoute['mirror'] {
+    const list = Array.isArray(entry.mirrors) ? entry.mirrors : [];
+    if (list.length > 1)
+      this.notes.warn(
+        source,
+        [...at, 'mirrors', 1],
+        'meshdev mirrors to one version; only the first is imported',
+      );
+    const first = list[0];
+    const [destination, path, share] = isObject(entry.mirror)
+      ? [entry.mirror, [...at, 'mirror'], entry.mirrorPercentage ?? entry.mirrorPercent]
+      : isObject(first) && isObject(first.destination)
+        ? [first.destination, [...at, 'mirrors', 0, 'destination'], first.percentage]
+        : [undefined, at, undefined];
+    if (!destination) return undefined;
+    const target = this.service(destination.host, source, [...path, 'host']);
+    if (target !== host || typeof destination.subset !== 'string') {
+      if (target)
+        this.notes.warn(
+          source,
+          path,
+          target !== host
+            ? `mirroring ${host} to ${target}: meshdev mirrors to a version of the same service; skipped`
+            : 'a mirror without a subset: meshdev mirrors to a version; skipped',
+        );
+      return undefined;
+    }
+    addVersion(service, destination.subset);
+    const percent = isObject(share) ? share.value : share;
+    return {
+      to: destination.subset,
+      ...(typeof percent === 'number' && percent !== 100 && { percent }),
+    };
   }
 
   private destinations(

@@ -36,12 +36,16 @@ export function formatCallLine(call: CallRecord, style: AccessLogStyle): string 
 
 /**
  * A call's flags as shown to people: `DI,URX`, with contract violations as `CV n` (how
- * many) instead of the bare `CV` flag.
+ * many) instead of the bare `CV` flag, and `mirror` first on a mirror's copy.
  */
-export function flagText(call: Pick<CallRecord, 'flags' | 'violations'>): string {
-  if (!call.violations?.length) return call.flags.join(',');
-  const others = call.flags.filter((flag) => flag !== 'CV');
-  return [...(others.length ? [others.join(',')] : []), `CV ${call.violations.length}`].join(' ');
+export function flagText(call: Pick<CallRecord, 'flags' | 'violations' | 'mirror'>): string {
+  const text = ((): string => {
+    if (!call.violations?.length) return call.flags.join(',');
+    const others = call.flags.filter((flag) => flag !== 'CV');
+    return [...(others.length ? [others.join(',')] : []), `CV ${call.violations.length}`].join(' ');
+  })();
+  // A mirror's copy says so wherever its flags are shown (log, `meshdev calls`, dashboard).
+  return call.mirror ? ['mirror', text].filter(Boolean).join(' ') : text;
 }
 
 /** `error response.body.id type: id must be integer (expected integer, got "two")` */

@@ -55,4 +55,6 @@ export interface CallRecord {
   response?: string;
   /** Contract violations, when the callee has a spec and checking is on. */
   violations?: Violation[];
+  /** A copy a route's `mirror` sent (its answer was discarded, the call did not wait). */
+  mirror?: true;
 }
