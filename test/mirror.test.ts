@@ -7,6 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { deadPort, echo } from '../fixtures/servers/upstreams.js';
+import { runCli } from './helpers/cli.js';
+import { spawnCli } from './helpers/process.js';
 import { testScope } from './helpers/scope.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -125,5 +127,40 @@ describe('a route mirror', () => {
     await fetch(`${all.gateway}/small`, { method: 'POST', body: 'x' });
     await waitFor(() => v2.seen.length === before + 1);
     expect(v2.seen.at(-1)!.url).toBe('/small');
+  });
+
+  it('meshdev route add --mirror copies calls live; a version that does not exist is refused', async () => {
+    const v1 = await recordingEcho('v1');
+    const v2 = await recordingEcho('v2');
+    const dir = scope.project(`version: 1
+mesh: { name: live, ports: { from: 0 }, admin: { port: 0 } }
+gateway: { port: 0, routes: [{ path: /, service: httpbin }] }
+services:
+  httpbin:
+    versions: { v1: { port: ${v1.port} }, v2: { port: ${v2.port} } }
+`);
+    const cli = scope.running(spawnCli(['up', '--json', '--quiet'], { cwd: dir }));
+    const ready = JSON.parse(await cli.waitForLine(/"event":"ready"/)) as {
+      listeners: Array<{ kind: string; port: number }>;
+    };
+    const gateway = `http://127.0.0.1:${ready.listeners.find((l) => l.kind === 'gateway')!.port}`;
+    const added = await runCli(['route', 'add', 'httpbin', '--to', 'v1', '--mirror', 'v2'], {
+      cwd: dir,
+    });
+    expect(added.stdout).toBe('added route rr-1 on httpbin: every call → v1, mirror v2 100%\n');
+    expect((await fetch(`${gateway}/live`)).headers.get('x-served-by')).toBe('v1');
+    await waitFor(() => v2.seen.length === 1);
+    expect(v2.seen[0]!.url).toBe('/live');
+    const unknown = await runCli(['route', 'add', 'httpbin', '--to', 'v1', '--mirror', 'v9'], {
+      cwd: dir,
+    });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('httpbin has no version "v9" (versions: v1, v2)');
+    const share = await runCli(
+      ['route', 'add', 'httpbin', '--to', 'v1', '--mirror', 'v2', '--mirror-percent', 'half'],
+      { cwd: dir },
+    );
+    expect(share.code).toBe(2);
+    expect(share.stderr).toContain('--mirror-percent half is not a number');
   });
 });
