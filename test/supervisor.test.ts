@@ -82,6 +82,29 @@ services:
     expect(log).toContain(`app api listening on ${port}`);
   });
 
+  it('a service that listens on ::1 alone comes up, by HTTP health check or by port', async () => {
+    const [checked, bare] = [await deadPort(), await deadPort()];
+    const m = await start(`version: 1
+mesh: { name: v6, ports: { from: 0 }, admin: { port: 0 } }
+gateway: { port: 0, routes: [{ path: /checked, service: checked }, { path: /, service: bare }] }
+services:
+  checked:
+    command: node ${APP}
+    port: ${checked}
+    env: { HOST: "::1" }
+    health: { path: /health, interval: 100ms }
+  bare:
+    command: node ${APP}
+    port: ${bare}
+    env: { HOST: "::1" }
+`);
+    await until(() => m.states.includes('checked:up') && m.states.includes('bare:up'), 20_000);
+    for (const path of ['/checked/x', '/y']) {
+      const response = await fetch(`${m.gateway()}${path}`);
+      expect([path, response.status, await response.text()]).toEqual([path, 200, 'ok']);
+    }
+  });
+
   it('restarts a service killed with SIGKILL', async () => {
     const port = await deadPort();
     const m = await start(`version: 1

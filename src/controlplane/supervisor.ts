@@ -7,11 +7,11 @@
  * after the grace) on shutdown, on a crash and when meshdev dies. A command whose port is
  * still held by another process is `blocked` (naming the pid), not started and not healthy.
  */
+import { authorityOf, findLoopback } from '../dataplane/loopback.js';
 import { ensurePrivateDir, writePrivateFile } from '../lib/private-files.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { createWriteStream, existsSync, readFileSync, type WriteStream } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { instanceLabel, type InstanceConfig } from '../config/model.js';
@@ -231,20 +231,9 @@ function signal(pid: number, name: NodeJS.Signals): void {
   }
 }
 
-/** Whether something accepts connections on 127.0.0.1:port (within `timeout` ms). */
-function portInUse(port: number, timeout = 1000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port, timeout });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
+/** Whether something accepts connections on `port`, on 127.0.0.1 or ::1 (within `timeout` ms). */
+async function portInUse(port: number, timeout = 1000): Promise<boolean> {
+  return (await findLoopback(port, timeout)) !== undefined;
 }
 
 /** HTTP GET of the health path (2xx/3xx), or a TCP connect to the port. */
@@ -253,8 +242,10 @@ async function probe(instance: InstanceConfig): Promise<boolean> {
   const timeout = instance.health?.timeoutMs ?? 1000;
   if (instance.health?.path) {
     try {
+      // A dev server bound to `localhost` may listen on ::1 alone.
+      const host = (await findLoopback(port, timeout)) ?? '127.0.0.1';
       const { request } = await import('undici'); // loaded with the first HTTP health check
-      const response = await request(`http://127.0.0.1:${port}${instance.health.path}`, {
+      const response = await request(`http://${authorityOf(host, port)}${instance.health.path}`, {
         headersTimeout: timeout,
         bodyTimeout: timeout,
       });

@@ -18,6 +18,7 @@ import type {
 } from '../config/model.js';
 import type { EntryContext } from './entry-context.js';
 import type { Forwarder } from './forwarder.js';
+import type { AppAddresses } from './loopback.js';
 import type { HopContext, Stage } from './pipeline.js';
 import { authorizeHopStage, authorizeStage } from './stages/authorize.js';
 import { breakerStage } from './stages/breaker.js';
@@ -65,8 +66,11 @@ export function outboundStages(
 }
 
 /** The hop of a WebSocket handshake: the same routing and policy, then a tunnel. */
-export function upgradeHopStages(tlsFor?: HopTlsSource): readonly Stage<HopContext>[] {
-  return [routeStage, splitStage, authorizeHopStage, tunnelStage(tlsFor)];
+export function upgradeHopStages(
+  tlsFor?: HopTlsSource,
+  addresses?: AppAddresses,
+): readonly Stage<HopContext>[] {
+  return [routeStage, splitStage, authorizeHopStage, tunnelStage(tlsFor, addresses)];
 }
 
 /** What the gateway and outbound entries need. */
@@ -111,7 +115,7 @@ export function gatewayEntry(
       route,
       authenticate,
       limit,
-      hopStage('upgrade-hop', deps, upgradeHopStages(deps.tlsFor)),
+      hopStage('upgrade-hop', deps, upgradeHopStages(deps.tlsFor, deps.forwarder.appAddresses)),
     ],
   };
 }
@@ -130,7 +134,10 @@ export function outboundEntry(deps: HopEntryDeps): {
         outboundStages(deps.forwarder, deps.tlsFor, () => deps.runtime.contracts, deps.bus),
       ),
     ],
-    upgrade: [normalizeStage, hopStage('upgrade-hop', deps, upgradeHopStages(deps.tlsFor))],
+    upgrade: [
+      normalizeStage,
+      hopStage('upgrade-hop', deps, upgradeHopStages(deps.tlsFor, deps.forwarder.appAddresses)),
+    ],
   };
 }
 
@@ -171,7 +178,7 @@ export function inboundEntry(settings: InboundSettings): {
       identify,
       authorize,
       ...(authenticate ? [authenticate] : []),
-      inboundTunnelStage(where),
+      inboundTunnelStage({ ...where, addresses: settings.forwarder.appAddresses }),
     ],
   };
 }

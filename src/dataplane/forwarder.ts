@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { createSecureContext, type TLSSocket } from 'node:tls';
 import type { buildConnector as buildConnectorType, Dispatcher, Pool as PoolClass } from 'undici';
 import type { CancelSignal } from '../lib/cancel.js';
+import { AppAddresses, authorityOf, type LoopbackHost } from './loopback.js';
 import type { Outcome } from './pipeline.js';
 
 /**
@@ -78,30 +79,37 @@ export const HOP_IDLE_MS = 30_000;
 
 /** Keeps one pool per origin (and per caller identity for mTLS) for the life of the mesh. */
 export class Forwarder {
-  /** Plain pools by port (a number key: no origin string built per call). */
-  private readonly pools = new Map<number, Pool>();
+  /** Plain pools by port (a number key: no origin string built per call), with their host. */
+  private readonly pools = new Map<number, { host: LoopbackHost; pool: Pool }>();
+  /** Which loopback address each app port answers on (127.0.0.1, or ::1 for some dev servers). */
+  readonly appAddresses = new AppAddresses();
   /** mTLS pools by port, then by caller. */
   private readonly tlsPools = new Map<number, Map<string, { generation: number; pool: Pool }>>();
 
   /** `idleMs`: how long pools keep idle connections (tests shorten it). */
   constructor(private readonly idleMs = HOP_IDLE_MS) {}
 
-  /** Sends the request to `127.0.0.1:port` (over mTLS when `tls` is given). */
+  /**
+   * Sends the request to `port` on loopback: over mTLS to a mesh listener (127.0.0.1) when
+   * `tls` is given, else in plain HTTP to the address the port answers on (found on first
+   * use, found again after a refused connection).
+   */
   forward(port: number, request: ForwardRequest, tls?: HopTls): Promise<Outcome | ForwardFailure> {
-    const pool = tls ? this.tlsPool(port, tls) : this.pool(port);
-    return new Promise((resolve) => {
-      pool.dispatch(
-        {
-          method: request.method as never,
-          path: request.path,
-          headers: plainHeaders(request.headers),
-          body: request.body,
-          headersTimeout: 0,
-          bodyTimeout: 0,
-        },
-        new ResponseHandler(request.signal, resolve),
-      );
-    });
+    if (tls) return dispatch(this.tlsPool(port, tls), request);
+    const host = this.appAddresses.get(port);
+    if (host === undefined) {
+      return this.appAddresses.find(port).then((found) => this.forwardPlain(found, port, request));
+    }
+    return this.forwardPlain(host, port, request);
+  }
+
+  private forwardPlain(
+    host: LoopbackHost,
+    port: number,
+    request: ForwardRequest,
+  ): Promise<Outcome | ForwardFailure> {
+    // Refused: the next call looks for the app again (it may be back, bound elsewhere).
+    return dispatch(this.pool(host, port), request, this.appAddresses, port);
   }
 
   /** Closes every pool (in-flight requests finish first). */
@@ -116,7 +124,7 @@ export class Forwarder {
 
   private async shutdown(end: (pool: Pool) => Promise<void>): Promise<void> {
     const pools = [
-      ...this.pools.values(),
+      ...[...this.pools.values()].map((entry) => entry.pool),
       ...[...this.tlsPools.values()].flatMap((byCaller) =>
         [...byCaller.values()].map((entry) => entry.pool),
       ),
@@ -152,18 +160,44 @@ export class Forwarder {
     return pool;
   }
 
-  private pool(port: number): Pool {
-    let pool = this.pools.get(port);
-    if (!pool) {
-      pool = new Pool(`http://127.0.0.1:${port}`, {
-        keepAliveTimeout: this.idleMs,
-        keepAliveMaxTimeout: this.idleMs,
-        pipelining: 1,
-      });
-      this.pools.set(port, pool);
-    }
+  private pool(host: LoopbackHost, port: number): Pool {
+    const current = this.pools.get(port);
+    if (current && current.host === host) return current.pool;
+    // The app moved to the other address: calls in flight on the old pool finish.
+    if (current) void current.pool.close().catch(() => {});
+    const pool = new Pool(`http://${authorityOf(host, port)}`, {
+      keepAliveTimeout: this.idleMs,
+      keepAliveMaxTimeout: this.idleMs,
+      pipelining: 1,
+    });
+    this.pools.set(port, { host, pool });
     return pool;
   }
+}
+
+/**
+ * Dispatches one request on `pool`; resolves with its outcome or why it failed. A refused
+ * connection to an app's `port` makes `addresses` forget where it listens.
+ */
+function dispatch(
+  pool: Pool,
+  request: ForwardRequest,
+  addresses?: AppAddresses,
+  port?: number,
+): Promise<Outcome | ForwardFailure> {
+  return new Promise((resolve) => {
+    pool.dispatch(
+      {
+        method: request.method as never,
+        path: request.path,
+        headers: plainHeaders(request.headers),
+        body: request.body,
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      },
+      new ResponseHandler(request.signal, resolve, addresses, port),
+    );
+  });
 }
 
 /**
@@ -203,6 +237,8 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
   constructor(
     signal: CancelSignal,
     private readonly resolve: (result: Outcome | ForwardFailure) => void,
+    private readonly addresses?: AppAddresses,
+    private readonly port?: number,
   ) {
     this.stopListening = signal.onAbort(() => this.cancel(new RequestCancelled()));
   }
@@ -252,7 +288,10 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
     }
     if (this.settled) return;
     this.settled = true;
-    this.resolve(failureOf(error));
+    const failure = failureOf(error);
+    if (failure.cause === 'connect-failure' && this.port !== undefined)
+      this.addresses?.forget(this.port);
+    this.resolve(failure);
   }
 
   /** The caller (or a timeout) gave up: abort the dispatch, and answer if nothing came yet. */

@@ -5,6 +5,7 @@
  * before the upstream answers is answered with the target's refusal (a 502 naming the
  * service) and the caller's socket closed; it never crashes the mesh.
  */
+import { authorityOf, type LoopbackHost } from './loopback.js';
 import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { createProxyServer } from 'http-proxy-3';
@@ -78,6 +79,8 @@ const SWITCHING_PROTOCOLS = 101;
 /** Where and how to tunnel one upgrade. */
 export interface UpgradeTarget {
   port: number;
+  /** Where a plain (non-mTLS) target listens: 127.0.0.1 unless the app is on ::1. */
+  host?: LoopbackHost;
   path: string;
   headers: OutgoingHttpHeaders;
   tls?: HopTls;
@@ -86,7 +89,7 @@ export interface UpgradeTarget {
 }
 
 /**
- * Tunnels an upgrade request to `127.0.0.1:port`; the handshake it returns fills in as
+ * Tunnels an upgrade request to `port` on loopback; the handshake it returns fills in as
  * the upstream answers (read it when the caller's socket closes).
  */
 export function proxyUpgrade(
@@ -112,7 +115,7 @@ export function proxyUpgrade(
         servername: 'localhost',
         checkServerIdentity: checkSpiffeId(tls.expectedId),
       }
-    : `http://127.0.0.1:${target.port}`;
+    : `http://${authorityOf(target.host ?? '127.0.0.1', target.port)}`;
   proxy.ws(req, socket, head, { target: destination as never, secure: true }, (error) =>
     failed(handshake, error, socket, target),
   );

@@ -10,6 +10,7 @@ import { errorOutcome } from '../error-outcome.js';
 import { rawMeshError, type ErrorContext } from '../errors.js';
 import { SWITCHING_PROTOCOLS, type HopContext, type Outcome, type Stage } from '../pipeline.js';
 import { proxyUpgrade, type UpgradeTarget } from '../ws-proxy.js';
+import type { AppAddresses, LoopbackHost } from '../loopback.js';
 import type { InstancePort } from './forward.js';
 import type { HopTlsSource } from './upstream.js';
 
@@ -20,8 +21,31 @@ const TUNNELED: Outcome = {
   body: null,
 };
 
+/**
+ * Where a plain tunnel to an app's `port` goes: the address its calls found (127.0.0.1,
+ * or ::1 for a dev server bound there), found now if no call has yet.
+ */
+function withHost(
+  addresses: AppAddresses | undefined,
+  port: number,
+  open: (host: LoopbackHost) => void,
+): Promise<Outcome> {
+  const known = addresses ? addresses.get(port) : '127.0.0.1';
+  if (known !== undefined) {
+    open(known);
+    return Promise.resolve(TUNNELED);
+  }
+  return addresses!.find(port).then((host) => {
+    open(host);
+    return TUNNELED;
+  });
+}
+
 /** The hop's tunnel, to the chosen instance. */
-export function tunnelStage(tlsFor: HopTlsSource = () => undefined): Stage<HopContext> {
+export function tunnelStage(
+  tlsFor: HopTlsSource = () => undefined,
+  addresses?: AppAddresses,
+): Stage<HopContext> {
   return {
     name: 'tunnel',
     handle(ctx) {
@@ -40,14 +64,26 @@ export function tunnelStage(tlsFor: HopTlsSource = () => undefined): Stage<HopCo
       ctx.security = tls ? 'mutual_tls' : 'none';
       ctx.attempts = 1;
       const { req, socket, head } = ctx.upgrade;
-      ctx.tunnel = proxyUpgrade(req, socket, head, {
-        port: target.port,
-        path: ctx.path,
-        headers: ctx.headers,
-        tls,
-        refusal: refusalOf({ service: ctx.service.name, version: ctx.version, port: target.port }),
-      });
-      return Promise.resolve(TUNNELED);
+      const open = (host?: LoopbackHost) => {
+        ctx.tunnel = proxyUpgrade(req, socket, head, {
+          port: target.port,
+          host,
+          path: ctx.path,
+          headers: ctx.headers,
+          tls,
+          refusal: refusalOf({
+            service: ctx.service.name,
+            version: ctx.version,
+            port: target.port,
+          }),
+        });
+      };
+      // mTLS goes to a mesh listener (127.0.0.1); `mtls: off` straight to the app.
+      if (tls) {
+        open();
+        return Promise.resolve(TUNNELED);
+      }
+      return withHost(addresses, target.port, open);
     },
   };
 }
@@ -57,6 +93,7 @@ export function inboundTunnelStage(settings: {
   service: string;
   version: string;
   appPort: InstancePort;
+  addresses?: AppAddresses;
 }): Stage<EntryContext> {
   return {
     name: 'tunnel',
@@ -72,13 +109,15 @@ export function inboundTunnelStage(settings: {
         );
       }
       const { socket, head } = ctx.upgrade;
-      proxyUpgrade(ctx.req, socket, head, {
-        port,
-        path: ctx.path,
-        headers: ctx.headers,
-        refusal: refusalOf({ service: settings.service, version: settings.version, port }),
-      });
-      return Promise.resolve(TUNNELED);
+      return withHost(settings.addresses, port, (host) =>
+        proxyUpgrade(ctx.req, socket, head, {
+          port,
+          host,
+          path: ctx.path,
+          headers: ctx.headers,
+          refusal: refusalOf({ service: settings.service, version: settings.version, port }),
+        }),
+      );
     },
   };
 }
