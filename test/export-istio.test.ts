@@ -150,14 +150,20 @@ describe('meshdev export --to istio', () => {
     ]);
   });
 
-  it('exports a route mirror as Istio’s mirror and mirrorPercentage; Linkerd and Consul warn', () => {
+  it('exports route mirrors and headers: Istio both, Linkerd and Consul what they have', () => {
     const dir = scope.project(`version: 1
 mesh: { name: mirrored }
 services:
   httpbin:
     versions: { v1: { port: 9081 }, v2: { port: 9082 } }
     routes:
-      - { to: v1, mirror: { to: v2, percent: 25 } }
+      - match: { path: /api/* }
+        to: v1
+        mirror: { to: v2, percent: 25 }
+        headers:
+          request: { set: { x-env: dev }, add: { x-tag: mesh }, remove: [x-debug] }
+          response: { set: { cache-control: no-store } }
+      - { to: v1 }
 `);
     const config = loadConfigFile(path.join(dir, 'mesh.config.yaml'));
     const byName = accepted(exportIstio(config).manifests);
@@ -168,18 +174,49 @@ services:
             route: [{ destination: { host: 'httpbin', subset: 'v1' } }],
             mirror: { host: 'httpbin', subset: 'v2' },
             mirrorPercentage: { value: 25 },
+            headers: {
+              request: { set: { 'x-env': 'dev' }, add: { 'x-tag': 'mesh' }, remove: ['x-debug'] },
+              response: { set: { 'cache-control': 'no-store' } },
+            },
           },
+          { route: [{ destination: { host: 'httpbin', subset: 'v1' } }] },
         ],
       },
     });
-    for (const [system, result] of [
-      ['Linkerd', exportLinkerd(config)],
-      ['Consul', exportConsul(config)],
-    ] as const) {
-      expect(result.warnings.map((w) => w.message)).toContain(
-        `traffic mirroring: ${system} has none; skipped`,
-      );
-    }
+    const linkerd = exportLinkerd(config);
+    const route = acceptedBy(crdValidators('linkerd'), linkerd.manifests).get('HTTPRoute/httpbin');
+    expect((route!.spec.rules as unknown[])[0]).toMatchObject({
+      filters: [
+        {
+          type: 'RequestHeaderModifier',
+          requestHeaderModifier: {
+            set: [{ name: 'x-env', value: 'dev' }],
+            add: [{ name: 'x-tag', value: 'mesh' }],
+            remove: ['x-debug'],
+          },
+        },
+      ],
+    });
+    expect(linkerd.warnings.map((w) => w.message)).toEqual(
+      expect.arrayContaining([
+        'traffic mirroring: Linkerd has none; skipped',
+        "answer headers: Linkerd's HTTPRoute changes request headers only; skipped",
+      ]),
+    );
+    const consul = exportConsul(config);
+    const router = acceptedBy(crdValidators('consul'), consul.manifests).get(
+      'ServiceRouter/httpbin',
+    );
+    expect((router!.spec.routes as unknown[])[0]).toMatchObject({
+      destination: {
+        serviceSubset: 'v1',
+        requestHeaders: { set: { 'x-env': 'dev' }, add: { 'x-tag': 'mesh' }, remove: ['x-debug'] },
+        responseHeaders: { set: { 'cache-control': 'no-store' } },
+      },
+    });
+    expect(consul.warnings.map((w) => w.message)).toContain(
+      'traffic mirroring: Consul has none; skipped',
+    );
   });
 
   it('exports the bundled demo and the Bookinfo example as resources Istio accepts', () => {

@@ -349,6 +349,35 @@ ${http}`;
     });
   });
 
+  it('imports a route’s headers operations as they are; unknown parts are warnings', () => {
+    const text = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: httpbin }
+spec:
+  hosts: [httpbin]
+  http:
+    - route: [{ destination: { host: httpbin, subset: v1 } }]
+      headers:
+        request: { set: { x-env: dev }, add: { x-tag: mesh }, remove: [x-debug] }
+        response: { set: { cache-control: no-store }, rename: { a: b } }
+`;
+    const { draft, warnings } = importIstio(readSources([dirOf({ 'vs.yaml': text })]), {
+      name: 'x',
+    });
+    expect(draft.services.httpbin!.routes).toEqual([
+      {
+        to: 'v1',
+        headers: {
+          request: { set: { 'x-env': 'dev' }, add: { 'x-tag': 'mesh' }, remove: ['x-debug'] },
+          response: { set: { 'cache-control': 'no-store' } },
+        },
+      },
+    ]);
+    expect(warnings.map((w) => w.message)).toEqual([
+      'spec.http[0].headers.response.rename: meshdev has no equivalent; skipped',
+    ]);
+  });
+
   it('carries the connection pool of Istio’s circuit-breaking task over as maxConcurrent', () => {
     const rule = (pool: string) => `apiVersion: networking.istio.io/v1
 kind: DestinationRule

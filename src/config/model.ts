@@ -46,6 +46,15 @@ export interface RouteRule {
   faults?: readonly FaultRule[];
   /** A copy of `percent` % of the calls goes to version `to`; its answer is discarded. */
   mirror?: { to: string; percent: number };
+  /** Headers changed on the calls (before they go on) and on their answers. */
+  headers?: { request?: HeaderOperations; response?: HeaderOperations };
+}
+
+/** Istio's header operations, names lower-case: applied as remove, then set, then add. */
+export interface HeaderOperations {
+  set?: Readonly<Record<string, string>>;
+  add?: Readonly<Record<string, string>>;
+  remove?: readonly string[];
 }
 
 /** A latency: fixed, or log-normal fitted to its median and 99th percentile (ms). */

@@ -51,6 +51,7 @@ export function normalize(
       retries: route.retries,
       faults: route.faults?.map((fault, i) => toFault(fault, `file:${name}:route${r}:${i}`, name)),
       mirror: route.mirror && { to: route.mirror.to, percent: route.mirror.percent ?? 100 },
+      headers: route.headers,
     })),
     faults: service.faults.map((fault, i) => toFault(fault, `file:${name}:${i}`, name)),
     timeoutMs: service.timeout,

@@ -385,6 +385,69 @@ const routeAuth = z.strictObject({
   groups: names("Only consumers in one of these groups (Kong's ACL); others get 403"),
 });
 
+/** Headers that frame an HTTP/1.1 message: a route must not change them. */
+const FRAMING_HEADERS = [
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'upgrade',
+  'keep-alive',
+];
+
+/** Why `name` cannot be a header a route changes, or undefined when it can. */
+function headerNameProblem(name: string): string | undefined {
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) return 'not a valid header name';
+  if (FRAMING_HEADERS.includes(name.toLowerCase()))
+    return `${name.toLowerCase()} frames the message: a route cannot change it`;
+  return undefined;
+}
+
+/** A header value: one line (no CR or LF). */
+const headerValue = z.string().regex(/^[^\r\n]*$/, { error: 'a header value is one line' });
+
+/** Istio's header operations: `set` replaces, `add` appends, `remove` deletes (names lower-cased). */
+const headerOperations = z
+  .strictObject({
+    set: z
+      .record(z.string(), headerValue)
+      .optional()
+      .meta({ description: 'Replace (or add) these headers' }),
+    add: z.record(z.string(), headerValue).optional().meta({ description: 'Append these values' }),
+    remove: z.array(z.string()).optional().meta({ description: 'Remove these headers' }),
+  })
+  .superRefine((operations, ctx) => {
+    const named: Array<[PropertyKey[], string]> = [
+      ...Object.keys(operations.set ?? {}).map((name): [PropertyKey[], string] => [
+        ['set', name],
+        name,
+      ]),
+      ...Object.keys(operations.add ?? {}).map((name): [PropertyKey[], string] => [
+        ['add', name],
+        name,
+      ]),
+      ...(operations.remove ?? []).map((name, index): [PropertyKey[], string] => [
+        ['remove', index],
+        name,
+      ]),
+    ];
+    for (const [path, name] of named) {
+      const problem = headerNameProblem(name);
+      if (problem) ctx.addIssue({ code: 'custom', path, message: problem });
+    }
+  })
+  .transform((operations) => ({
+    ...(operations.set && { set: lowerKeys(operations.set) }),
+    ...(operations.add && { add: lowerKeys(operations.add) }),
+    ...(operations.remove && { remove: operations.remove.map((name) => name.toLowerCase()) }),
+  }))
+  .meta({ description: 'Header operations, applied in the order remove, set, add' });
+
+function lowerKeys(record: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(record).map(([name, value]) => [name.toLowerCase(), value]),
+  );
+}
+
 /** One entry of `services.<name>.routes`: where matching calls go, and their own policy. */
 const route = z.strictObject({
   name: z
@@ -408,6 +471,15 @@ const route = z.strictObject({
     .array(faultSchema)
     .optional()
     .meta({ description: "Faults on this route (in place of the service's own from the file)" }),
+  headers: z
+    .strictObject({
+      request: headerOperations.optional(),
+      response: headerOperations.optional(),
+    })
+    .optional()
+    .meta({
+      description: "Headers changed on this route's calls and their answers (Istio's headers)",
+    }),
   mirror: z
     .strictObject({
       to: z.string().meta({ description: 'The version that gets a copy of each call' }),

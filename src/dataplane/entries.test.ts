@@ -33,10 +33,11 @@ const deps = {
 const names = (stages: ReadonlyArray<{ name: string }>) => stages.map((stage) => stage.name);
 
 describe('entry pipelines', () => {
-  it('the outbound hop runs route → split → authorize → contract → mirror → breaker → retry → timeout → fault → upstream', () => {
+  it('the outbound hop runs route → split → headers → authorize → contract → mirror → breaker → retry → timeout → fault → upstream', () => {
     expect(names(outboundStages(forwarder))).toEqual([
       'route',
       'split',
+      'headers',
       'authorize',
       'contract',
       'mirror',
@@ -48,8 +49,8 @@ describe('entry pipelines', () => {
     ]);
   });
 
-  it('the upgrade hop runs route → split → authorize → tunnel', () => {
-    expect(names(upgradeHopStages())).toEqual(['route', 'split', 'authorize', 'tunnel']);
+  it('the upgrade hop runs route → split → headers → authorize → tunnel', () => {
+    expect(names(upgradeHopStages())).toEqual(['route', 'split', 'headers', 'authorize', 'tunnel']);
   });
 
   it('the gateway runs normalize → cors → gateway-route → authenticate → limit → the hop', () => {

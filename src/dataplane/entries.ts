@@ -7,8 +7,8 @@
  *   inbound   normalize → identify → authorize → authenticate → forward
  *   upgrades  the same entries with `upgrade-hop` / `tunnel` as their terminal stage
  *
- *   outbound-hop  route → split → authorize → contract → mirror → breaker → retry → timeout → fault → upstream
- *   upgrade-hop   route → split → authorize → tunnel
+ *   outbound-hop  route → split → headers → authorize → contract → mirror → breaker → retry → timeout → fault → upstream
+ *   upgrade-hop   route → split → headers → authorize → tunnel
  */
 import type {
   GatewayConfig,
@@ -24,6 +24,7 @@ import { authorizeHopStage, authorizeStage } from './stages/authorize.js';
 import { breakerStage } from './stages/breaker.js';
 import { authenticateStage, inboundAuthenticateStage } from './stages/authenticate.js';
 import { corsStage } from './stages/cors.js';
+import { headersStage } from './stages/headers.js';
 import { limitStage } from './stages/limit.js';
 import { mirrorStage } from './stages/mirror.js';
 import { MeshBus } from '../telemetry/bus.js';
@@ -54,6 +55,7 @@ export function outboundStages(
   return [
     routeStage,
     splitStage,
+    headersStage,
     authorizeHopStage,
     contractStage(contracts),
     mirrorStage({ forwarder, tlsFor, bus }),
@@ -70,7 +72,7 @@ export function upgradeHopStages(
   tlsFor?: HopTlsSource,
   addresses?: AppAddresses,
 ): readonly Stage<HopContext>[] {
-  return [routeStage, splitStage, authorizeHopStage, tunnelStage(tlsFor, addresses)];
+  return [routeStage, splitStage, headersStage, authorizeHopStage, tunnelStage(tlsFor, addresses)];
 }
 
 /** What the gateway and outbound entries need. */

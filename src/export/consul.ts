@@ -52,6 +52,13 @@ export function exportConsul(config: MeshConfig, options: ExportOptions = {}): E
     const matched = service.routes
       .map((route, index) => ({ route, index }))
       .filter(({ route }) => route.match);
+    service.routes.forEach((route, index) => {
+      if (!route.match && route.headers)
+        lossy.warn(
+          ['services', service.name, 'routes', index, 'headers'],
+          "headers on a route without a match: Consul's router changes headers on matched routes only; skipped",
+        );
+    });
     const policy = destinationPolicy(service, undefined);
     if (matched.length > 0 || Object.keys(policy).length > 0) {
       manifests.push({
@@ -121,7 +128,10 @@ function destinationPolicy(
   const timeoutMs = route?.timeoutMs ?? service.timeoutMs;
   const retries = route?.retries ?? service.retries;
   const statuses = retries?.retryOn.filter((on): on is number => typeof on === 'number') ?? [];
+  const headers = route?.headers;
   return {
+    ...(headers?.request && { requestHeaders: headers.request }),
+    ...(headers?.response && { responseHeaders: headers.response }),
     ...(timeoutMs !== undefined && { requestTimeout: `${timeoutMs}ms` }),
     ...(retries && {
       numRetries: retries.attempts,

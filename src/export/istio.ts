@@ -1,6 +1,6 @@
 /**
  * `meshdev export --to istio`: the config as Istio resources — per service a
- * VirtualService (matches, weighted routes, timeouts, retries, faults, mirrors) and a
+ * VirtualService (matches, weighted routes, timeouts, retries, faults, headers, mirrors) and a
  * DestinationRule (subsets from versions, outlier detection and connection limits from
  * the circuit breaker), an AuthorizationPolicy from `allow`, one PeerAuthentication for
  * the namespace, and a RequestAuthentication for the gateway's JWT issuer. What Istio
@@ -129,6 +129,7 @@ function virtualService(service: ServiceConfig, namespace: string, lossy: LossyM
       route: route ? destinations(host, route) : everyVersion,
       ...policy(service, route),
       ...(fault && { fault }),
+      ...(route?.headers && { headers: route.headers }),
       ...(route?.mirror && {
         mirror: { host, subset: route.mirror.to },
         mirrorPercentage: { value: route.mirror.percent },

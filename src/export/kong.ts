@@ -46,6 +46,13 @@ export function exportKong(config: MeshConfig): {
   gateway.routes.forEach((route, index) => {
     const service = byService.get(route.service)!;
     warnMirrors(service, lossy, 'Kong');
+    service.routes.forEach((serviceRoute, r) => {
+      if (serviceRoute.headers)
+        lossy.warn(
+          ['services', service.name, 'routes', r, 'headers'],
+          "a service route's headers: Kong changes headers per gateway route (request-transformer); skipped",
+        );
+    });
     const at = ['gateway', 'routes', index];
     const name = `${route.service}-${index}`;
     const host = upstreamFor(service, route.version, upstreams, lossy);

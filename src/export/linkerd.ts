@@ -6,7 +6,14 @@
  * AuthorizationPolicy tying them. Linkerd has no fault injection: every fault is a
  * warning at its config line, never silently dropped.
  */
-import type { Match, MeshConfig, RetryPolicy, RouteRule, ServiceConfig } from '../config/model.js';
+import type {
+  HeaderOperations,
+  Match,
+  MeshConfig,
+  RetryPolicy,
+  RouteRule,
+  ServiceConfig,
+} from '../config/model.js';
 import type { ExportOptions, ExportResult } from './istio.js';
 import { LossyMappings, warnMirrors } from './lossy.js';
 import type { Manifest } from './manifest.js';
@@ -51,11 +58,24 @@ function httpRoute(service: ServiceConfig, namespace: string, lossy: LossyMappin
         'fault injection: Linkerd has none; skipped',
       ),
     );
+    if (route?.headers?.response)
+      lossy.warn(
+        [...base, 'routes', index, 'headers', 'response'],
+        "answer headers: Linkerd's HTTPRoute changes request headers only; skipped",
+      );
     const timeoutMs = route?.timeoutMs ?? service.timeoutMs;
     const perTry = (route?.retries ?? retries)?.perTryTimeoutMs;
     return {
       ...(route?.match && {
         matches: linkerdMatches(route.match, [...base, 'routes', index, 'match'], lossy),
+      }),
+      ...(route?.headers?.request && {
+        filters: [
+          {
+            type: 'RequestHeaderModifier',
+            requestHeaderModifier: linkerdHeaderModifier(route.headers.request),
+          },
+        ],
       }),
       backendRefs: backends(service, route),
       ...((timeoutMs !== undefined || perTry !== undefined) && {
@@ -210,4 +230,15 @@ function authorization(
 /** A Gateway API duration: `500ms`, `10s`. */
 function duration(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/** Gateway API's header modifier: lists of `{name, value}` where meshdev has maps. */
+function linkerdHeaderModifier(operations: HeaderOperations): Record<string, unknown> {
+  const pairs = (map: Readonly<Record<string, string>> | undefined) =>
+    Object.entries(map ?? {}).map(([name, value]) => ({ name, value }));
+  return {
+    ...(operations.set && { set: pairs(operations.set) }),
+    ...(operations.add && { add: pairs(operations.add) }),
+    ...(operations.remove && { remove: [...operations.remove] }),
+  };
 }

@@ -36,6 +36,10 @@ export interface DraftRoute {
   retries?: DraftRetries;
   faults?: DraftFault[];
   mirror?: { to: string; percent?: number };
+  headers?: {
+    request?: { set?: Record<string, string>; add?: Record<string, string>; remove?: string[] };
+    response?: { set?: Record<string, string>; add?: Record<string, string>; remove?: string[] };
+  };
 }
 
 /** How one instance runs: a dev server's port, or a simulation. */

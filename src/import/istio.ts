@@ -352,6 +352,7 @@ class IstioImport {
       'mirrorPercentage',
       'mirrorPercent',
       'mirrors',
+      'headers',
     ]);
     const destination = this.destinations(source, [...at, 'route'], entry.route, host, service);
     if (!destination) return [];
@@ -369,6 +370,10 @@ class IstioImport {
       : undefined;
     if (faults) policy.faults = [faults];
     if (mirror) policy.mirror = mirror;
+    const headers = isObject(entry.headers)
+      ? this.headers(source, [...at, 'headers'], entry.headers)
+      : undefined;
+    if (headers) policy.headers = headers;
     if (!Array.isArray(entry.match) || entry.match.length === 0) return [policy];
     const matches = entry.match.flatMap((match, index) => {
       const converted = isObject(match)
@@ -388,6 +393,31 @@ class IstioImport {
       ...policy,
       ...(Object.keys(match).length > 0 && { match }),
     }));
+  }
+
+  /** A route's `headers` (`request`/`response`, each `set`/`add`/`remove`): the same in meshdev. */
+  private headers(
+    source: SourceObject,
+    at: PropertyKey[],
+    headers: Record<string, unknown>,
+  ): DraftRoute['headers'] {
+    this.notes.unknownFields(source, at, headers, ['request', 'response']);
+    const out: NonNullable<DraftRoute['headers']> = {};
+    for (const side of ['request', 'response'] as const) {
+      const operations = headers[side];
+      if (!isObject(operations)) continue;
+      this.notes.unknownFields(source, [...at, side], operations, ['set', 'add', 'remove']);
+      const texts = (value: unknown) =>
+        isObject(value)
+          ? Object.fromEntries(Object.entries(value).map(([name, text]) => [name, String(text)]))
+          : undefined;
+      const set = texts(operations.set);
+      const add = texts(operations.add);
+      const remove = Array.isArray(operations.remove) ? operations.remove.map(String) : undefined;
+      if (set || add || remove)
+        out[side] = { ...(set && { set }), ...(add && { add }), ...(remove && { remove }) };
+    }
+    return out.request || out.response ? out : undefined;
   }
 
   /**
