@@ -416,24 +416,13 @@ const headerOperations = z
     remove: z.array(z.string()).optional().meta({ description: 'Remove these headers' }),
   })
   .superRefine((operations, ctx) => {
-    const named: Array<[PropertyKey[], string]> = [
-      ...Object.keys(operations.set ?? {}).map((name): [PropertyKey[], string] => [
-        ['set', name],
-        name,
-      ]),
-      ...Object.keys(operations.add ?? {}).map((name): [PropertyKey[], string] => [
-        ['add', name],
-        name,
-      ]),
-      ...(operations.remove ?? []).map((name, index): [PropertyKey[], string] => [
-        ['remove', index],
-        name,
-      ]),
-    ];
-    for (const [path, name] of named) {
+    const check = (name: string, path: PropertyKey[]) => {
       const problem = headerNameProblem(name);
       if (problem) ctx.addIssue({ code: 'custom', path, message: problem });
-    }
+    };
+    for (const name of Object.keys(operations.set ?? {})) check(name, ['set', name]);
+    for (const name of Object.keys(operations.add ?? {})) check(name, ['add', name]);
+    operations.remove?.forEach((name, index) => check(name, ['remove', index]));
   })
   .transform((operations) => ({
     ...(operations.set && { set: lowerKeys(operations.set) }),

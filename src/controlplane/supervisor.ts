@@ -7,7 +7,7 @@
  * after the grace) on shutdown, on a crash and when meshdev dies. A command whose port is
  * still held by another process is `blocked` (naming the pid), not started and not healthy.
  */
-import { authorityOf, findLoopback } from '../dataplane/loopback.js';
+import { authorityOf, findLoopback, type LoopbackHost } from '../dataplane/loopback.js';
 import { ensurePrivateDir, writePrivateFile } from '../lib/private-files.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
@@ -240,20 +240,24 @@ async function portInUse(port: number, timeout = 1000): Promise<boolean> {
 async function probe(instance: InstanceConfig): Promise<boolean> {
   const port = instance.port!;
   const timeout = instance.health?.timeoutMs ?? 1000;
-  if (instance.health?.path) {
-    try {
-      // A dev server bound to `localhost` may listen on ::1 alone.
-      const host = (await findLoopback(port, timeout)) ?? '127.0.0.1';
-      const { request } = await import('undici'); // loaded with the first HTTP health check
-      const response = await request(`http://${authorityOf(host, port)}${instance.health.path}`, {
+  const path = instance.health?.path;
+  if (path) {
+    const { request } = await import('undici'); // loaded with the first HTTP health check
+    const healthy = async (host: LoopbackHost) => {
+      const response = await request(`http://${authorityOf(host, port)}${path}`, {
         headersTimeout: timeout,
         bodyTimeout: timeout,
       });
       await response.body.dump();
       return response.statusCode < 400;
-    } catch {
-      return false;
+    };
+    // 127.0.0.1 first; refused there, ::1 (a dev server bound to `localhost` may be there alone).
+    try {
+      return await healthy('127.0.0.1');
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'ECONNREFUSED') return false;
     }
+    return healthy('::1').catch(() => false);
   }
   return portInUse(port, timeout);
 }

@@ -4,6 +4,7 @@
  * services whose dev server is unknown get a simulated placeholder, so the imported mesh
  * comes `up` at once.
  */
+import type { HeaderOperations } from '../config/model.js';
 
 /** A request match as written in the config. */
 export interface DraftMatch {
@@ -36,10 +37,7 @@ export interface DraftRoute {
   retries?: DraftRetries;
   faults?: DraftFault[];
   mirror?: { to: string; percent?: number };
-  headers?: {
-    request?: { set?: Record<string, string>; add?: Record<string, string>; remove?: string[] };
-    response?: { set?: Record<string, string>; add?: Record<string, string>; remove?: string[] };
-  };
+  headers?: { request?: HeaderOperations; response?: HeaderOperations };
 }
 
 /** How one instance runs: a dev server's port, or a simulation. */

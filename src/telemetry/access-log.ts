@@ -39,13 +39,14 @@ export function formatCallLine(call: CallRecord, style: AccessLogStyle): string 
  * many) instead of the bare `CV` flag, and `mirror` first on a mirror's copy.
  */
 export function flagText(call: Pick<CallRecord, 'flags' | 'violations' | 'mirror'>): string {
-  const text = ((): string => {
-    if (!call.violations?.length) return call.flags.join(',');
-    const others = call.flags.filter((flag) => flag !== 'CV');
-    return [...(others.length ? [others.join(',')] : []), `CV ${call.violations.length}`].join(' ');
-  })();
+  // The usual call (the dashboard formats every visible row each render): one join.
+  if (!call.mirror && !call.violations?.length) return call.flags.join(',');
   // A mirror's copy says so wherever its flags are shown (log, `meshdev calls`, dashboard).
-  return call.mirror ? ['mirror', text].filter(Boolean).join(' ') : text;
+  const parts = call.mirror ? ['mirror'] : [];
+  const others = call.violations?.length ? call.flags.filter((flag) => flag !== 'CV') : call.flags;
+  if (others.length) parts.push(others.join(','));
+  if (call.violations?.length) parts.push(`CV ${call.violations.length}`);
+  return parts.join(' ');
 }
 
 /** `error response.body.id type: id must be integer (expected integer, got "two")` */

@@ -11,10 +11,10 @@
 import { Cancel } from '../../lib/cancel.js';
 import type { MeshBus } from '../../telemetry/bus.js';
 import type { CallRecord, ResponseFlag } from '../../telemetry/call-record.js';
-import type { ForwardFailure, Forwarder } from '../forwarder.js';
+import type { Forwarder } from '../forwarder.js';
 import type { HopContext, Outcome, Stage } from '../pipeline.js';
 import { bodyForAttempt, bodySize, isReplayable } from '../request-body.js';
-import type { HopTlsSource } from './upstream.js';
+import { inboundFailure, type HopTlsSource } from './upstream.js';
 
 /** What the mirror stage needs from the mesh. */
 export interface MirrorDeps {
@@ -67,15 +67,11 @@ function sendCopy(deps: MirrorDeps, ctx: HopContext, version: string): void {
     .then((result) => {
       if (result.kind !== 'response') {
         clearTimeout(timer);
-        const flag: ResponseFlag = cancel.aborted
-          ? 'UT'
-          : (result as ForwardFailure).cause === 'connect-failure'
-            ? 'UF'
-            : 'UC';
-        return record(0, 0, [flag]);
+        const refused = result.kind === 'failure' && result.cause === 'connect-failure';
+        return record(0, 0, [cancel.aborted ? 'UT' : refused ? 'UF' : 'UC']);
       }
       // The inbound listener's own answers say what failed one hop further, as for a call.
-      const said = INBOUND_FAILURES[String(result.headers['x-meshdev-error'])];
+      const said = inboundFailure(result.headers['x-meshdev-error'])?.flag;
       drain(result, cancel, (bytes, complete) => {
         clearTimeout(timer);
         const cut: ResponseFlag[] = complete ? [] : [cancel.aborted ? 'UT' : 'UC'];
@@ -83,12 +79,6 @@ function sendCopy(deps: MirrorDeps, ctx: HopContext, version: string): void {
       });
     });
 }
-
-/** Flags of the failures an inbound listener answers for the app behind it. */
-const INBOUND_FAILURES: Readonly<Record<string, ResponseFlag>> = {
-  upstream_unreachable: 'UF',
-  upstream_protocol_error: 'UPE',
-};
 
 /** Reads and discards a copy's answer, then reports its size and whether it all came. */
 function drain(

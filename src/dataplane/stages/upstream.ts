@@ -7,7 +7,8 @@
 import { errorOutcome } from '../error-outcome.js';
 import type { ForwardFailure, Forwarder, HopTls } from '../forwarder.js';
 import { CONSUMER_REPORT_HEADER } from './authenticate.js';
-import type { HopContext, Outcome, Stage } from '../pipeline.js';
+import type { FailureCause, HopContext, Outcome, Stage } from '../pipeline.js';
+import type { ResponseFlag } from '../../telemetry/call-record.js';
 import { bodyForAttempt } from '../request-body.js';
 
 /** mTLS for a hop from `caller` to `service`, or undefined for plaintext. */
@@ -69,6 +70,22 @@ export function upstreamStage(
   };
 }
 
+/**
+ * What an inbound listener's own error answer stands for, one hop further: it could not
+ * reach the app (`UF`, a connect failure) or the app answered broken HTTP (`UPE`, retried
+ * as a reset). Undefined for any other answer.
+ */
+export function inboundFailure(
+  error: string | string[] | undefined,
+): { flag: ResponseFlag; cause: FailureCause } | undefined {
+  if (error === 'upstream_unreachable') return UNREACHABLE;
+  if (error === 'upstream_protocol_error') return PROTOCOL_ERROR;
+  return undefined;
+}
+
+const UNREACHABLE = { flag: 'UF', cause: 'connect-failure' } as const;
+const PROTOCOL_ERROR = { flag: 'UPE', cause: 'reset' } as const;
+
 /** Who and what an error body names (built only when there is one). */
 function errorContext(ctx: HopContext) {
   return { service: ctx.service.name, version: ctx.version, caller: principalOf(ctx.caller) };
@@ -78,15 +95,10 @@ function errorContext(ctx: HopContext) {
 function answerOf(ctx: HopContext, result: Outcome | ForwardFailure, port: number): Outcome {
   if (result.kind === 'response') {
     const error = result.headers['x-meshdev-error'];
-    // The inbound listener could not reach the app: the same failure, one hop further.
-    if (error === 'upstream_unreachable') {
-      ctx.flags.add('UF');
-      return { ...result, cause: 'connect-failure' };
-    }
-    // The app behind the inbound listener answered with broken HTTP: retried as a reset.
-    if (error === 'upstream_protocol_error') {
-      ctx.flags.add('UPE');
-      return { ...result, cause: 'reset' };
+    const failed = inboundFailure(error);
+    if (failed) {
+      ctx.flags.add(failed.flag);
+      return { ...result, cause: failed.cause };
     }
     if (error === 'unauthorized' || error === 'unauthenticated' || error === 'consumer_forbidden') {
       ctx.flags.add('UAEX');
