@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { echo } from '../fixtures/servers/upstreams.js';
+import type { IncomingMessage } from 'node:http';
+import { WebSocket, WebSocketServer } from 'ws';
+import { deadPort, echo } from '../fixtures/servers/upstreams.js';
 import { loadLocalIssuer } from '../src/edge/local-issuer.js';
 import { localAudience } from '../src/edge/api-edge.js';
 import { startMesh } from './helpers/mesh.js';
@@ -386,6 +388,57 @@ describe('plans', () => {
       (await get(`${m.gateway}/search`, { 'x-api-key': 'bob-key-00001' })).response.status,
     ).toBe(200);
     expect((await get(`${m.gateway}/orders`, alice)).response.status).toBe(200);
+  });
+
+  it("every answer on a limited route carries its fields: the mesh's own (HTTP and WebSocket) and a 101", async () => {
+    const app = await scope.server(echo('ws'));
+    const wss = new WebSocketServer({ server: app.server });
+    wss.on('connection', (peer) => peer.on('message', (data) => peer.send(data)));
+    scope.defer(() => new Promise<void>((resolve) => wss.close(() => resolve())));
+    const m = await scope.mesh(
+      `version: 1
+mesh: { name: edge-ws, mtls: off, admin: { port: 0 }, ports: { from: 0 } }
+gateway:
+  port: 0
+  auth: { require: apiKey }
+  routes: [{ path: /live, service: live }, { path: /, service: dead }]
+consumers:
+  alice: { plan: free, keys: ["alice-key-0001"] }
+plans:
+  free: { rateLimit: { requests: 5, per: 1m } }
+services:
+  live: { port: "\${L}" }
+  dead: { port: "\${D}" }
+`,
+      { L: String(app.port), D: String(await deadPort()) },
+    );
+    const alice = { 'x-api-key': 'alice-key-0001' };
+    const http = await get(`${m.gateway}/x`, alice);
+    expect(http.response.status).toBe(502);
+    expect(http.response.headers.get('ratelimit')).toMatch(/^"free";r=4;t=\d+$/);
+    expect(http.response.headers.get('x-meshdev-attempts')).toBe('1');
+    // The tunnel's own refusal, then the app's 101: the head of each.
+    const handshake = (path: string) =>
+      new Promise<{ status: number; headers: IncomingMessage['headers'] }>((resolve, reject) => {
+        const socket = new WebSocket(m.gateway.replace('http', 'ws') + path, { headers: alice });
+        socket.on('unexpected-response', (_req, res) =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers }),
+        );
+        socket.on('upgrade', (res) => {
+          resolve({ status: res.statusCode ?? 0, headers: res.headers });
+          socket.close();
+        });
+        socket.on('error', reject);
+      });
+    const refused = await handshake('/ws');
+    expect(refused.status).toBe(502);
+    expect(refused.headers['x-meshdev-error']).toBe('upstream_unreachable');
+    expect(refused.headers['x-ratelimit-remaining']).toBe('3');
+    expect(refused.headers['ratelimit-policy']).toBe('"free";q=5;w=60');
+    const opened = await handshake('/live/ws');
+    expect(opened.status).toBe(101);
+    expect(opened.headers['x-ratelimit-remaining']).toBe('2');
+    expect(opened.headers.ratelimit).toMatch(/^"free";r=2;t=\d+$/);
   });
 
   it('meshdev plan set moves a consumer to another plan at once, and clear moves it back', async () => {

@@ -52,6 +52,11 @@ export interface EntryContext {
   /** The hop that ran (outbound and upgrade hops), for the call record. */
   hop?: HopContext;
   trace?: { traceId: string; requestId: string };
+  /**
+   * Headers the entry adds to the answer its caller gets, whatever stage made it (the
+   * limit stage's RateLimit fields): added as the head is written.
+   */
+  answerHeaders?: Record<string, string>;
   /** Request body bytes read from the caller. */
   bodyBytes(): number;
   /** WebSocket handshakes: the caller's socket and the bytes read past the head. */
@@ -95,6 +100,7 @@ export function createEntryContext(
     headers: {},
     flags: new Set(),
     clientSignal,
+    answerHeaders: undefined,
     bodyBytes: () => 0,
     upgrade,
   };

@@ -178,7 +178,11 @@ export function meshError(
  * A mesh error as a whole HTTP/1.1 response, written straight on a socket that has no
  * `ServerResponse` (a refused request, a failed tunnel); the connection closes after it.
  */
-export function rawMeshError(code: MeshErrorCode, context: ErrorContext): string {
+export function rawMeshError(
+  code: MeshErrorCode,
+  context: ErrorContext,
+  extraHeaders: Readonly<Record<string, string>> = {},
+): string {
   const error = meshError(code, context);
   const text = JSON.stringify(error.body);
   return [
@@ -186,6 +190,7 @@ export function rawMeshError(code: MeshErrorCode, context: ErrorContext): string
     'content-type: application/json',
     `content-length: ${Buffer.byteLength(text)}`,
     `x-meshdev-error: ${code}`,
+    ...Object.entries(extraHeaders).map(([name, value]) => `${name}: ${value}`),
     'connection: close',
     '',
     text,

@@ -90,8 +90,16 @@ export interface HopContext {
   consumer?: string;
   /** The contract check of this call, when the callee has a spec (set by the contract stage). */
   contract?: CallCheck;
-  /** WebSocket handshakes: the request and the caller's socket, for the tunnel stage. */
-  readonly upgrade?: { req: IncomingMessage; socket: Socket; head: Buffer };
+  /**
+   * WebSocket handshakes: the request and the caller's socket, for the tunnel stage, and
+   * the entry's answer headers (`EntryContext.answerHeaders`) for the handshake's answer.
+   */
+  readonly upgrade?: {
+    req: IncomingMessage;
+    socket: Socket;
+    head: Buffer;
+    answerHeaders?: Readonly<Record<string, string>>;
+  };
   /** How the upstream answered the tunneled handshake (set by the tunnel stage). */
   tunnel?: Handshake;
 }

@@ -66,7 +66,8 @@ export async function serveRequest(
     return recordCall(deps, ctx, 0, 0);
   }
   const hop = ctx.hop;
-  const extra: OutgoingHttpHeaders = {};
+  // The answer headers are this call's own object: the mesh's headers join them.
+  const extra: OutgoingHttpHeaders = ctx.answerHeaders ?? {};
   if (hop) {
     extra['x-meshdev-attempts'] = String(Math.max(1, hop.attempts));
     if (ctx.flags.size > 0) extra['x-meshdev-flags'] = [...ctx.flags].join(',');
@@ -110,6 +111,9 @@ export async function serveUpgrade(
     if (socket.destroyed) recordSession();
     else socket.once('close', recordSession);
     return;
+  }
+  if (ctx.answerHeaders && outcome.kind === 'response') {
+    Object.assign(outcome.headers, ctx.answerHeaders);
   }
   await writeOnSocket(socket, outcome);
   recordCall(deps, ctx, outcome.kind === 'response' ? outcome.status : 0, 0);

@@ -28,10 +28,18 @@ export interface Handshake {
 
 /** The handshake of each request being tunneled (the proxy's events name the request). */
 const handshakes = new WeakMap<IncomingMessage, Handshake>();
+/** The answer headers of each request being tunneled, when its entry has any. */
+const answerHeadersOf = new WeakMap<IncomingMessage, Readonly<Record<string, string>>>();
 
 proxy.on('proxyReqWs', (proxyReq: ClientRequest, req: IncomingMessage, socket: Socket) => {
   const handshake = handshakes.get(req);
   if (!handshake) return;
+  // The proxy emits this before it listens to `proxyReq` itself: what is added to the
+  // upstream's answer here is in the head it writes to the caller (101 or a plain answer).
+  const answerHeaders = answerHeadersOf.get(req);
+  const addAnswerHeaders = (response: IncomingMessage) => {
+    if (answerHeaders) Object.assign(response.headers, answerHeaders);
+  };
   // A caller that leaves before the upstream answers: the listener keeps its half-open
   // socket (HTTP servers allow half-open connections), so close it, and stop the
   // request to the upstream with it — nobody waits on either side.
@@ -41,9 +49,13 @@ proxy.on('proxyReqWs', (proxyReq: ClientRequest, req: IncomingMessage, socket: S
   socket.once('close', () => {
     if (handshake.status === PENDING) proxyReq.destroy();
   });
-  proxyReq.on('upgrade', () => (handshake.status = SWITCHING_PROTOCOLS));
+  proxyReq.on('upgrade', (response: IncomingMessage) => {
+    handshake.status = SWITCHING_PROTOCOLS;
+    addAnswerHeaders(response);
+  });
   proxyReq.on('response', (response: IncomingMessage) => {
     handshake.status = response.statusCode ?? 0;
+    addAnswerHeaders(response);
     // The inbound listener behind could not reach its app: the same failure, one hop on.
     if (response.headers['x-meshdev-error'] === 'upstream_unreachable')
       handshake.failure = 'connect-failure';
@@ -83,6 +95,8 @@ export interface UpgradeTarget {
   host?: LoopbackHost;
   path: string;
   headers: OutgoingHttpHeaders;
+  /** Headers the entry adds to whatever answers the handshake (the limit stage's). */
+  answerHeaders?: Readonly<Record<string, string>>;
   tls?: HopTls;
   /** The raw HTTP answer for a tunnel that failed before the upstream answered. */
   refusal?: (failure: 'connect-failure' | 'reset', detail: string) => string;
@@ -100,6 +114,7 @@ export function proxyUpgrade(
 ): Handshake {
   const handshake: Handshake = { status: PENDING };
   handshakes.set(req, handshake);
+  if (target.answerHeaders) answerHeadersOf.set(req, target.answerHeaders);
   socket.on('error', () => socket.destroy());
   req.url = target.path;
   req.headers = target.headers as IncomingMessage['headers'];

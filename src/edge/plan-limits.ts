@@ -24,7 +24,7 @@ export class PlanLimits {
   /** Limiters by plan, window and size: a new config with the same limits keeps its counts. */
   private readonly limiters = new Map<string, RateLimiterMemory>();
   /** The same limiters by the config's own plan objects (no key string built per call). */
-  private readonly byPlan = new WeakMap<PlanConfig, PlanWindow>();
+  private readonly byPlan = new WeakMap<PlanConfig, PlanFields>();
 
   constructor(
     private readonly quotas: QuotaStore,
@@ -33,73 +33,81 @@ export class PlanLimits {
 
   /** Counts one request of `key` (a consumer, or an anonymous client) under `plan`. */
   async take(plan: PlanConfig, key: string): Promise<LimitDecision> {
-    const policies: string[] = [];
-    const states: string[] = [];
-    const headers: Record<string, string> = {};
-    let decision: LimitDecision | undefined;
-
+    const fields = this.fieldsOf(plan);
+    let quotaState: string | undefined;
     if (plan.quota) {
       const quota = plan.quota;
-      const counter = this.quotas.take(`${plan.name}|${key}`, quota.perMs, this.now());
+      const quotaKey = `${plan.name}|${key}`;
+      const counter = this.quotas.take(quotaKey, quota.perMs, this.now());
       const resetS = Math.max(
         0,
         Math.ceil((counter.windowStart + quota.perMs - this.now()) / 1000),
       );
-      const remaining = Math.max(0, quota.requests - counter.used);
-      policies.push(`"${plan.name}-quota";q=${quota.requests};w=${seconds(quota)}`);
-      states.push(`"${plan.name}-quota";r=${remaining};t=${resetS}`);
+      quotaState = `${fields.quotaName};r=${Math.max(0, quota.requests - counter.used)};t=${resetS}`;
       if (counter.used > quota.requests) {
-        this.quotas.untake(`${plan.name}|${key}`);
-        decision = { allowed: false, refusedBy: 'quota', retryAfterS: resetS, headers };
-      }
-    }
-    if (plan.rateLimit && !decision) {
-      const limits = this.windowOf(plan, plan.rateLimit);
-      // The spike arrest first: a request it refuses does not count against the window.
-      const burst = limits.burst && (await consume(limits.burst, key));
-      const { result, allowed } =
-        burst && !burst.allowed ? burst : await consume(limits.window, key);
-      const resetS = Math.max(0, Math.ceil(result.msBeforeNext / 1000));
-      policies.unshift(limits.policy);
-      states.unshift(`${limits.quotedName};r=${result.remainingPoints};t=${resetS}`);
-      headers['x-ratelimit-limit'] = limits.limit;
-      headers['x-ratelimit-remaining'] = String(result.remainingPoints);
-      headers['x-ratelimit-reset'] = String(Math.ceil(this.now() / 1000) + resetS);
-      if (!allowed) {
-        if (plan.quota) this.quotas.untake(`${plan.name}|${key}`);
-        decision = {
-          allowed: false,
-          refusedBy: 'rateLimit',
-          retryAfterS: Math.max(1, resetS),
-          headers,
+        this.quotas.untake(quotaKey);
+        const headers: Record<string, string> = {
+          'ratelimit-policy': fields.quotaPolicy!,
+          ratelimit: quotaState,
+          'retry-after': String(resetS),
         };
+        return { allowed: false, refusedBy: 'quota', retryAfterS: resetS, headers };
       }
     }
-    if (policies.length > 0) {
-      headers['ratelimit-policy'] = policies.join(', ');
-      headers.ratelimit = states.join(', ');
+    const window = fields.window;
+    if (!window) {
+      // A quota alone: its RateLimit fields only (a plan of neither: none).
+      if (quotaState === undefined) return { allowed: true, headers: {} };
+      return {
+        allowed: true,
+        headers: { 'ratelimit-policy': fields.policy, ratelimit: quotaState },
+      };
     }
-    if (decision?.retryAfterS !== undefined) headers['retry-after'] = String(decision.retryAfterS);
-    return decision ?? { allowed: true, headers };
+    // The spike arrest first: a request it refuses does not count against the window.
+    const burst = window.burst && (await consume(window.burst, key));
+    const { result, allowed } = burst && !burst.allowed ? burst : await consume(window.window, key);
+    const resetS = Math.max(0, Math.ceil(result.msBeforeNext / 1000));
+    const rateState = `${window.quotedName};r=${result.remainingPoints};t=${resetS}`;
+    // One object literal, its fields in one order: every decision's headers share a shape.
+    const headers: Record<string, string> = {
+      'x-ratelimit-limit': window.limit,
+      'x-ratelimit-remaining': String(result.remainingPoints),
+      'x-ratelimit-reset': String(Math.ceil(this.now() / 1000) + resetS),
+      'ratelimit-policy': fields.policy,
+      ratelimit: quotaState === undefined ? rateState : `${rateState}, ${quotaState}`,
+    };
+    if (allowed) return { allowed: true, headers };
+    if (plan.quota) this.quotas.untake(`${plan.name}|${key}`);
+    const retryAfterS = Math.max(1, resetS);
+    headers['retry-after'] = String(retryAfterS);
+    return { allowed: false, refusedBy: 'rateLimit', retryAfterS, headers };
   }
 
-  /** `plan`'s rate limit `limit`: its limiters and the header values that never change. */
-  private windowOf(plan: PlanConfig, limit: WindowLimit): PlanWindow {
-    let window = this.byPlan.get(plan);
-    if (!window) {
-      window = {
-        window: this.limiter(plan.name, limit),
-        burst:
-          limit.burst === undefined
-            ? undefined
-            : this.limiter(`${plan.name}-burst`, { requests: limit.burst, perMs: 1000 }),
-        quotedName: `"${plan.name}"`,
-        policy: `"${plan.name}";q=${limit.requests};w=${seconds(limit)}`,
-        limit: String(limit.requests),
+  /** `plan`'s limiters and the header values that never change, made on its first call. */
+  private fieldsOf(plan: PlanConfig): PlanFields {
+    let fields = this.byPlan.get(plan);
+    if (!fields) {
+      const limit = plan.rateLimit;
+      const quota = plan.quota;
+      const ratePolicy = limit && `"${plan.name}";q=${limit.requests};w=${seconds(limit)}`;
+      const quotaPolicy = quota && `"${plan.name}-quota";q=${quota.requests};w=${seconds(quota)}`;
+      fields = {
+        window: limit && {
+          window: this.limiter(plan.name, limit),
+          burst:
+            limit.burst === undefined
+              ? undefined
+              : this.limiter(`${plan.name}-burst`, { requests: limit.burst, perMs: 1000 }),
+          quotedName: `"${plan.name}"`,
+          limit: String(limit.requests),
+        },
+        policy: [ratePolicy, quotaPolicy].filter(Boolean).join(', '),
+        quotaName: `"${plan.name}-quota"`,
+        quotaPolicy,
       };
-      this.byPlan.set(plan, window);
+      this.byPlan.set(plan, fields);
     }
-    return window;
+    return fields;
   }
 
   private limiter(plan: string, limit: WindowLimit): RateLimiterMemory {
@@ -124,10 +132,19 @@ interface PlanWindow {
   burst?: RateLimiterMemory;
   /** `"gold"`: the plan as the RateLimit header names it. */
   quotedName: string;
-  /** Its RateLimit-Policy item. */
-  policy: string;
   /** Its X-RateLimit-Limit. */
   limit: string;
+}
+
+/** What a plan's decisions share: its window, and its RateLimit-Policy value. */
+interface PlanFields {
+  window?: PlanWindow;
+  /** RateLimit-Policy: the rate limit's item, then the quota's. */
+  policy: string;
+  /** `"trial-quota"`: the quota as the RateLimit header names it. */
+  quotaName: string;
+  /** The quota's RateLimit-Policy item alone (a call refused by the quota). */
+  quotaPolicy?: string;
 }
 
 /** One request against `limiter`: its state, allowed or not. */

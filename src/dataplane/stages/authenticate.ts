@@ -199,13 +199,25 @@ function decide(
 }
 
 function apiKeyOf(ctx: EntryContext, auth: GatewayAuth): string | undefined {
-  const header = ctx.headers[auth.apiKeys.header.toLowerCase()];
+  const header = ctx.headers[keyHeaderOf(auth)];
   if (typeof header === 'string') return header;
   if (Array.isArray(header)) return header[0];
   if (!auth.apiKeys.query) return undefined;
   const query = ctx.path.includes('?') ? ctx.path.slice(ctx.path.indexOf('?') + 1) : '';
   return new URLSearchParams(query).get(auth.apiKeys.query) ?? undefined;
 }
+
+/** The API-key header's name as Node gives request headers (lower case), once per config. */
+function keyHeaderOf(auth: GatewayAuth): string {
+  let name = keyHeaders.get(auth);
+  if (name === undefined) {
+    name = auth.apiKeys.header.toLowerCase();
+    keyHeaders.set(auth, name);
+  }
+  return name;
+}
+
+const keyHeaders = new WeakMap<GatewayAuth, string>();
 
 /**
  * The token of an `Authorization: Bearer <token>` header (the scheme in any case, RFC 9110
@@ -247,7 +259,8 @@ function accessDenied(policy: AuthPolicy, consumer: Consumer): string | undefine
   if (policy.groups && !policy.groups.some((group) => consumer.groups.includes(group))) {
     return `consumer ${consumer.name} is in none of the groups ${policy.groups.join(', ')} that may call ${policy.label}`;
   }
-  const missing = (policy.scopes ?? []).filter((scope) => !consumer.scopes.includes(scope));
+  if (!policy.scopes?.length) return undefined;
+  const missing = policy.scopes.filter((scope) => !consumer.scopes.includes(scope));
   if (missing.length > 0) {
     return `${policy.label} requires the scope${missing.length > 1 ? 's' : ''} ${missing.join(' ')}${consumer.kind === 'apiKey' ? ' (scopes come with a JWT)' : ''}`;
   }
@@ -297,7 +310,7 @@ function stripCredentials(
 ): void {
   const removed: string[] = [];
   if (keyUsed) {
-    removed.push(auth.apiKeys.header.toLowerCase());
+    removed.push(keyHeaderOf(auth));
     const name = auth.apiKeys.query;
     const at = ctx.path.indexOf('?');
     if (name && at >= 0) {

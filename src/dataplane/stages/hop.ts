@@ -83,7 +83,11 @@ export function hopStage(
         attempts: 0,
         flags: ctx.flags,
         security: 'none',
-        upgrade: ctx.upgrade && { req: ctx.req, ...ctx.upgrade },
+        upgrade: ctx.upgrade && {
+          req: ctx.req,
+          ...ctx.upgrade,
+          answerHeaders: ctx.answerHeaders,
+        },
       };
       ctx.hop = hop;
       const outcome = await runPipeline(stages, hop);

@@ -3,7 +3,9 @@
  * `plans.anonymous` for callers without credentials, keyed by client address — counts the
  * request against its rate limit and quota. Over either: 429 with `Retry-After`, flag
  * `RL`. Every response on a limited route carries RateLimit / RateLimit-Policy and the
- * X-RateLimit-* headers.
+ * X-RateLimit-* headers: a refusal on its own outcome, an admitted call's answer through
+ * `ctx.answerHeaders`, which `serveRequest` adds as it writes the head (no second copy of
+ * the upstream's headers).
  */
 import { ANONYMOUS_PLAN, type GatewayRoute, type PlanConfig } from '../../config/model.js';
 import type { ApiEdge } from '../../edge/api-edge.js';
@@ -34,34 +36,44 @@ export function limitStage(
 }
 
 /** Counts the call against the route's limit and the plan; refuses it when over either. */
-async function count(
+function count(
   ctx: EntryContext,
   next: Next,
   limits: PlanLimits,
   plan: PlanConfig | undefined,
 ): Promise<Outcome> {
   const consumer = ctx.consumer;
-  const routeLimit = ctx.route?.rateLimit;
   const key = consumer ? consumer.name : `anonymous:${ctx.req.socket.remoteAddress ?? '?'}`;
-  if (!routeLimit && plan) {
-    // The usual case, the caller's plan alone: no list of decisions, no merge.
-    const decision = await limits.take(plan, key);
-    if (!decision.allowed) return refuse(ctx, plan, decision, plan);
-    return withHeaders(await next(), decision.headers);
+  if (!ctx.route?.rateLimit && plan) {
+    // The usual case, the caller's plan alone: no list of decisions, no merge, no async frame.
+    return limits.take(plan, key).then((decision) => {
+      if (!decision.allowed) return refuse(ctx, plan, decision, plan);
+      ctx.answerHeaders = decision.headers;
+      return next();
+    });
   }
-  // The route's own limit first (`route <path>`), then the caller's plan.
+  return countWithRoute(ctx, next, limits, plan, key);
+}
+
+/** The route's own limit first (`route <path>`), then the caller's plan. */
+async function countWithRoute(
+  ctx: EntryContext,
+  next: Next,
+  limits: PlanLimits,
+  plan: PlanConfig | undefined,
+  key: string,
+): Promise<Outcome> {
   const decisions: Array<{ plan: PlanConfig; decision: LimitDecision }> = [];
-  if (routeLimit) {
-    const route = routePlanOf(ctx.route!);
-    decisions.push({ plan: route, decision: await limits.take(route, key) });
-  }
-  if (plan && decisions.every((d) => d.decision.allowed)) {
+  const route = routePlanOf(ctx.route!);
+  decisions.push({ plan: route, decision: await limits.take(route, key) });
+  if (plan && decisions[0]!.decision.allowed) {
     decisions.push({ plan, decision: await limits.take(plan, key) });
   }
   const refused = decisions.find((d) => !d.decision.allowed);
   const headers = mergeHeaders(decisions.map((d) => d.decision.headers));
   if (refused) return withHeaders(refuse(ctx, refused.plan, refused.decision, plan), headers);
-  return withHeaders(await next(), headers);
+  ctx.answerHeaders = headers;
+  return next();
 }
 
 /** A route's own limit as a plan, one per route object of the config in force. */
@@ -123,6 +135,7 @@ function mergeHeaders(all: Array<Record<string, string>>): Record<string, string
   return out;
 }
 
+/** A refusal's headers: the limit stage's own answer, which the caller gets as it is. */
 function withHeaders(outcome: Outcome, headers: Record<string, string>): Outcome {
   if (outcome.kind !== 'response') return outcome;
   Object.assign(outcome.headers, headers);

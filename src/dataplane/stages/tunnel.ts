@@ -63,19 +63,19 @@ export function tunnelStage(
       const tls = target.direct ? undefined : tlsFor(ctx.caller, ctx.service.name);
       ctx.security = tls ? 'mutual_tls' : 'none';
       ctx.attempts = 1;
-      const { req, socket, head } = ctx.upgrade;
+      const { req, socket, head, answerHeaders } = ctx.upgrade;
       const open = (host?: LoopbackHost) => {
         ctx.tunnel = proxyUpgrade(req, socket, head, {
           port: target.port,
           host,
           path: ctx.path,
           headers: ctx.headers,
+          answerHeaders,
           tls,
-          refusal: refusalOf({
-            service: ctx.service.name,
-            version: ctx.version,
-            port: target.port,
-          }),
+          refusal: refusalOf(
+            { service: ctx.service.name, version: ctx.version, port: target.port },
+            answerHeaders,
+          ),
         });
       };
       // mTLS goes to a mesh listener (127.0.0.1); `mtls: off` straight to the app.
@@ -115,17 +115,27 @@ export function inboundTunnelStage(settings: {
           host,
           path: ctx.path,
           headers: ctx.headers,
-          refusal: refusalOf({ service: settings.service, version: settings.version, port }),
+          answerHeaders: ctx.answerHeaders,
+          refusal: refusalOf(
+            { service: settings.service, version: settings.version, port },
+            ctx.answerHeaders,
+          ),
         }),
       );
     },
   };
 }
 
-/** What a tunnel to `instance` answers when it fails before the upstream answered. */
-function refusalOf(instance: ErrorContext): UpgradeTarget['refusal'] {
+/**
+ * What a tunnel to `instance` answers when it fails before the upstream answered, with
+ * the entry's answer headers.
+ */
+function refusalOf(
+  instance: ErrorContext,
+  answerHeaders?: Readonly<Record<string, string>>,
+): UpgradeTarget['refusal'] {
   return (failure, detail) =>
     failure === 'connect-failure'
-      ? rawMeshError('upstream_unreachable', { ...instance, detail })
-      : rawMeshError('upstream_reset', instance);
+      ? rawMeshError('upstream_unreachable', { ...instance, detail }, answerHeaders)
+      : rawMeshError('upstream_reset', instance, answerHeaders);
 }
