@@ -120,6 +120,8 @@ export interface SimRoute {
 export interface SimSpec {
   /** Answer the operations of the instance's OpenAPI spec (after `routes`, which win). */
   fromSpec: boolean;
+  /** Those answers made up anew from the schema on every call (Prism's dynamic mode). */
+  dynamic: boolean;
   /**
    * Header names (lower case; `x-b3-*` a prefix) forwarded from the request served to the
    * calls made: Istio's trace headers, then `sim.propagate` or else `mesh.propagate`.

@@ -307,6 +307,7 @@ export const TRACE_HEADERS = [
 function toSim(sim: RawSim, meshPropagate: readonly string[]): SimSpec {
   return {
     fromSpec: sim.spec,
+    dynamic: sim.dynamic,
     propagate: [
       ...new Set([
         ...TRACE_HEADERS,

@@ -341,19 +341,33 @@ const propagateList = z.array(
     .regex(/^[A-Za-z0-9!#$%&'+.^_`|~-]+\*?$/, { error: 'a header name, or a prefix ending in *' }),
 );
 
-const sim = z.strictObject({
-  propagate: propagateList.optional().meta({
-    description:
-      "Headers this instance forwards on its calls, beside Istio's trace headers (replaces mesh.propagate for it)",
-  }),
-  spec: z.boolean().default(false).meta({
-    description:
-      "Answer every operation of the service's OpenAPI spec from its examples (else a value generated from the schema), with the declared status",
-  }),
-  routes: z.array(simRoute).default([]),
-  latency: latency.optional(),
-  errors: errorRate.optional(),
-});
+const sim = z
+  .strictObject({
+    propagate: propagateList.optional().meta({
+      description:
+        "Headers this instance forwards on its calls, beside Istio's trace headers (replaces mesh.propagate for it)",
+    }),
+    spec: z.boolean().default(false).meta({
+      description:
+        "Answer every operation of the service's OpenAPI spec from its examples (else a value generated from the schema), with the declared status",
+    }),
+    dynamic: z.boolean().default(false).meta({
+      description:
+        "Prism's dynamic mode: every answer of `spec: true` made up anew from its schema (examples left aside), seeded by mesh.seed; `Prefer: dynamic=true|false` chooses per request",
+    }),
+    routes: z.array(simRoute).default([]),
+    latency: latency.optional(),
+    errors: errorRate.optional(),
+  })
+  .superRefine((sim, ctx) => {
+    if (sim.dynamic && !sim.spec) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dynamic'],
+        message: 'dynamic answers are made from the spec: set `spec: true` beside it',
+      });
+    }
+  });
 
 const instanceFields = {
   port: port.optional().meta({ description: "The dev server's own port" }),

@@ -10,7 +10,9 @@
  * 4. the answer: the status `Prefer: code=N` (or `?__code=N`) asks for — 404 when the
  *    spec declares none — else the lowest declared 2xx; the media type the `Accept` header
  *    prefers (406 when none is declared); that media type's example (`Prefer: example=NAME`
- *    or `?__example=NAME` picks one by name), else its schema's, else a generated value.
+ *    or `?__example=NAME` picks one by name), else its schema's, else a generated value —
+ *    or, in dynamic mode (`sim.dynamic`, `Prefer: dynamic=true`, `?__dynamic=true`), a
+ *    value made up anew from the schema (`mock-dynamic.ts`).
  * Required response headers get values the same way. HEAD gets the GET answer's head.
  */
 import type { IncomingHttpHeaders } from 'node:http';
@@ -20,8 +22,11 @@ import { declaredResponse } from './check-response.js';
 import type { Contract } from './contract.js';
 import { bodyOf, chooseMedia, exampleOrSample, mediaValue } from './mock-content.js';
 import { mockProblem, type MockAnswer } from './mock-problem.js';
-import type { Operation, ResponseSpec, SecurityScheme } from './operations.js';
+import type { DocPath, MediaSpec, Operation, ResponseSpec, SecurityScheme } from './operations.js';
+import { checkBody } from './check-body.js';
 import type { Violation } from './violation.js';
+import { fakeValue } from './mock-dynamic.js';
+import type { Random } from '../lib/random.js';
 
 export type { MockAnswer } from './mock-problem.js';
 
@@ -36,14 +41,38 @@ export interface MockRequest {
   body: Buffer;
 }
 
-/** What the caller asked the mock for: `Prefer: code=…, example=…` or `__code`/`__example`. */
+/**
+ * What the caller asked the mock for: `Prefer: code=…, example=…, dynamic=…` or
+ * `__code`/`__example`/`__dynamic`.
+ */
 interface Preferences {
   code?: number;
   example?: string;
+  dynamic?: boolean;
+}
+
+/** How an instance's mock answers when the request does not say. */
+export interface MockSettings {
+  /** Made-up values on every call (`sim.dynamic`), unless the request says otherwise. */
+  dynamic?: boolean;
+  /** Where dynamic answers draw their seeds (the instance's seeded source). */
+  random?: Random;
+}
+
+/**
+ * True when `request` is answered with made-up values under `settings` (the mock's
+ * caller loads the generator first: `loadFaker`).
+ */
+export function answersDynamically(request: MockRequest, settings: MockSettings): boolean {
+  return preferences(request).dynamic ?? settings.dynamic ?? false;
 }
 
 /** Answers `request` from `contract`. */
-export function mockAnswer(contract: Contract, request: MockRequest): MockAnswer {
+export function mockAnswer(
+  contract: Contract,
+  request: MockRequest,
+  settings: MockSettings = {},
+): MockAnswer {
   const method = request.method.toUpperCase();
   // HEAD is answered as GET (the sim sends the head only).
   const match = contract.index.match(method === 'HEAD' ? 'GET' : method, request.pathname);
@@ -63,6 +92,12 @@ export function mockAnswer(contract: Contract, request: MockRequest): MockAnswer
   }
   const { operation, pathParams } = match;
   const wants = preferences(request);
+  wants.dynamic ??= settings.dynamic;
+  const random = settings.random ?? Math.random;
+  // A generated value for the schema at a path, when this answer is a dynamic one.
+  const generate: Generate | undefined = wants.dynamic
+    ? (schemaPath) => fakeValue(contract.spec.doc, schemaPath, random)
+    : undefined;
   const errors = checkRequest(contract, operation, pathParams, {
     method,
     query: request.query,
@@ -70,7 +105,7 @@ export function mockAnswer(contract: Contract, request: MockRequest): MockAnswer
     body: request.body,
     bodyKnown: true,
   }).filter((violation) => violation.severity === 'error');
-  if (errors.length > 0) return invalidRequest(contract, operation, errors, wants);
+  if (errors.length > 0) return invalidRequest(contract, operation, errors, wants, generate);
   if (wants.code !== undefined) {
     const asked = declaredResponse(operation, wants.code);
     if (!asked) {
@@ -79,11 +114,11 @@ export function mockAnswer(contract: Contract, request: MockRequest): MockAnswer
         `status ${wants.code} is not declared for ${operation.key} (declared: ${declaredList(operation)})`,
       );
     }
-    return answer(contract, asked, statusOf(asked.key, wants.code), request, wants);
+    return answer(contract, asked, statusOf(asked.key, wants.code), request, wants, generate);
   }
   const chosen = defaultResponse(operation);
   if (!chosen) return { status: 204, headers: {} };
-  return answer(contract, chosen, statusOf(chosen.key, undefined), request, wants);
+  return answer(contract, chosen, statusOf(chosen.key, undefined), request, wants, generate);
 }
 
 /** An invalid request: the spec's own answer for it if it declares one, else a problem. */
@@ -92,6 +127,7 @@ function invalidRequest(
   operation: Operation,
   errors: readonly Violation[],
   wants: Preferences,
+  generate: Generate | undefined,
 ): MockAnswer {
   const missingCredential = errors.find((violation) => violation.code === '401');
   const wrongType = errors.find((violation) => violation.code === '415');
@@ -103,7 +139,7 @@ function invalidRequest(
     operation.responses.find((response) => response.key === 'DEFAULT');
   if (declared) {
     const status = /^\d{3}$/.test(declared.key) ? Number(declared.key) : statuses[0]!;
-    const answered = answer(contract, declared, status, undefined, wants);
+    const answered = answer(contract, declared, status, undefined, wants, generate);
     // A 401 says how to authenticate (RFC 9110 §15.5.2), declared or not.
     if (missingCredential && answered.status === 401)
       answered.headers['www-authenticate'] ??= challenges(operation).join(', ');
@@ -122,6 +158,9 @@ function invalidRequest(
   );
 }
 
+/** A value made up for the schema at a path (dynamic mode); undefined when it cannot be. */
+type Generate = (schemaPath: DocPath) => unknown;
+
 /** The declared response `response` as `status`: its required headers and a body. */
 function answer(
   contract: Contract,
@@ -129,12 +168,15 @@ function answer(
   status: number,
   request: MockRequest | undefined,
   wants: Preferences,
+  generate: Generate | undefined,
 ): MockAnswer {
   const doc = contract.spec.doc;
   const headers: Record<string, string> = {};
   for (const header of response.headers) {
     if (!header.required || !header.schemaPath) continue;
-    const value = exampleOrSample(doc, header.schemaPath.slice(0, -1), header.schemaPath);
+    const value =
+      generate?.(header.schemaPath) ??
+      exampleOrSample(doc, header.schemaPath.slice(0, -1), header.schemaPath);
     headers[header.name] = typeof value === 'string' ? value : JSON.stringify(value);
   }
   // Without a request (answers to invalid requests, as Prism's) nothing is negotiated:
@@ -150,6 +192,11 @@ function answer(
   }
   headers['content-type'] = choice.contentType;
   // HEAD gets the body too: the sim sends its length, not its bytes.
+  const made =
+    generate && wants.example === undefined
+      ? madeUpBody(contract, choice.media, choice.contentType, generate)
+      : undefined;
+  if (made) return { status, headers, body: made };
   const found = mediaValue(doc, choice.media, wants.example);
   if (found.kind === 'no-such-example') {
     return mockProblem(
@@ -159,6 +206,33 @@ function answer(
   }
   if (found.kind === 'none') return { status, headers };
   return { status, headers, body: bodyOf(found.value, choice.contentType) };
+}
+
+/** Made-up values a body gets before its static answer is sent instead. */
+const MADE_UP_TRIES = 5;
+
+/**
+ * A body made up from `media`'s schema that the contract's own check passes — the
+ * generator can miss a keyword (a format deep in nested `$ref`s), and a mock never answers
+ * against its contract; undefined after `MADE_UP_TRIES` misses (or without a schema).
+ */
+function madeUpBody(
+  contract: Contract,
+  media: MediaSpec,
+  contentType: string,
+  generate: Generate,
+): Buffer | undefined {
+  if (!media.schemaPath) return undefined;
+  for (let i = 0; i < MADE_UP_TRIES; i++) {
+    const value = generate(media.schemaPath);
+    if (value === undefined) continue;
+    const body = bodyOf(value, contentType);
+    const errors = checkBody(contract, 'response', media, contentType, body).filter(
+      (violation) => violation.severity === 'error',
+    );
+    if (errors.length === 0) return body;
+  }
+  return undefined;
 }
 
 /** The lowest declared 2xx, else `default`, else the first declared answer. */
@@ -185,19 +259,26 @@ function declaredList(operation: Operation): string {
   return operation.responses.map((response) => response.key.toLowerCase()).join(', ') || 'none';
 }
 
-/** `Prefer: code=404, example=cat` and Prism's query forms `__code=404&__example=cat`. */
+/**
+ * `Prefer: code=404, example=cat, dynamic=true` and Prism's query forms
+ * `__code=404&__example=cat&__dynamic=true`.
+ */
 function preferences(request: MockRequest): Preferences {
   const out: Preferences = {};
   for (const part of headerText(request.headers.prefer).split(/[,;]/)) {
     const [key, value] = part.split('=').map((piece) => piece.trim().replace(/^"|"$/g, ''));
     if (key === 'code' && value && /^\d{3}$/.test(value)) out.code = Number(value);
     if (key === 'example' && value) out.example = value;
+    if (key === 'dynamic' && (value === 'true' || value === 'false'))
+      out.dynamic = value === 'true';
   }
   const query = new URLSearchParams(request.query);
   const code = query.get('__code');
   if (code && /^\d{3}$/.test(code)) out.code = Number(code);
   const example = query.get('__example');
   if (example) out.example = example;
+  const dynamic = query.get('__dynamic');
+  if (dynamic === 'true' || dynamic === 'false') out.dynamic = dynamic === 'true';
   return out;
 }
 

@@ -32,7 +32,13 @@ import { projectPath } from '../config/project-dir.js';
 import { meshRandom, type Random } from '../lib/random.js';
 import { MeshRuntime } from './runtime.js';
 import { loadContracts, type ContractSet } from '../contracts/contract-set.js';
-import { mockAnswer } from '../contracts/mock.js';
+import {
+  answersDynamically,
+  mockAnswer,
+  type MockRequest,
+  type MockSettings,
+} from '../contracts/mock.js';
+import { fakerLoaded, loadFaker } from '../contracts/mock-dynamic.js';
 import { bodyChecksIdle } from '../contracts/off-thread-checks.js';
 import { edgeFor } from '../edge/api-edge.js';
 import { loadLocalIssuer, type LocalIssuer } from '../edge/local-issuer.js';
@@ -362,28 +368,38 @@ export class Mesh {
     }
     for (const [key, entry] of wanted) {
       if (this.sims.has(key)) continue;
+      // One seeded source per instance: its latencies, errors and made-up answers.
+      const random = meshRandom(entry.seed);
       const server = await startSimServer({
         service: entry.instance.service,
         version: entry.instance.version,
         spec: entry.instance.sim!,
-        random: meshRandom(entry.seed),
+        random,
         outboundUrl: (upstream) => {
           const port = this.outboundPort(entry.instance.service, upstream);
           return port === undefined ? undefined : `http://127.0.0.1:${port}`;
         },
-        mock: entry.instance.sim!.fromSpec ? this.mockOf(entry.instance) : undefined,
+        mock: entry.instance.sim!.fromSpec ? this.mockOf(entry.instance, random) : undefined,
       });
       this.sims.set(key, { signature: entry.signature, server });
       this.simPorts.set(key, server.port);
     }
   }
 
-  /** Answers from the instance's contract in force (a spec edit changes the answers live). */
-  private mockOf(instance: InstanceConfig): NonNullable<SimServerOptions['mock']> {
-    return (request) => {
+  /**
+   * Answers from the instance's contract in force (a spec edit changes the answers live);
+   * a dynamic answer waits for its generator the first time only.
+   */
+  private mockOf(instance: InstanceConfig, random: Random): NonNullable<SimServerOptions['mock']> {
+    const settings: MockSettings = { dynamic: instance.sim!.dynamic, random };
+    const answer = (request: MockRequest) => {
       const contract = this.runtime.contracts.forInstance(instance.service, instance.version);
-      return contract && mockAnswer(contract, request);
+      return contract && mockAnswer(contract, request, settings);
     };
+    return (request) =>
+      !fakerLoaded() && answersDynamically(request, settings)
+        ? loadFaker().then(() => answer(request))
+        : answer(request);
   }
 
   /** Every listener `config` asks for, keyed, with the settings that would restart it. */

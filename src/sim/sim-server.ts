@@ -21,8 +21,11 @@ export interface SimServerOptions {
   random: Random;
   /** The caller's outbound listener URL for an upstream, resolved at call time. */
   outboundUrl: (upstream: string) => string | undefined;
-  /** `sim.spec: true`: answers what no route answers from the contract in force. */
-  mock?: (request: MockRequest) => MockAnswer | undefined;
+  /**
+   * `sim.spec: true`: answers what no route answers from the contract in force (a promise
+   * when it first loads what a dynamic answer needs).
+   */
+  mock?: (request: MockRequest) => MockAnswer | undefined | Promise<MockAnswer | undefined>;
 }
 
 /** A started simulated instance. */
@@ -98,7 +101,7 @@ async function answer(
     res.end(method === 'HEAD' ? undefined : text);
   };
   if (!found) {
-    const mocked = options.mock?.({
+    const mocked = await options.mock?.({
       method,
       pathname: url.pathname,
       query: url.search.slice(1),

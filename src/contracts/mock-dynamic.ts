@@ -1,0 +1,101 @@
+/**
+ * Prism's dynamic mode for contract mocks: a value made up from a schema on every call by
+ * json-schema-faker, examples left aside. Each call's seed comes from the instance's own
+ * random source, so a mesh with `mesh.seed` answers the same sequence on every run.
+ *
+ * json-schema-faker reads JSON Schema 2020-12: an OpenAPI 3.0 document's own readings
+ * are written as such first (a boolean `exclusiveMinimum` beside `minimum`, `nullable`),
+ * and `writeOnly` properties are left out (a mock makes answers, where they never appear).
+ * The library is loaded on first need, not when the mesh starts.
+ */
+import type { Random } from '../lib/random.js';
+import type { DocPath } from './operations.js';
+
+type Faker = typeof import('json-schema-faker');
+
+let faker: Faker | undefined;
+let loading: Promise<void> | undefined;
+
+/** Loads json-schema-faker once; `fakeValue` may be called once this resolved. */
+export function loadFaker(): Promise<void> {
+  loading ??= import('json-schema-faker').then((module) => {
+    faker = module;
+  });
+  return loading;
+}
+
+/** True once `loadFaker` finished. */
+export function fakerLoaded(): boolean {
+  return faker !== undefined;
+}
+
+/**
+ * A value of the schema at `schemaPath` in `doc`, made up with a seed drawn from
+ * `random`; undefined when the schema defeats the generator (the caller falls back to
+ * its static answer).
+ */
+export function fakeValue(
+  doc: Record<string, unknown>,
+  schemaPath: DocPath,
+  random: Random,
+): unknown {
+  if (!faker) throw new Error('fakeValue before loadFaker');
+  const root = { ...generatorDoc(doc), $ref: `#/${schemaPath.map(escapePointer).join('/')}` };
+  const seed = Math.floor(random() * 0x1_0000_0000);
+  try {
+    // The answer's schema sits one `$ref` below the root: a chain of refs as deep as real
+    // specs nest (order → customer → address → country) stays above the generator's
+    // depth limit, past which it fills in values that ignore their formats.
+    return faker.generateSync(root as never, { seed, failOnInvalidTypes: false, refDepthMax: 10 });
+  } catch {
+    return undefined;
+  }
+}
+
+/** `doc` as the generator reads it, made once per document. */
+function generatorDoc(doc: Record<string, unknown>): Record<string, unknown> {
+  let converted = convertedDocs.get(doc);
+  if (!converted) {
+    const openApi30 = typeof doc.openapi === 'string' && doc.openapi.startsWith('3.0');
+    converted = asJsonSchema(doc, openApi30) as Record<string, unknown>;
+    convertedDocs.set(doc, converted);
+  }
+  return converted;
+}
+
+const convertedDocs = new WeakMap<Record<string, unknown>, Record<string, unknown>>();
+
+/** A copy of `value` with OpenAPI 3.0's keywords as 2020-12 reads them and no writeOnly property. */
+function asJsonSchema(value: unknown, openApi30: boolean): unknown {
+  if (Array.isArray(value)) return value.map((item) => asJsonSchema(item, openApi30));
+  if (!value || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) out[key] = asJsonSchema(item, openApi30);
+  if (openApi30) {
+    for (const [flag, bound] of [
+      ['exclusiveMinimum', 'minimum'],
+      ['exclusiveMaximum', 'maximum'],
+    ] as const) {
+      if (typeof out[flag] !== 'boolean') continue;
+      if (out[flag] === true && typeof out[bound] === 'number') {
+        out[flag] = out[bound];
+        delete out[bound];
+      } else delete out[flag];
+    }
+    if (out.nullable === true && typeof out.type === 'string') out.type = [out.type, 'null'];
+  }
+  const properties = out.properties as Record<string, Record<string, unknown>> | undefined;
+  if (properties && typeof properties === 'object' && !Array.isArray(properties)) {
+    const hidden = Object.keys(properties).filter((name) => properties[name]?.writeOnly === true);
+    for (const name of hidden) delete properties[name];
+    if (hidden.length > 0 && Array.isArray(out.required)) {
+      out.required = out.required.filter((name) => !hidden.includes(name as string));
+    }
+  }
+  return out;
+}
+
+/** A JSON Pointer segment (RFC 6901). */
+function escapePointer(segment: string | number): string {
+  return String(segment).replace(/~/g, '~0').replace(/\//g, '~1');
+}
