@@ -1,7 +1,8 @@
 /**
  * Runs one `checks:` scenario against a running mesh: applies its faults and splits,
- * sends its traffic (`requests:` through the gateway, `load:`, and the `run:` command
- * with the mesh's URLs in its env), collects every call the mesh carried meanwhile,
+ * sends its traffic (`requests:` through the gateway, `load:`, `explore:`'s requests made
+ * up from the specs, and the `run:` command with the mesh's URLs in its env), collects
+ * every call the mesh carried meanwhile,
  * takes the faults and splits away again, and evaluates the expectations.
  */
 import { spawn } from 'node:child_process';
@@ -18,6 +19,7 @@ import type { ContractLedger } from '../telemetry/contract-ledger.js';
 import { bodyChecksIdle } from '../contracts/off-thread-checks.js';
 import { redactPath, type Violation } from '../contracts/violation.js';
 import { evaluate, type Expectation } from './expectations.js';
+import { runExplore, type ExploreCounts } from './explore-run.js';
 
 /** The calls of one caller to one operation of a callee: a JUnit test case of its own. */
 export interface ContractCase {
@@ -77,6 +79,7 @@ export async function runScenario(mesh: ScenarioMesh, check: CheckSpec): Promise
     mesh.gatewayPort === undefined ? undefined : `http://127.0.0.1:${mesh.gatewayPort}`;
   const runOutput: string[] = [];
   let exitCode: number | null | undefined;
+  let explored: ExploreCounts | undefined;
   let problem: string | undefined;
   const abort = new AbortController();
   const timer = setTimeout(() => {
@@ -89,6 +92,16 @@ export async function runScenario(mesh: ScenarioMesh, check: CheckSpec): Promise
         ? sendRequests(gateway, mesh.config, check, abort.signal)
         : undefined,
       gateway && check.load ? runLoad(gateway, mesh, check, abort.signal) : undefined,
+      gateway && check.explore
+        ? runExplore(
+            gateway,
+            mesh.config,
+            () => mesh.runtime.contracts,
+            check,
+            (line) => mesh.log(line),
+            abort.signal,
+          ).then((counts) => (explored = counts))
+        : undefined,
       check.run !== undefined
         ? runCommand(check.run, mesh, gateway, abort.signal, (line) => {
             runOutput.push(line);
@@ -114,6 +127,19 @@ export async function runScenario(mesh: ScenarioMesh, check: CheckSpec): Promise
     coveragePercent: declared === 0 ? 100 : (exercised / declared) * 100,
     exitCode,
   });
+  if (explored) {
+    // Exploring that made nothing up proved nothing: it fails rather than pass empty.
+    const notes = [
+      explored.leftOut > 0 && `${explored.leftOut} operations not fully explored (see the log)`,
+      explored.refused > 0 && `${explored.refused} refused by the gateway itself`,
+    ].filter(Boolean);
+    expectations.push({
+      name: 'explore',
+      passed: explored.sent - explored.refused > 0,
+      measured: `${explored.sent} requests made up for ${explored.operations} operations${notes.map((note) => `, ${note}`).join('')}`,
+      wanted: 'at least one request made up from the specs that reached its service',
+    });
+  }
   if (problem)
     expectations.push({
       name: 'finished in time',

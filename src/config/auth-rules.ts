@@ -103,5 +103,6 @@ export function checkAuth(config: RawConfig, report: Report): void {
   config.checks.forEach((check, i) => {
     check.requests.forEach((request, j) => checkAs(['checks', i, 'requests', j, 'as'], request.as));
     checkAs(['checks', i, 'load', 'as'], check.load?.as);
+    checkAs(['checks', i, 'explore', 'as'], check.explore?.as);
   });
 }

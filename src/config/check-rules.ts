@@ -67,15 +67,39 @@ export function checkChecks(
         unknownService([...at, 'expect', 'calls', j, 'from'], edge.from, ['gateway']);
       if (!exists(edge.to)) unknownService([...at, 'expect', 'calls', j, 'to'], edge.to);
     });
-    if ((check.requests.length > 0 || check.load) && !config.gateway) {
+    if ((check.requests.length > 0 || check.load || check.explore) && !config.gateway) {
       report(
         at,
-        'requests and load are sent through the gateway, but no gateway is configured',
+        'requests, load and explore are sent through the gateway, but no gateway is configured',
         'add a gateway: section',
       );
     }
-    if (check.requests.length === 0 && !check.load && !check.run) {
-      report(at, 'a check needs traffic: requests, load or run', 'add requests: [{path: /}]', true);
+    check.explore?.services?.forEach((service, j) => {
+      const path = [...at, 'explore', 'services', j];
+      if (!exists(service)) return unknownService(path, service);
+      const raw = config.services[service]!;
+      const hasSpec =
+        raw.spec !== undefined || Object.values(raw.versions ?? {}).some((v) => v.spec);
+      if (!hasSpec)
+        report(
+          path,
+          `service "${service}" has no spec to explore`,
+          'give it spec: ./<file>.openapi.yaml',
+        );
+      else if (config.gateway && !config.gateway.routes.some((route) => route.service === service))
+        report(
+          path,
+          `explore sends through the gateway, and no gateway route reaches "${service}"`,
+          `add a route: { path: /${service}, service: ${service}, stripPrefix: true }`,
+        );
+    });
+    if (check.requests.length === 0 && !check.load && !check.run && !check.explore) {
+      report(
+        at,
+        'a check needs traffic: requests, load, explore or run',
+        'add requests: [{path: /}]',
+        true,
+      );
     }
     if (check.load && (check.load.rps === undefined) === (check.load.concurrency === undefined)) {
       report(

@@ -308,6 +308,13 @@ export interface CheckSpec {
     repeat: number;
     as?: string;
   }>;
+  /** Requests made up from the specs of `services` (all reachable ones when absent). */
+  explore?: {
+    services?: readonly string[];
+    perOperation: number;
+    headers?: Readonly<Record<string, string>>;
+    as?: string;
+  };
   /** A load like `load:` entries, bounded by a duration and optionally a count. */
   load?: Omit<LoadSpec, 'name' | 'rampMs' | 'maxRequests'> & {
     as?: string;

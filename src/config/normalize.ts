@@ -214,6 +214,7 @@ function toCheck(check: RawCheck, line: number): CheckSpec {
     })),
     splits: check.splits,
     requests: check.requests,
+    explore: check.explore,
     load: check.load && {
       method: check.load.method,
       path: check.load.path,

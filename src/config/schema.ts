@@ -706,6 +706,17 @@ const checkLoad = loadSchema.omit({ name: true, ramp: true }).extend({
   duration: duration.prefault('5s'),
 });
 
+/** Requests made up from the services' specs (Schemathesis-style), sent through the gateway. */
+const checkExplore = z.strictObject({
+  services: z.array(z.string()).min(1).optional().meta({
+    description:
+      'Services whose specs to explore (default: every service with a spec that a gateway route reaches)',
+  }),
+  perOperation: positiveInt.default(5).meta({ description: 'Requests made up for each operation' }),
+  headers: headers.optional().meta({ description: 'Sent with every request (credentials)' }),
+  as: z.string().optional().meta({ description: 'Send as this consumer (its first API key)' }),
+});
+
 /** A bound on a measured number: `{max: …}`, `{min: …}`, or a bare number meaning max. */
 const bound = <T extends z.ZodType>(value: T) =>
   z.union([
@@ -765,6 +776,7 @@ export const checkSchema = z.strictObject({
   splits: z.record(z.string(), z.record(z.string(), percent)).optional(),
   requests: z.array(checkRequest).default([]),
   load: checkLoad.optional(),
+  explore: checkExplore.optional(),
   run: z
     .string()
     .min(1)

@@ -5,7 +5,8 @@
  *
  * json-schema-faker reads JSON Schema 2020-12: an OpenAPI 3.0 document's own readings
  * are written as such first (a boolean `exclusiveMinimum` beside `minimum`, `nullable`),
- * and `writeOnly` properties are left out (a mock makes answers, where they never appear).
+ * and the properties the direction leaves out are (`writeOnly` in answers, `readOnly` in
+ * requests, which `meshdev check`'s exploration makes up).
  * The library is loaded on first need, not when the mesh starts.
  */
 import type { Random } from '../lib/random.js';
@@ -29,6 +30,9 @@ export function fakerLoaded(): boolean {
   return faker !== undefined;
 }
 
+/** Which way a made-up value travels: what it may hold (`readOnly`, `writeOnly`) differs. */
+export type Direction = 'request' | 'response';
+
 /**
  * A value of the schema at `schemaPath` in `doc`, made up with a seed drawn from
  * `random`; undefined when the schema defeats the generator (the caller falls back to
@@ -38,9 +42,13 @@ export function fakeValue(
   doc: Record<string, unknown>,
   schemaPath: DocPath,
   random: Random,
+  direction: Direction = 'response',
 ): unknown {
   if (!faker) throw new Error('fakeValue before loadFaker');
-  const root = { ...generatorDoc(doc), $ref: `#/${schemaPath.map(escapePointer).join('/')}` };
+  const root = {
+    ...generatorDoc(doc, direction),
+    $ref: `#/${schemaPath.map(escapePointer).join('/')}`,
+  };
   const seed = Math.floor(random() * 0x1_0000_0000);
   try {
     // The answer's schema sits one `$ref` below the root: a chain of refs as deep as real
@@ -52,25 +60,34 @@ export function fakeValue(
   }
 }
 
-/** `doc` as the generator reads it, made once per document. */
-function generatorDoc(doc: Record<string, unknown>): Record<string, unknown> {
-  let converted = convertedDocs.get(doc);
-  if (!converted) {
-    const openApi30 = typeof doc.openapi === 'string' && doc.openapi.startsWith('3.0');
-    converted = asJsonSchema(doc, openApi30) as Record<string, unknown>;
-    convertedDocs.set(doc, converted);
-  }
-  return converted;
+/** `doc` as the generator reads it for `direction`, made once per document and direction. */
+function generatorDoc(doc: Record<string, unknown>, direction: Direction): Record<string, unknown> {
+  let made = convertedDocs.get(doc);
+  if (!made) convertedDocs.set(doc, (made = {}));
+  const openApi30 = typeof doc.openapi === 'string' && doc.openapi.startsWith('3.0');
+  const hidden = direction === 'response' ? 'writeOnly' : 'readOnly';
+  return (made[direction] ??= asJsonSchema(doc, openApi30, hidden) as Record<string, unknown>);
 }
 
-const convertedDocs = new WeakMap<Record<string, unknown>, Record<string, unknown>>();
+const convertedDocs = new WeakMap<
+  Record<string, unknown>,
+  Partial<Record<Direction, Record<string, unknown>>>
+>();
 
-/** A copy of `value` with OpenAPI 3.0's keywords as 2020-12 reads them and no writeOnly property. */
-function asJsonSchema(value: unknown, openApi30: boolean): unknown {
-  if (Array.isArray(value)) return value.map((item) => asJsonSchema(item, openApi30));
+/**
+ * A copy of `value` with OpenAPI 3.0's keywords as 2020-12 reads them and no property
+ * marked `hidden` (`writeOnly` in answers, `readOnly` in requests).
+ */
+function asJsonSchema(
+  value: unknown,
+  openApi30: boolean,
+  hidden: 'readOnly' | 'writeOnly',
+): unknown {
+  if (Array.isArray(value)) return value.map((item) => asJsonSchema(item, openApi30, hidden));
   if (!value || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) out[key] = asJsonSchema(item, openApi30);
+  for (const [key, item] of Object.entries(value))
+    out[key] = asJsonSchema(item, openApi30, hidden);
   if (openApi30) {
     for (const [flag, bound] of [
       ['exclusiveMinimum', 'minimum'],
@@ -86,10 +103,10 @@ function asJsonSchema(value: unknown, openApi30: boolean): unknown {
   }
   const properties = out.properties as Record<string, Record<string, unknown>> | undefined;
   if (properties && typeof properties === 'object' && !Array.isArray(properties)) {
-    const hidden = Object.keys(properties).filter((name) => properties[name]?.writeOnly === true);
-    for (const name of hidden) delete properties[name];
-    if (hidden.length > 0 && Array.isArray(out.required)) {
-      out.required = out.required.filter((name) => !hidden.includes(name as string));
+    const left = Object.keys(properties).filter((name) => properties[name]?.[hidden] === true);
+    for (const name of left) delete properties[name];
+    if (left.length > 0 && Array.isArray(out.required)) {
+      out.required = out.required.filter((name) => !left.includes(name as string));
     }
   }
   return out;

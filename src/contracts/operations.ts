@@ -90,6 +90,11 @@ export class OperationIndex {
   private readonly templates: CompiledTemplate[];
   private readonly bases: string[];
 
+  /** The path of the document's first server (`/v1`), or '' — where requests to it go. */
+  get basePath(): string {
+    return this.bases[0]!;
+  }
+
   constructor(doc: JsonObject) {
     this.bases = serverBasePaths(doc);
     const schemes = securitySchemes(doc);
