@@ -86,8 +86,7 @@ function asJsonSchema(
   if (Array.isArray(value)) return value.map((item) => asJsonSchema(item, openApi30, hidden));
   if (!value || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value))
-    out[key] = asJsonSchema(item, openApi30, hidden);
+  for (const [key, item] of Object.entries(value)) out[key] = asJsonSchema(item, openApi30, hidden);
   if (openApi30) {
     for (const [flag, bound] of [
       ['exclusiveMinimum', 'minimum'],
