@@ -52,8 +52,13 @@ export async function runExplore(
   const headers = { ...actAsHeaders(config, explore.as), ...explore.headers };
   const counts: ExploreCounts = { sent: 0, operations: 0, leftOut: 0, refused: 0 };
   const pool = new Pool(gateway, { connections: 4 });
+  const targets = exploreTargets(config, explore.services);
+  for (const name of explore.services ?? []) {
+    if (!targets.some((target) => target.service === name))
+      log(`  explore ${name}: the version its gateway route reaches has no spec, left out`);
+  }
   try {
-    for (const target of exploreTargets(config, explore.services)) {
+    for (const target of targets) {
       const contract = contracts().forInstance(target.service, target.version);
       if (!contract) {
         log(`  explore ${target.service}: no spec in force for ${target.version}, left out`);
@@ -100,7 +105,7 @@ export async function runExplore(
 /**
  * The services to explore and where the gateway reaches them: those named, else every
  * service with a spec that a gateway route reaches — through the routes to it, at the
- * version the first pins, else the service's first.
+ * version the first pins, else the first version with a spec.
  */
 function exploreTargets(config: MeshConfig, named: readonly string[] | undefined): ExploreTarget[] {
   const targets: ExploreTarget[] = [];
@@ -110,8 +115,10 @@ function exploreTargets(config: MeshConfig, named: readonly string[] | undefined
       (candidate) => candidate.service === service.name,
     );
     if (routes.length === 0) continue;
-    const version = routes[0]!.version ?? service.instances[0]?.version;
-    const instance = service.instances.find((candidate) => candidate.version === version);
+    const pinned = routes[0]!.version;
+    const instance = service.instances.find((candidate) =>
+      pinned === undefined ? candidate.spec !== undefined : candidate.version === pinned,
+    );
     if (!instance?.spec) continue;
     targets.push({
       service: service.name,
