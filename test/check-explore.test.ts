@@ -54,6 +54,14 @@ describe('the requests explore makes up', () => {
       });
       expect(violations, request.path).toEqual([]);
     }
+    // The first request of each operation is the document's own example (Schemathesis'
+    // explicit phase); the rest are made up.
+    expect(byOperation.get('GET /items/{id}')![0]!.path).toBe('/api/items/7');
+    expect(byOperation.get('GET /items/{id}')![1]!.path).not.toBe('/api/items/7');
+    expect(JSON.parse(byOperation.get('POST /items')![0]!.body!.toString())).toEqual({
+      name: 'lamp',
+      color: 'red',
+    });
     // Bodies leave out what the server sets (readOnly `id`) and vary.
     const bodies = byOperation.get('POST /items')!.map((r) => JSON.parse(r.body!.toString()));
     expect(bodies.some((body) => 'id' in body)).toBe(false);

@@ -2,16 +2,17 @@
  * Schemathesis-style exploration for `meshdev check`: requests made up from a service's
  * contract — every operation, `perOperation` times, each one valid against the contract
  * (parameters, content type, body; optional parameters sometimes left out) — for the
- * scenario to send through the gateway. The mesh's contract check then judges the answers
+ * scenario to send through the gateway. As Schemathesis' explicit phase, an operation's
+ * first request uses the examples the document gives (the rest made up). The mesh's contract check then judges the answers
  * as it judges any call: an undeclared status, a body off its schema, a missing header;
  * a 5xx counts in `errorRate` and `status`. A request the generator cannot make valid in
  * a few tries is left out and said so, never sent as if it were valid.
  */
 import { checkRequest } from '../contracts/check-request.js';
 import type { Contract } from '../contracts/contract.js';
-import { isJson } from '../contracts/mock-content.js';
+import { declaredExample, isJson } from '../contracts/mock-content.js';
 import { fakeValue } from '../contracts/mock-dynamic.js';
-import type { MediaSpec, Operation, ParameterSpec } from '../contracts/operations.js';
+import type { DocPath, MediaSpec, Operation, ParameterSpec } from '../contracts/operations.js';
 import type { Random } from '../lib/random.js';
 
 /** One made-up request, its path as the gateway takes it. */
@@ -74,7 +75,7 @@ export function exploreContract(
     let made = 0;
     let lastProblem = '';
     for (let i = 0; i < perOperation; i++) {
-      const attempt = validRequest(contract, place, operation, body, random, headers);
+      const attempt = validRequest(contract, place, operation, body, random, headers, i === 0);
       if (attempt.kind === 'request') {
         out.requests.push(attempt.request);
         made++;
@@ -98,10 +99,14 @@ function validRequest(
   body: MediaSpec | undefined,
   random: Random,
   headers: Readonly<Record<string, string>>,
+  explicit: boolean,
 ): { kind: 'request'; request: ExploredRequest } | { kind: 'none'; problem: string } {
   let problem = '';
   for (let i = 0; i < TRIES; i++) {
-    const request = madeUpRequest(contract, place, operation, body, random, headers);
+    // The document's examples first (once: an example its own contract refuses is not
+    // tried again), made-up values for what has none and for every later try.
+    const withExamples = explicit && i === 0;
+    const request = madeUpRequest(contract, place, operation, body, random, headers, withExamples);
     if (!request) {
       problem = 'a schema the generator cannot fill';
       continue;
@@ -134,10 +139,16 @@ function madeUpRequest(
   bodyMediaSpec: MediaSpec | undefined,
   random: Random,
   extraHeaders: Readonly<Record<string, string>>,
+  withExamples: boolean,
 ): { explored: ExploredRequest; query: string; pathValues: Record<string, string> } | undefined {
   const doc = contract.spec.doc;
+  // A parameter's holder (whose `example` counts) is the object its schema sits in.
+  const example = (schemaPath: DocPath) =>
+    withExamples ? declaredExample(doc, schemaPath.slice(0, -1), schemaPath) : undefined;
   const make = (param: ParameterSpec) =>
-    param.schemaPath ? fakeValue(doc, param.schemaPath, random, 'request') : 'x';
+    param.schemaPath
+      ? (example(param.schemaPath) ?? fakeValue(doc, param.schemaPath, random, 'request'))
+      : 'x';
   const pathValues: Record<string, string> = {};
   const query: string[] = [];
   const headers: Record<string, string> = {};
@@ -155,7 +166,10 @@ function madeUpRequest(
   if (cookies.length > 0) headers.cookie = cookies.join('; ');
   let body: Buffer | undefined;
   if (bodyMediaSpec?.schemaPath) {
-    const value = fakeValue(doc, bodyMediaSpec.schemaPath, random, 'request');
+    const declared = withExamples
+      ? declaredExample(doc, bodyMediaSpec.path, bodyMediaSpec.schemaPath)
+      : undefined;
+    const value = declared ?? fakeValue(doc, bodyMediaSpec.schemaPath, random, 'request');
     if (value === undefined) return undefined;
     const type = bodyMediaSpec.type.split(';')[0]!.trim();
     body = Buffer.from(isJson(type) ? JSON.stringify(value) : formBody(value));

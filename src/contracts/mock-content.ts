@@ -95,6 +95,27 @@ export function exampleOrSample(
   holder: DocPath,
   schemaPath: DocPath | undefined,
 ): unknown {
+  const declared = declaredExample(doc, holder, schemaPath);
+  if (declared !== undefined) return declared;
+  const schema = schemaPath && (valueAt(doc, schemaPath) as Record<string, unknown> | undefined);
+  if (!schema) return undefined;
+  return sampler()(
+    schema as never,
+    { skipWriteOnly: true, skipNonRequired: false, quiet: true },
+    doc,
+  );
+}
+
+/**
+ * What the document itself gives as an example for the object at `holder` (a media type,
+ * a parameter, a header): its `example`, else the first of its `examples`, else its
+ * schema's `example`; undefined when it gives none.
+ */
+export function declaredExample(
+  doc: Record<string, unknown>,
+  holder: DocPath,
+  schemaPath: DocPath | undefined,
+): unknown {
   const object = valueAt(doc, holder) as Record<string, unknown> | undefined;
   if (object?.example !== undefined) return object.example;
   const examples = object?.examples as
@@ -104,15 +125,8 @@ export function exampleOrSample(
     const value = first && exampleValue(doc, first);
     if (value !== undefined) return value;
   }
-  if (!schemaPath) return undefined;
-  const schema = valueAt(doc, schemaPath) as Record<string, unknown> | undefined;
-  if (!schema) return undefined;
-  if (schema.example !== undefined) return schema.example;
-  return sampler()(
-    schema as never,
-    { skipWriteOnly: true, skipNonRequired: false, quiet: true },
-    doc,
-  );
+  const schema = schemaPath && (valueAt(doc, schemaPath) as Record<string, unknown> | undefined);
+  return schema?.example;
 }
 
 /** An Example Object's value, following its `$ref`. */
