@@ -202,7 +202,12 @@ const upstreams = {
 };
 try {
   // The two paths run at once (one core each), as two processes measured side by side.
-  const profiles = await Promise.all(chosen.map((name) => profile(name, upstreams)));
+  // Both are awaited to the end even when one fails: each stops its own serving process,
+  // and a failure must not leave the other one running under valgrind.
+  const settled = await Promise.allSettled(chosen.map((name) => profile(name, upstreams)));
+  const failed = settled.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  const profiles = settled.map((result) => (result as PromiseFulfilledResult<Profile>).value);
   for (const p of profiles) {
     console.log(
       `${p.name}: ${k(p.total).trim()}k instructions per request (${p.requests} requests, main thread)`,
