@@ -238,12 +238,13 @@ checks:
       timeoutMs: CHECK_TIMEOUT,
     });
     expect(result.code, result.stdout + result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/3 checks passed \(seed 42\)/);
+    expect(result.stdout).toMatch(/4 checks passed \(seed 42\)/);
     const suites = readJUnit(path.join(dir, 'junit.xml'));
     expect(suites.map((s) => s.name)).toEqual([
       'checkout',
       'payments canary down',
       'browse under load',
+      'explore the API',
     ]);
     expect(suites.flatMap((s) => s.testcase).some((c) => c.classname === 'orders->payments')).toBe(
       true,
