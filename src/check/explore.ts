@@ -10,7 +10,7 @@
  */
 import { checkRequest } from '../contracts/check-request.js';
 import type { Contract } from '../contracts/contract.js';
-import { declaredExample, isJson } from '../contracts/mock-content.js';
+import { declaredExample, essenceOf, isJson } from '../contracts/mock-content.js';
 import { fakeValue } from '../contracts/mock-dynamic.js';
 import type { DocPath, MediaSpec, Operation, ParameterSpec } from '../contracts/operations.js';
 import type { Random } from '../lib/random.js';
@@ -112,10 +112,9 @@ function validRequest(
       continue;
     }
     // Checked as the mesh will check it: at the service's own path.
-    const servicePath = contract.index.basePath + filledPath(operation, request.pathValues);
-    const match = contract.index.match(operation.method, servicePath);
+    const match = contract.index.match(operation.method, request.servicePath);
     if (match.kind !== 'operation' || match.operation !== operation) {
-      problem = `${servicePath} matches another operation`;
+      problem = `${request.servicePath} matches another operation`;
       continue;
     }
     const errors = checkRequest(contract, operation, match.pathParams, {
@@ -140,7 +139,7 @@ function madeUpRequest(
   random: Random,
   extraHeaders: Readonly<Record<string, string>>,
   withExamples: boolean,
-): { explored: ExploredRequest; query: string; pathValues: Record<string, string> } | undefined {
+): { explored: ExploredRequest; query: string; servicePath: string } | undefined {
   const doc = contract.spec.doc;
   // A parameter's holder (whose `example` counts) is the object its schema sits in.
   const example = (schemaPath: DocPath) =>
@@ -171,7 +170,7 @@ function madeUpRequest(
       : undefined;
     const value = declared ?? fakeValue(doc, bodyMediaSpec.schemaPath, random, 'request');
     if (value === undefined) return undefined;
-    const type = bodyMediaSpec.type.split(';')[0]!.trim();
+    const type = essenceOf(bodyMediaSpec);
     body = Buffer.from(isJson(type) ? JSON.stringify(value) : formBody(value));
     headers['content-type'] = type;
   }
@@ -187,7 +186,7 @@ function madeUpRequest(
       body,
     },
     query: queryText,
-    pathValues,
+    servicePath,
   };
 }
 
@@ -197,8 +196,7 @@ function bodyMedia(operation: Operation): MediaSpec | undefined | 'unsupported' 
   const usable = content.find(
     (media) =>
       media.schemaPath &&
-      (isJson(media.type.split(';')[0]!.trim().toLowerCase()) ||
-        media.type.startsWith('application/x-www-form-urlencoded')),
+      (isJson(essenceOf(media)) || essenceOf(media) === 'application/x-www-form-urlencoded'),
   );
   if (usable) return usable;
   return operation.body?.required ? 'unsupported' : undefined;

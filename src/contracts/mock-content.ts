@@ -51,7 +51,7 @@ export function chooseMedia(
 }
 
 /** A media type without its parameters, lower-case. */
-function essenceOf(media: MediaSpec): string {
+export function essenceOf(media: MediaSpec): string {
   return media.type.split(';')[0]!.trim().toLowerCase();
 }
 
