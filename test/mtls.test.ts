@@ -12,6 +12,7 @@ import { createCa, issueLeaf } from '../src/dataplane/pki/certificates.js';
 import { type TestMesh } from './helpers/mesh.js';
 import { testScope } from './helpers/scope.js';
 import { MeshMetrics } from '../src/telemetry/metrics.js';
+import { HOP_IDLE_MS, INBOUND_KEEP_ALIVE_MS } from '../src/dataplane/keep-alive.js';
 
 const run = promisify(execFile);
 const scope = testScope();
@@ -359,6 +360,29 @@ describe('mTLS connections between listeners', () => {
       await new Promise((resolve) => setTimeout(resolve, 6_000));
       await burst();
       expect(handshakes()).toBe(first);
+      // What the inbound listener tells its callers, asked over mTLS with the caller's own
+      // certificate: it keeps an idle connection longer than the hop pools (an hour,
+      // Envoy's default) keep one, so the caller side always lets go first.
+      const certs = path.join(m.stateDir, 'certs');
+      const direct = new Pool(`https://127.0.0.1:${inboundPort(m, 'payments')}`, {
+        connect: {
+          ca: readFileSync(path.join(m.stateDir, 'ca', 'ca.crt'), 'utf8'),
+          cert: readFileSync(path.join(certs, 'orders.crt'), 'utf8'),
+          key: readFileSync(path.join(certs, 'orders.key'), 'utf8'),
+          servername: 'localhost',
+        },
+      });
+      try {
+        const answer = await direct.request({ path: '/', method: 'GET' });
+        await answer.body.dump();
+        expect(answer.statusCode).toBe(200);
+        const advertised = /timeout=(\d+)/.exec(String(answer.headers['keep-alive']))?.[1];
+        expect(Number(advertised) * 1000).toBe(INBOUND_KEEP_ALIVE_MS);
+        expect(INBOUND_KEEP_ALIVE_MS).toBeGreaterThan(HOP_IDLE_MS);
+        expect(HOP_IDLE_MS).toBeGreaterThanOrEqual(3_600_000);
+      } finally {
+        await direct.close();
+      }
     } finally {
       await client.close();
     }

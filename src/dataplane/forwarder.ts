@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { createSecureContext, type TLSSocket } from 'node:tls';
 import type { buildConnector as buildConnectorType, Dispatcher, Pool as PoolClass } from 'undici';
 import type { CancelSignal } from '../lib/cancel.js';
+import { APP_IDLE_MS, HOP_IDLE_MS } from './keep-alive.js';
 import { AppAddresses, authorityOf, type LoopbackHost } from './loopback.js';
 import type { Outcome } from './pipeline.js';
 
@@ -69,14 +70,6 @@ export function checkSpiffeId(expected: string) {
   };
 }
 
-/**
- * How long a hop pool keeps an idle connection at most, ms: less than an inbound listener
- * keeps one (60 s), so the caller side closes first and never reuses a closing connection.
- * A server that advertises a shorter `Keep-Alive: timeout` (an app's Node server: 5 s) is
- * believed, less undici's safety margin.
- */
-export const HOP_IDLE_MS = 30_000;
-
 /** Keeps one pool per origin (and per caller identity for mTLS) for the life of the mesh. */
 export class Forwarder {
   /** Plain pools by port (a number key: no origin string built per call), with their host. */
@@ -86,8 +79,14 @@ export class Forwarder {
   /** mTLS pools by port, then by caller. */
   private readonly tlsPools = new Map<number, Map<string, { generation: number; pool: Pool }>>();
 
-  /** `idleMs`: how long pools keep idle connections (tests shorten it). */
-  constructor(private readonly idleMs = HOP_IDLE_MS) {}
+  /**
+   * `hopIdleMs`: how long mTLS pools between listeners keep idle connections; `appIdleMs`:
+   * how long pools to apps do (tests shorten them).
+   */
+  constructor(
+    private readonly hopIdleMs = HOP_IDLE_MS,
+    private readonly appIdleMs = APP_IDLE_MS,
+  ) {}
 
   /**
    * Sends the request to `port` on loopback: over mTLS to a mesh listener (127.0.0.1) when
@@ -145,8 +144,8 @@ export class Forwarder {
     if (current && current.generation === tls.generation) return current.pool;
     if (current) void current.pool.close().catch(() => {});
     const pool = new Pool(`https://127.0.0.1:${port}`, {
-      keepAliveTimeout: this.idleMs,
-      keepAliveMaxTimeout: this.idleMs,
+      keepAliveTimeout: this.hopIdleMs,
+      keepAliveMaxTimeout: this.hopIdleMs,
       pipelining: 1,
       connect: resumingConnector({
         // One context per pool: given ca/cert/key, tls.connect would parse them into a
@@ -166,8 +165,8 @@ export class Forwarder {
     // The app moved to the other address: calls in flight on the old pool finish.
     if (current) void current.pool.close().catch(() => {});
     const pool = new Pool(`http://${authorityOf(host, port)}`, {
-      keepAliveTimeout: this.idleMs,
-      keepAliveMaxTimeout: this.idleMs,
+      keepAliveTimeout: this.appIdleMs,
+      keepAliveMaxTimeout: this.appIdleMs,
       pipelining: 1,
     });
     this.pools.set(port, { host, pool });

@@ -13,6 +13,7 @@ import { Duplex } from 'node:stream';
 import type { SecureContextOptions, TLSSocket } from 'node:tls';
 import { instanceLabel } from '../config/model.js';
 import { answerClientError, refuseConnect } from './client-error.js';
+import { CLIENT_KEEP_ALIVE_MS, INBOUND_KEEP_ALIVE_MS } from './keep-alive.js';
 import { serveWithoutUpgrade, wantsTunnel } from './ignored-upgrade.js';
 
 export type ListenerKind = 'gateway' | 'inbound' | 'outbound';
@@ -61,15 +62,6 @@ export class ListenError extends Error {
     this.name = 'ListenError';
   }
 }
-
-/**
- * How long an inbound listener keeps an idle connection, ms. Its callers are the mesh's
- * own hop pools (which let one go after 30 s idle, so the caller closes first and never
- * reuses a connection the server is closing): a connection between two listeners outlives
- * a pause in traffic, as Envoy's (one hour idle) do, instead of costing a TLS handshake
- * every time calls resume after 5 s.
- */
-const INBOUND_KEEP_ALIVE_MS = 60_000;
 
 /** How long a closing listener lets keep-alive connections learn it is going, ms. */
 const DRAIN_MS = 500;
@@ -120,7 +112,7 @@ export class MeshListener {
     };
     const options = {
       noDelay: true,
-      keepAliveTimeout: info.kind === 'inbound' ? INBOUND_KEEP_ALIVE_MS : 5_000,
+      keepAliveTimeout: info.kind === 'inbound' ? INBOUND_KEEP_ALIVE_MS : CLIENT_KEEP_ALIVE_MS,
     };
     let plain: http.Server | undefined;
     if (!tls || tls.mode === 'permissive') plain = http.createServer(options, counted);

@@ -61,7 +61,7 @@ export interface MeshOptions {
   stateDir?: string;
   /** The config's contracts, when already loaded; else `start` loads them. */
   contracts?: ContractSet;
-  /** How long hop pools keep idle connections, ms (default `HOP_IDLE_MS`; tests shorten it). */
+  /** How long mTLS hop pools keep idle connections, ms (default `HOP_IDLE_MS`; tests shorten it). */
   hopIdleMs?: number;
 }
 
