@@ -1,0 +1,62 @@
+/**
+ * `npx tsx bench/pair-first-round.ts [idle seconds, default 90]`: the bench's order around
+ * the mTLS pair's first latency round, by itself — the bench's upstream, meshdev pair and
+ * bare pair; three wrk rounds of 3 s at 50 connections and three at 1 on each pair; an idle
+ * pause; then three open-loop rounds of 2 s at 1,000 req/s on the meshdev pair — printing
+ * the inbound listener's TLS handshakes (full/resumed, from `/metrics`) and its established
+ * connections (`ss`) between steps (docs/benchmarks.md, 2026-11-30). Needs wrk and ss.
+ */
+import { execSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { latencyAtRate, throughput } from './measure.js';
+import { startBareMtlsPair, startMesh, startUpstream } from './servers.js';
+
+const idleSeconds = Number(process.argv[2] ?? 90);
+const upstream = await startUpstream();
+const target = upstream.ports.port!;
+const pair = await startMesh(`version: 1
+mesh: { name: bench-pair, mtls: strict, ports: { from: 0 }, admin: { port: 0 } }
+services:
+  client: { port: 1, upstreams: [api] }
+  api: { port: ${target} }
+`);
+const bare = await startBareMtlsPair(target, path.join(pair.dir!, '.meshdev'));
+try {
+  const pairUrl = `http://127.0.0.1:${pair.ports['outbound:api:client']}/`;
+  const bareUrl = `http://127.0.0.1:${bare.ports.port}/`;
+  const inbound = pair.ports['inbound:api:']!;
+  const token = readFileSync(path.join(pair.dir!, '.meshdev', 'admin-token'), 'utf8').trim();
+  const report = async (label: string) => {
+    const metrics = await (
+      await fetch(`http://127.0.0.1:${pair.ports.admin}/metrics`, {
+        headers: { authorization: `Bearer ${token}` },
+      })
+    ).text();
+    const handshakes = metrics
+      .split('\n')
+      .filter((line) => line.startsWith('meshdev_tls_handshakes_total{listener="inbound api'))
+      .map((line) => line.split(' ').at(-1))
+      .join('/');
+    const established = execSync(
+      `ss -tn state established "( dport = :${inbound} )" | tail -n +2 | wc -l`,
+    )
+      .toString()
+      .trim();
+    console.log(`${label}: handshakes ${handshakes}, connections ${established}`);
+  };
+  for (const connections of [50, 50, 50, 1, 1, 1]) {
+    await throughput(bareUrl, connections, 3, '/usr/bin/wrk');
+    await throughput(pairUrl, connections, 3, '/usr/bin/wrk');
+  }
+  await report('after wrk');
+  await new Promise((resolve) => setTimeout(resolve, idleSeconds * 1000));
+  await report(`after ${idleSeconds} s idle`);
+  for (let round = 1; round <= 3; round++) {
+    const latency = await latencyAtRate(pairUrl, 1000, 2);
+    console.log(`round ${round}: p99 ${latency.p99} ms, max ${latency.max} ms`);
+    await report(`after round ${round}`);
+  }
+} finally {
+  for (const child of [bare, pair, upstream]) await child.stop();
+}
