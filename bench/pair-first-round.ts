@@ -10,17 +10,12 @@ import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { latencyAtRate, throughput } from './measure.js';
-import { startBareMtlsPair, startMesh, startUpstream } from './servers.js';
+import { startBareMtlsPair, startPairMesh, startUpstream } from './servers.js';
 
 const idleSeconds = Number(process.argv[2] ?? 90);
 const upstream = await startUpstream();
 const target = upstream.ports.port!;
-const pair = await startMesh(`version: 1
-mesh: { name: bench-pair, mtls: strict, ports: { from: 0 }, admin: { port: 0 } }
-services:
-  client: { port: 1, upstreams: [api] }
-  api: { port: ${target} }
-`);
+const pair = await startPairMesh(target);
 const bare = await startBareMtlsPair(target, path.join(pair.dir!, '.meshdev'));
 try {
   const pairUrl = `http://127.0.0.1:${pair.ports['outbound:api:client']}/`;

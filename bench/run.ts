@@ -37,6 +37,7 @@ import {
   startMeshWithDashboard,
   startNginx,
   startNginxMtlsPair,
+  startPairMesh,
   startUpstream,
   type Child,
 } from './servers.js';
@@ -314,12 +315,7 @@ services:
   // With mtls off, an outbound listener forwards straight to the app (the in-process
   // loopback hop through the inbound listener would add nothing). With mtls strict, the
   // pair is outbound listener → mTLS → inbound listener → app.
-  const pairMesh = await startMesh(`version: 1
-mesh: { name: bench-pair, mtls: strict, ports: { from: 0 }, admin: { port: 0 } }
-services:
-  client: { port: 1, upstreams: [api] }
-  api: { port: ${target} }
-`);
+  const pairMesh = await startPairMesh(target);
   children.push(pairMesh);
   const proxy = await startHttpProxy3(target);
   children.push(proxy);

@@ -316,6 +316,19 @@ export function startMesh(
   return started.then((child) => ({ ...child, dir }));
 }
 
+/**
+ * The bench's mTLS pair: `client` calls `api` (the app on `target`) through its outbound
+ * listener → mTLS → api's inbound listener → the app, in one meshdev process.
+ */
+export function startPairMesh(target: number): Promise<Child> {
+  return startMesh(`version: 1
+mesh: { name: bench-pair, mtls: strict, ports: { from: 0 }, admin: { port: 0 } }
+services:
+  client: { port: 1, upstreams: [api] }
+  api: { port: ${target} }
+`);
+}
+
 /** The bundled demo on free ports (gateway, admin, outbound): its config and spec files. */
 export function demoCopy(): { yaml: string; files: Record<string, string> } {
   const yaml = readFileSync(path.join(ROOT, 'mesh.config.yaml'), 'utf8')
