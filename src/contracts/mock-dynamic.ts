@@ -10,6 +10,7 @@
  * The library is loaded on first need, not when the mesh starts.
  */
 import type { Random } from '../lib/random.js';
+import { flaggedProperties, type DirectionFlag } from './direction-flags.js';
 import type { DocPath } from './operations.js';
 
 type Faker = typeof import('json-schema-faker');
@@ -65,8 +66,8 @@ function generatorDoc(doc: Record<string, unknown>, direction: Direction): Recor
   let made = convertedDocs.get(doc);
   if (!made) convertedDocs.set(doc, (made = {}));
   const openApi30 = typeof doc.openapi === 'string' && doc.openapi.startsWith('3.0');
-  const hidden = direction === 'response' ? 'writeOnly' : 'readOnly';
-  return (made[direction] ??= asJsonSchema(doc, openApi30, hidden) as Record<string, unknown>);
+  const hidden: DirectionFlag = direction === 'response' ? 'writeOnly' : 'readOnly';
+  return (made[direction] ??= asJsonSchema(doc, doc, openApi30, hidden) as Record<string, unknown>);
 }
 
 const convertedDocs = new WeakMap<
@@ -75,18 +76,21 @@ const convertedDocs = new WeakMap<
 >();
 
 /**
- * A copy of `value` with OpenAPI 3.0's keywords as 2020-12 reads them and no property
- * marked `hidden` (`writeOnly` in answers, `readOnly` in requests).
+ * A copy of `value` (a part of `doc`) with OpenAPI 3.0's keywords as 2020-12 reads them and
+ * no property marked `hidden` (`writeOnly` in answers, `readOnly` in requests), on its own
+ * schema or where its `$ref` points.
  */
 function asJsonSchema(
+  doc: Record<string, unknown>,
   value: unknown,
   openApi30: boolean,
-  hidden: 'readOnly' | 'writeOnly',
+  hidden: DirectionFlag,
 ): unknown {
-  if (Array.isArray(value)) return value.map((item) => asJsonSchema(item, openApi30, hidden));
+  if (Array.isArray(value)) return value.map((item) => asJsonSchema(doc, item, openApi30, hidden));
   if (!value || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) out[key] = asJsonSchema(item, openApi30, hidden);
+  for (const [key, item] of Object.entries(value))
+    out[key] = asJsonSchema(doc, item, openApi30, hidden);
   if (openApi30) {
     for (const [flag, bound] of [
       ['exclusiveMinimum', 'minimum'],
@@ -100,9 +104,11 @@ function asJsonSchema(
     }
     if (out.nullable === true && typeof out.type === 'string') out.type = [out.type, 'null'];
   }
-  const properties = out.properties as Record<string, Record<string, unknown>> | undefined;
+  const properties = out.properties as Record<string, unknown> | undefined;
   if (properties && typeof properties === 'object' && !Array.isArray(properties)) {
-    const left = Object.keys(properties).filter((name) => properties[name]?.[hidden] === true);
+    // Flags read in the document itself: a `$ref` resolves there, not in this copy.
+    const original = (value as { properties: Record<string, unknown> }).properties;
+    const left = flaggedProperties(doc, original, hidden);
     for (const name of left) delete properties[name];
     if (left.length > 0 && Array.isArray(out.required)) {
       out.required = out.required.filter((name) => !left.includes(name as string));

@@ -11,6 +11,7 @@ import type { Ajv, AnySchemaObject, ErrorObject, Options, ValidateFunction } fro
 import type { LoadedSpec } from './spec-load.js';
 import { fromPointer, toPointer, valueAt } from './pointer.js';
 import type { DocPath } from './operations.js';
+import { flaggedProperties, type DirectionFlag } from './direction-flags.js';
 
 /** Which copy of the document a schema is read in. */
 export type Direction = 'request' | 'response' | 'parameters';
@@ -190,28 +191,18 @@ function addOpenApiFormats(ajv: Ajv): void {
 
 /**
  * Removes from every `required` list the properties marked `flag` (`readOnly` for
- * requests, `writeOnly` for responses), following one `$ref` to see the flag.
+ * requests, `writeOnly` for responses), on the property's schema or where its `$ref` points.
  */
-function relaxRequired(doc: Record<string, unknown>, flag: 'readOnly' | 'writeOnly'): void {
+function relaxRequired(doc: Record<string, unknown>, flag: DirectionFlag): void {
   const seen = new Set<object>();
-  const lookup = (value: unknown): Record<string, unknown> | undefined => {
-    const ref = (value as { $ref?: unknown } | undefined)?.$ref;
-    if (typeof ref !== 'string' || !ref.startsWith('#/')) return value as Record<string, unknown>;
-    let node: unknown = doc;
-    for (const part of ref.slice(2).split('/')) {
-      node = (node as Record<string, unknown> | undefined)?.[
-        part.replace(/~1/g, '/').replace(/~0/g, '~')
-      ];
-    }
-    return node as Record<string, unknown> | undefined;
-  };
   const walk = (node: unknown) => {
     if (!node || typeof node !== 'object' || seen.has(node)) return;
     seen.add(node);
     const object = node as Record<string, unknown>;
     const properties = object.properties as Record<string, unknown> | undefined;
     if (Array.isArray(object.required) && properties && typeof properties === 'object') {
-      object.required = object.required.filter((name) => lookup(properties[name])?.[flag] !== true);
+      const flagged = flaggedProperties(doc, properties, flag);
+      object.required = object.required.filter((name) => !flagged.includes(name as string));
     }
     for (const child of Object.values(object)) walk(child);
   };
