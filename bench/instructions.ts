@@ -5,7 +5,9 @@
  * side with the difference; with `--callers`, who calls function F and what that costs.
  * Paths: `bare` (the bare undici forwarder), `gateway` (the gateway hop, no credentials),
  * `api-key` and `jwt` (with their consumer's plan), `no-spec` and `contracts` (a JSON
- * service without and with its OpenAPI contract, `contracts: report`).
+ * service without and with its OpenAPI contract, `contracts: report`), `pair` (the mTLS
+ * pair: outbound listener → mTLS → inbound listener → app, both listeners in one process)
+ * and `bare-pair` (its baseline, `bench/bare/mtls-pair.mjs`, with the same certificates).
  *
  * Each path's process runs under callgrind with `--perf-basic-prof` (so V8's compiled
  * functions get names), is warmed by wrk for `--warm` seconds, then counted while the
@@ -15,7 +17,7 @@
  * does. Needs valgrind (every machine here has it) and wrk.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -32,16 +34,28 @@ import { edgeGatewayYaml } from './edge-config.js';
 import { ITEMS_SPEC } from './items-spec.js';
 import { latencyAtRate, throughput } from './measure.js';
 import {
+  PAIR_OUTBOUND,
   startBareForwarder,
+  startBareMtlsPair,
   startJsonUpstream,
   startMesh,
+  startPairMesh,
   startUpstream,
   type Child,
   type Launcher,
 } from './servers.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const PATHS = ['bare', 'gateway', 'api-key', 'jwt', 'no-spec', 'contracts'] as const;
+const PATHS = [
+  'bare',
+  'gateway',
+  'api-key',
+  'jwt',
+  'no-spec',
+  'contracts',
+  'pair',
+  'bare-pair',
+] as const;
 type PathName = (typeof PATHS)[number];
 
 const { values, positionals } = parseArgs({
@@ -95,7 +109,63 @@ interface Profile {
   callers?: CallerCost[];
 }
 
-async function profile(name: PathName, upstreams: Record<string, Child>): Promise<Profile> {
+/** Where a path's serving process is started, and the port its calls go to. */
+async function startServing(
+  name: PathName,
+  upstreams: Record<string, Child>,
+  pairState: PairState | undefined,
+  launcher: Launcher,
+): Promise<{ server: Child; port: number | undefined }> {
+  const bytes = upstreams.bytes!.ports.port!;
+  if (name === 'bare') {
+    const server = await startBareForwarder(bytes, false, launcher);
+    return { server, port: server.ports.port };
+  }
+  if (name === 'bare-pair') {
+    const server = await startBareMtlsPair(bytes, pairState!.dir, launcher);
+    return { server, port: server.ports.port };
+  }
+  if (name === 'pair') {
+    const server = await startPairMesh(bytes, { launcher, files: pairState!.files });
+    return { server, port: server.ports[PAIR_OUTBOUND] };
+  }
+  const server = await startMesh(
+    meshConfig(bytes, upstreams.json!.ports.port!, upstreams.checked!.ports.port!),
+    [],
+    { 'items.openapi.json': ITEMS_SPEC },
+    launcher,
+  );
+  return { server, port: server.ports['gateway::'] };
+}
+
+/**
+ * The certificates both pair paths use: a pair mesh started once outside valgrind makes the
+ * CA and the services' certificates (making a CA under callgrind would take minutes).
+ */
+interface PairState {
+  /** Its `.meshdev/` directory, for the bare pair. */
+  dir: string;
+  /** The same files by relative path, written into the measured pair's directory. */
+  files: Record<string, string>;
+}
+
+async function makePairState(target: number): Promise<PairState> {
+  const maker = await startPairMesh(target);
+  await maker.stop();
+  const dir = path.join(maker.dir!, '.meshdev');
+  const files: Record<string, string> = {};
+  for (const file of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+    const full = path.join(dir, file);
+    if (statSync(full).isFile()) files[`.meshdev/${file}`] = readFileSync(full, 'utf8');
+  }
+  return { dir, files };
+}
+
+async function profile(
+  name: PathName,
+  upstreams: Record<string, Child>,
+  pairState: PairState | undefined,
+): Promise<Profile> {
   const out = mkdtempSync(path.join(tmpdir(), `meshdev-instructions-${name}-`));
   const callgrind: Launcher = {
     command: 'valgrind',
@@ -109,21 +179,8 @@ async function profile(name: PathName, upstreams: Record<string, Child>): Promis
     nodeArgs: ['--perf-basic-prof', '--no-logfile-per-isolate', `--logfile=${out}/v8.log`],
     startTimeoutMs: 120_000,
   };
-  const server =
-    name === 'bare'
-      ? await startBareForwarder(upstreams.bytes!.ports.port!, false, callgrind)
-      : await startMesh(
-          meshConfig(
-            upstreams.bytes!.ports.port!,
-            upstreams.json!.ports.port!,
-            upstreams.checked!.ports.port!,
-          ),
-          [],
-          { 'items.openapi.json': ITEMS_SPEC },
-          callgrind,
-        );
+  const { server, port } = await startServing(name, upstreams, pairState, callgrind);
   const pid = server.process.pid!;
-  const port = name === 'bare' ? server.ports.port : server.ports['gateway::'];
   try {
     const headers: Record<string, string> = {};
     if (name === 'api-key') headers['x-api-key'] = 'bench-key-0001';
@@ -137,6 +194,8 @@ async function profile(name: PathName, upstreams: Record<string, Child>): Promis
     }
     const route = {
       bare: '/',
+      pair: '/',
+      'bare-pair': '/',
       gateway: '/open/',
       'api-key': '/key/',
       jwt: '/jwt/',
@@ -200,11 +259,17 @@ const upstreams = {
   json: await startJsonUpstream(),
   checked: await startJsonUpstream(),
 };
+let pairState: PairState | undefined;
 try {
   // The two paths run at once (one core each), as two processes measured side by side.
   // Both are awaited to the end even when one fails: each stops its own serving process,
   // and a failure must not leave the other one running under valgrind.
-  const settled = await Promise.allSettled(chosen.map((name) => profile(name, upstreams)));
+  if (chosen.some((name) => name.endsWith('pair'))) {
+    pairState = await makePairState(upstreams.bytes.ports.port!);
+  }
+  const settled = await Promise.allSettled(
+    chosen.map((name) => profile(name, upstreams, pairState)),
+  );
   const failed = settled.find((result) => result.status === 'rejected');
   if (failed) throw failed.reason;
   const profiles = settled.map((result) => (result as PromiseFulfilledResult<Profile>).value);
@@ -248,4 +313,5 @@ try {
   }
 } finally {
   await Promise.all(Object.values(upstreams).map((child) => child.stop()));
+  if (pairState) rmSync(path.dirname(pairState.dir), { recursive: true, force: true });
 }

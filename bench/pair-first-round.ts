@@ -6,11 +6,15 @@
  * the inbound listener's TLS handshakes (full/resumed, from `/metrics`) and its established
  * connections (`ss`) between steps (docs/benchmarks.md, 2026-11-30). Needs wrk and ss.
  */
-import { execSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { latencyAtRate, throughput } from './measure.js';
-import { startBareMtlsPair, startPairMesh, startUpstream } from './servers.js';
+import {
+  PAIR_OUTBOUND,
+  pairHopState,
+  startBareMtlsPair,
+  startPairMesh,
+  startUpstream,
+} from './servers.js';
 
 const idleSeconds = Number(process.argv[2] ?? 90);
 const upstream = await startUpstream();
@@ -18,28 +22,9 @@ const target = upstream.ports.port!;
 const pair = await startPairMesh(target);
 const bare = await startBareMtlsPair(target, path.join(pair.dir!, '.meshdev'));
 try {
-  const pairUrl = `http://127.0.0.1:${pair.ports['outbound:api:client']}/`;
+  const pairUrl = `http://127.0.0.1:${pair.ports[PAIR_OUTBOUND]}/`;
   const bareUrl = `http://127.0.0.1:${bare.ports.port}/`;
-  const inbound = pair.ports['inbound:api:']!;
-  const token = readFileSync(path.join(pair.dir!, '.meshdev', 'admin-token'), 'utf8').trim();
-  const report = async (label: string) => {
-    const metrics = await (
-      await fetch(`http://127.0.0.1:${pair.ports.admin}/metrics`, {
-        headers: { authorization: `Bearer ${token}` },
-      })
-    ).text();
-    const handshakes = metrics
-      .split('\n')
-      .filter((line) => line.startsWith('meshdev_tls_handshakes_total{listener="inbound api'))
-      .map((line) => line.split(' ').at(-1))
-      .join('/');
-    const established = execSync(
-      `ss -tn state established "( dport = :${inbound} )" | tail -n +2 | wc -l`,
-    )
-      .toString()
-      .trim();
-    console.log(`${label}: handshakes ${handshakes}, connections ${established}`);
-  };
+  const report = async (label: string) => console.log(`${label}: ${await pairHopState(pair)}`);
   for (const connections of [50, 50, 50, 1, 1, 1]) {
     await throughput(bareUrl, connections, 3, '/usr/bin/wrk');
     await throughput(pairUrl, connections, 3, '/usr/bin/wrk');

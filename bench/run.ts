@@ -38,6 +38,9 @@ import {
   startNginx,
   startNginxMtlsPair,
   startPairMesh,
+  pairHopState,
+  startTcpPipe,
+  PAIR_OUTBOUND,
   startUpstream,
   type Child,
 } from './servers.js';
@@ -232,6 +235,13 @@ interface AddedLatency {
   max: number;
   clean: number;
   rounds: number;
+  /**
+   * The hop's serving process's CPU per request at the rate, µs (median of the rounds;
+   * the sender's warm-up second counted with them): what each call costs it when calls
+   * come one at a time, each waking it from idle, and what a core shared with the sender
+   * and the app has to find for it.
+   */
+  cpuPerRequestUs?: number;
 }
 
 /**
@@ -245,18 +255,30 @@ async function pairedAddedP99(
   directUrl: string,
   variantUrl: string,
   hops: number,
+  variantPid?: number,
+  /** What to print of the hop after each of its rounds (a pair's handshakes). */
+  hopState?: () => Promise<string>,
   rounds = quick ? 5 : 9,
 ): Promise<AddedLatency> {
   const added: number[] = [];
-  const results = await alternating(
+  const cpuPerRequest: number[] = [];
+  const results = await alternating<Latency & { state?: string }>(
     rounds,
     () => latencyAtRate(directUrl, RATE, LATENCY_SECONDS),
-    () => latencyAtRate(variantUrl, RATE, LATENCY_SECONDS),
+    async () => {
+      const before = cpuSeconds(variantPid);
+      const latency = await latencyAtRate(variantUrl, RATE, LATENCY_SECONDS);
+      const after = cpuSeconds(variantPid);
+      if (before !== undefined && after !== undefined) {
+        cpuPerRequest.push(((after - before) / (latency.sent + RATE)) * 1e6);
+      }
+      return { ...latency, state: hopState && (await hopState()) };
+    },
   );
   for (const [index, [direct, variant]] of results.entries()) {
     const clean = direct.p99 <= DIRECT_P99_LIMIT_MS;
     process.stderr.write(
-      `    round ${index + 1}: direct p99 ${direct.p99.toFixed(2)} ms, variant ${variant.p99.toFixed(2)} ms${clean ? '' : ' (noisy, left out)'}\n`,
+      `    round ${index + 1}: direct p99 ${direct.p99.toFixed(2)} ms, variant ${variant.p99.toFixed(2)} ms${variant.state ? ` (then ${variant.state})` : ''}${clean ? '' : ' (noisy, left out)'}\n`,
     );
     if (clean) added.push((variant.p99 - direct.p99) / hops);
   }
@@ -264,6 +286,7 @@ async function pairedAddedP99(
     ...(added.length > 0 ? spread(added) : { median: NaN, min: NaN, max: NaN }),
     clean: added.length,
     rounds,
+    ...(cpuPerRequest.length > 0 && { cpuPerRequestUs: spread(cpuPerRequest).median }),
   };
 }
 
@@ -323,11 +346,17 @@ services:
   // bare forwarder's — whether this machine lets any proxy, not only a Node one, add under
   // 1 ms at the latency rate (the ≤ 1 ms targets print it beside them).
   let nginxUrl: string | undefined;
+  let nginxPid: number | undefined;
   if (nginx) {
     const port = await freePort();
-    children.push(await startNginx(nginx, target, port));
+    const nginxHop = await startNginx(nginx, target, port);
+    children.push(nginxHop);
     nginxUrl = `http://127.0.0.1:${port}/`;
+    nginxPid = nginxHop.servingPid;
   }
+  // The least any Node process in the path adds: a TCP pipe (a latency reference only).
+  const tcpPipe = await startTcpPipe(target);
+  children.push(tcpPipe);
   const bareForwarder = await startBareForwarder(target);
   const headersForwarder = await startBareForwarder(target, true);
   children.push(bareForwarder, headersForwarder);
@@ -375,7 +404,7 @@ ${edgeGatewayYaml()}services:
   );
   const gatewayUrl = `http://127.0.0.1:${mesh.ports['gateway::']}/`;
   const bareUrl = `http://127.0.0.1:${bareForwarder.ports.port}/`;
-  const pairUrl = `http://127.0.0.1:${pairMesh.ports['outbound:api:client']}/`;
+  const pairUrl = `http://127.0.0.1:${pairMesh.ports[PAIR_OUTBOUND]}/`;
   const barePairUrl = `http://127.0.0.1:${barePair.ports.port}/`;
   await measure('direct', 0, `http://127.0.0.1:${target}/`);
   await measure('bare undici forwarder', 1, bareUrl);
@@ -459,15 +488,25 @@ ${edgeGatewayYaml()}services:
   const directUrl = `http://127.0.0.1:${target}/`;
   // The bare forwarder's own added p99: how much of a hop's tail any Node forwarder has here.
   process.stderr.write(`  added p99 at ${RATE} req/s, alternating with direct: bare forwarder …\n`);
-  addedLatency.bare = await pairedAddedP99(directUrl, bareUrl, 1);
+  addedLatency.bare = await pairedAddedP99(directUrl, bareUrl, 1, bareForwarder.process.pid);
+  process.stderr.write(`  added p99 at ${RATE} req/s, alternating with direct: Node TCP pipe …\n`);
+  addedLatency.tcpPipe = await pairedAddedP99(
+    directUrl,
+    `http://127.0.0.1:${tcpPipe.ports.port}/`,
+    1,
+    tcpPipe.process.pid,
+  );
   if (nginxUrl) {
     process.stderr.write(`  added p99 at ${RATE} req/s, alternating with direct: nginx …\n`);
-    addedLatency.nginx = await pairedAddedP99(directUrl, nginxUrl, 1);
+    addedLatency.nginx = await pairedAddedP99(directUrl, nginxUrl, 1, nginxPid);
   }
   process.stderr.write(`  added p99 at ${RATE} req/s, alternating with direct: gateway …\n`);
-  addedLatency.gateway = await pairedAddedP99(directUrl, gatewayUrl, 1);
+  addedLatency.gateway = await pairedAddedP99(directUrl, gatewayUrl, 1, mesh.process.pid);
   process.stderr.write(`  added p99 at ${RATE} req/s, alternating with direct: mTLS pair …\n`);
-  addedLatency.pair = await pairedAddedP99(directUrl, pairUrl, 2);
+  process.stderr.write(`    before: ${await pairHopState(pairMesh)}\n`);
+  addedLatency.pair = await pairedAddedP99(directUrl, pairUrl, 2, pairMesh.process.pid, () =>
+    pairHopState(pairMesh),
+  );
   // The dashboard's cost: two fresh gateway processes in pseudo-terminals, one headless
   // and one with its dashboard (a process of its own) rendering, measured alternately.
   if (which('script')) {
@@ -583,12 +622,18 @@ if (paired.pairVsNginx50 && paired.barePairVsNginx50)
 console.log(
   `noise floor (the bare forwarder ÷ itself, paired like every target): median ${paired.noise50!.median.toFixed(2)}, range ${range(paired.noise50)}; as CPU per request ${paired.noise50!.cpu?.median.toFixed(2) ?? '—'}, range ${range(paired.noise50!.cpu)}`,
 );
+/** A latency figure's rounds, and its serving process's CPU per request at the rate. */
+const roundsOf = (found: AddedLatency) =>
+  `${found.clean} clean rounds of ${found.rounds}, range ${range(found)}${found.cpuPerRequestUs === undefined ? '' : `; ${Math.round(found.cpuPerRequestUs)} µs CPU per request at this rate`}`;
 console.log(
-  `added p99 at ${RATE} req/s of the bare undici forwarder (a reference, paired with direct like the targets): ${figure(addedLatency.bare!.median)} ms (${addedLatency.bare!.clean} clean rounds of ${addedLatency.bare!.rounds}, range ${range(addedLatency.bare)})`,
+  `added p99 at ${RATE} req/s of the bare undici forwarder (a reference, paired with direct like the targets): ${figure(addedLatency.bare!.median)} ms (${roundsOf(addedLatency.bare!)})`,
+);
+console.log(
+  `added p99 at ${RATE} req/s of a Node TCP pipe (a reference: the least a Node process in the path adds here, parsing nothing): ${figure(addedLatency.tcpPipe!.median)} ms (${roundsOf(addedLatency.tcpPipe!)})`,
 );
 if (addedLatency.nginx)
   console.log(
-    `added p99 at ${RATE} req/s of nginx (a reference: what a C proxy adds on this machine): ${figure(addedLatency.nginx.median)} ms (${addedLatency.nginx.clean} clean rounds of ${addedLatency.nginx.rounds}, range ${range(addedLatency.nginx)})`,
+    `added p99 at ${RATE} req/s of nginx (a reference: what a C proxy adds on this machine): ${figure(addedLatency.nginx.median)} ms (${roundsOf(addedLatency.nginx)})`,
   );
 const specLoad = specLoadSeconds();
 const cliSeconds = (...commands: string[]) =>
@@ -619,8 +664,9 @@ const pairedTarget = (
 const latencyTarget = (target: string, name: string) => {
   const found = addedLatency[name]!;
   return {
-    // nginx's own added p99 beside it: a miss that nginx shares is this machine's tail.
-    target: `${target} (median of ${found.clean} clean of ${found.rounds} alternating rounds, range ${range(found)}${addedLatency.nginx ? `; nginx adds ${figure(addedLatency.nginx.median)} ms here` : ''})`,
+    // The references' own added p99 beside it: a miss that a Node TCP pipe or nginx shares
+    // is this machine's tail, not the hop's.
+    target: `${target} (median of ${found.clean} clean of ${found.rounds} alternating rounds, range ${range(found)}${found.cpuPerRequestUs === undefined ? '' : `, ${Math.round(found.cpuPerRequestUs)} µs CPU per request`}; a Node TCP pipe adds ${figure(addedLatency.tcpPipe!.median)} ms here${addedLatency.nginx ? `, nginx ${figure(addedLatency.nginx.median)} ms` : ''})`,
     value: found.median,
     limit: 1,
     met: found.median <= 1,

@@ -2,7 +2,7 @@
  * Child processes the benchmark measures: the 1 KiB upstream, a bare http-proxy-3 hop,
  * nginx, and the mesh itself (`meshdev up`, the real CLI). Each prints its port.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -154,10 +154,23 @@ export function startBareForwarder(
 }
 
 /** The mTLS pair's baseline, with the certificates of the mesh whose state is in `stateDir`. */
-export function startBareMtlsPair(target: number, stateDir: string): Promise<Child> {
+export function startBareMtlsPair(
+  target: number,
+  stateDir: string,
+  launcher?: Launcher,
+): Promise<Child> {
+  const { command, args, startTimeoutMs } = nodeCommand(
+    [path.join(ROOT, 'bench/bare/mtls-pair.mjs'), String(target), stateDir],
+    launcher,
+  );
+  return spawnChild(command, args, portLine, { startTimeoutMs });
+}
+
+/** A Node TCP pipe to `target` (`bench/bare/tcp-pipe.mjs`): a latency reference. */
+export function startTcpPipe(target: number): Promise<Child> {
   return spawnChild(
     process.execPath,
-    [path.join(ROOT, 'bench/bare/mtls-pair.mjs'), String(target), stateDir],
+    [path.join(ROOT, 'bench/bare/tcp-pipe.mjs'), String(target)],
     portLine,
   );
 }
@@ -318,15 +331,54 @@ export function startMesh(
 
 /**
  * The bench's mTLS pair: `client` calls `api` (the app on `target`) through its outbound
- * listener → mTLS → api's inbound listener → the app, in one meshdev process.
+ * listener → mTLS → api's inbound listener → the app, in one meshdev process. `files` are
+ * written into its directory first (a `.meshdev/` from another pair, to skip making a CA);
+ * `launcher` runs it under another program.
  */
-export function startPairMesh(target: number): Promise<Child> {
-  return startMesh(`version: 1
+export function startPairMesh(
+  target: number,
+  options: { launcher?: Launcher; files?: Record<string, string> } = {},
+): Promise<Child> {
+  return startMesh(
+    `version: 1
 mesh: { name: bench-pair, mtls: strict, ports: { from: 0 }, admin: { port: 0 } }
 services:
   client: { port: 1, upstreams: [api] }
   api: { port: ${target} }
-`);
+`,
+    [],
+    options.files,
+    options.launcher,
+  );
+}
+
+/** The port of the pair mesh's outbound listener (client → api): where its calls go in. */
+export const PAIR_OUTBOUND = 'outbound:api:client';
+
+/**
+ * The hop of a pair mesh as it stands: the TLS handshakes its inbound listener has made
+ * (full/resumed, from the mesh's `/metrics`) and the connections established to it (`ss`),
+ * e.g. `handshakes 5/45, connections 50` — whether a round reused connections or made them.
+ */
+export async function pairHopState(pair: Child): Promise<string> {
+  const token = readFileSync(path.join(pair.dir!, '.meshdev', 'admin-token'), 'utf8').trim();
+  const metrics = await (
+    await fetch(`http://127.0.0.1:${pair.ports.admin}/metrics`, {
+      headers: { authorization: `Bearer ${token}` },
+    })
+  ).text();
+  const handshakes = metrics
+    .split('\n')
+    .filter((line) => line.startsWith('meshdev_tls_handshakes_total{listener="inbound api'))
+    .map((line) => line.split(' ').at(-1))
+    .join('/');
+  const inbound = pair.ports['inbound:api:']!;
+  const established = execSync(
+    `ss -tn state established "( dport = :${inbound} )" | tail -n +2 | wc -l`,
+  )
+    .toString()
+    .trim();
+  return `handshakes ${handshakes}, connections ${established}`;
 }
 
 /** The bundled demo on free ports (gateway, admin, outbound): its config and spec files. */
