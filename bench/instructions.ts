@@ -231,8 +231,8 @@ async function profile(
     // A pair's pool opens a TLS connection per call in flight, and the open-loop sender
     // starts each run with 32 calls at once: under valgrind, where a call takes tens of
     // milliseconds, that burst can outgrow the pool and the count then includes handshakes
-    // (one try of warming with 48 wrk connections instead of 8 made it worse: handshakes
-    // in both pairs). Said, so the run is repeated.
+    // — in some runs, whether the paths ran side by side or one at a time, and more often
+    // after a warm-up with 48 wrk connections instead of 8. Said, so the run is repeated.
     if (handshakes > 1000) {
       console.log(
         `${name}: TLS handshakes were counted (${k(handshakes).trim()}k instructions per request in key exchange): connections were made during the count; run again`,
@@ -277,26 +277,15 @@ const upstreams = {
 };
 let pairState: PairState | undefined;
 try {
-  // Two paths run at once (one core each), as two processes measured side by side.
+  // The two paths run at once (one core each), as two processes measured side by side.
   // Both are awaited to the end even when one fails: each stops its own serving process,
   // and a failure must not leave the other one running under valgrind.
   if (chosen.some((name) => name.endsWith('pair'))) {
     pairState = await makePairState(upstreams.bytes.ports.port!);
   }
-  // The mTLS pair paths run one after the other: side by side, each under valgrind on a
-  // core the other's load also wanted, calls piled up past the pool's connections and the
-  // counted window paid TLS handshakes (x25519 and sha512 lines, in both pairs).
-  const oneAtATime = chosen.some((name) => name.endsWith('pair'));
-  const settled: Array<PromiseSettledResult<Profile>> = [];
-  if (oneAtATime) {
-    for (const name of chosen) {
-      settled.push(...(await Promise.allSettled([profile(name, upstreams, pairState)])));
-    }
-  } else {
-    settled.push(
-      ...(await Promise.allSettled(chosen.map((name) => profile(name, upstreams, pairState)))),
-    );
-  }
+  const settled = await Promise.allSettled(
+    chosen.map((name) => profile(name, upstreams, pairState)),
+  );
   const failed = settled.find((result) => result.status === 'rejected');
   if (failed) throw failed.reason;
   const profiles = settled.map((result) => (result as PromiseFulfilledResult<Profile>).value);

@@ -4,7 +4,7 @@
  * bare pair; three wrk rounds of 3 s at 50 connections and three at 1 on each pair; an idle
  * pause; then three open-loop rounds of 2 s at 1,000 req/s on the meshdev pair — printing
  * the inbound listener's TLS handshakes (full/resumed, from `/metrics`) and its established
- * connections (`ss`) between steps (docs/benchmarks.md, 2026-11-30). Needs wrk and ss.
+ * connections (`ss`, when installed) between steps (docs/benchmarks.md, 2026-11-30). Needs wrk.
  */
 import path from 'node:path';
 import { latencyAtRate, throughput } from './measure.js';
