@@ -1,8 +1,11 @@
 /**
- * Two builds of meshdev compared on the gateway hop, the same run, the same machine:
- * `A_BIN=<old checkout>/bin/meshdev.js B_BIN=bin/meshdev.js tsx bench/ab-builds.ts [rounds] [connections]`
- * starts a headless gateway from each (`mtls: off`, one route to the 1 KiB upstream) and
- * runs wrk against them in ABBA rounds of 3 s; prints each round and the medians of
+ * Two builds of meshdev compared on the gateway hop or the mTLS pair, the same run, the
+ * same machine:
+ * `A_BIN=<old checkout>/bin/meshdev.js B_BIN=bin/meshdev.js tsx bench/ab-builds.ts [rounds] [connections] [gateway|pair]`
+ * starts a headless mesh from each — a gateway (`mtls: off`, one route to the 1 KiB
+ * upstream), or the mTLS pair (a caller's outbound listener → mTLS → the service's inbound
+ * listener → the upstream) — and runs wrk against them in ABBA rounds of 3 s; prints each
+ * round and the medians of
  * rps B ÷ A and CPU per request A ÷ B (above 1: B is faster / cheaper). Build the old
  * commit in a worktree first (`git worktree add`, a node_modules symlink, then
  * `npx tsc -p tsconfig.build.json && node scripts/bundle.mjs`).
@@ -13,7 +16,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { execFileSync, spawn } from 'node:child_process';
 import { cpuSeconds, throughput } from './measure.js';
-import { startUpstream } from './servers.js';
+import { pairMeshYaml, startUpstream } from './servers.js';
 /** wrk when installed (`apt-get install wrk`), else autocannon (what `throughput` falls back to). */
 const WRK = (() => {
   try {
@@ -30,13 +33,23 @@ if (!process.env.A_BIN || !process.env.B_BIN) {
 }
 const rounds = Number(process.argv[2] ?? 10);
 const conns = Number(process.argv[3] ?? 50);
+const entry = process.argv[4] ?? 'gateway';
+if (entry !== 'gateway' && entry !== 'pair') {
+  console.error(`unknown path ${entry}: gateway or pair`);
+  process.exit(2);
+}
 const upstream = await startUpstream();
-const yaml = `version: 1
+const yaml =
+  entry === 'pair'
+    ? pairMeshYaml(upstream.ports.port!)
+    : `version: 1
 mesh: { name: bench, mtls: off, ports: { from: 0 }, admin: { port: 0 } }
 gateway: { port: 0, routes: [{ path: /, service: api }] }
 services:
   api: { port: ${upstream.ports.port} }
 `;
+/** The listener wrk calls: the gateway, or the caller's outbound listener of the pair. */
+const LISTENER = entry === 'pair' ? 'outbound' : 'gateway';
 async function start(bin: string) {
   const dir = mkdtempSync(path.join(tmpdir(), 'ab-'));
   writeFileSync(path.join(dir, 'mesh.config.yaml'), yaml);
@@ -51,7 +64,7 @@ async function start(bin: string) {
     child.stdout!.resume();
     return {
       child,
-      url: `http://127.0.0.1:${ready.listeners.find((l) => l.kind === 'gateway')!.port}/`,
+      url: `http://127.0.0.1:${ready.listeners.find((l) => l.kind === LISTENER)!.port}/`,
     };
   }
   throw new Error('no ready line');

@@ -10,8 +10,9 @@
  * and `bare-pair` (its baseline, `bench/bare/mtls-pair.mjs`, with the same certificates).
  *
  * Each path's process runs under callgrind with `--perf-basic-prof` (so V8's compiled
- * functions get names), is warmed by wrk for `--warm` seconds, then counted while the
- * open-loop sender sends a fixed 60 req/s for `--seconds`: a fixed rate, so per-second work
+ * functions get names), is warmed by wrk for `--warm` seconds and by three 5-s rounds at
+ * the counting rate, then counted while the open-loop sender sends a fixed 60 req/s for
+ * `--seconds`: a fixed rate, so per-second work
  * (timers, sampling) weighs the same per request in both. Counts repeat within a few
  * percent (V8 still compiles and collects at different moments), whatever else the machine
  * does. Needs valgrind (every machine here has it) and wrk.
@@ -46,6 +47,8 @@ import {
 } from './servers.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
+/** Open-loop rounds at the counting rate before the count (see where they run). */
+const WARM_ROUNDS = 3;
 const PATHS = [
   'bare',
   'gateway',
@@ -205,7 +208,10 @@ async function profile(
     const url = `http://127.0.0.1:${port}${route}`;
     const rate = Number(values.rate);
     await throughput(url, 8, Number(values.warm), wrk!, headers);
-    await latencyAtRate(url, rate, 5, headers);
+    // Rounds at the counting rate until the pools stop growing: each starts with a burst of
+    // 32 calls (the sender's warm connections), and a pair's pool makes the TLS connections
+    // a burst needs over the first rounds (23, then 1, then none, measured without valgrind).
+    for (let round = 0; round < WARM_ROUNDS; round++) await latencyAtRate(url, rate, 5, headers);
     execFileSync('callgrind_control', ['--zero', String(pid)], { stdio: 'ignore' });
     const counted = await latencyAtRate(url, rate, Number(values.seconds), headers);
     if (counted.errors > 0) throw new Error(`${name}: ${counted.errors} requests failed`);

@@ -339,17 +339,17 @@ export function startPairMesh(
   target: number,
   options: { launcher?: Launcher; files?: Record<string, string> } = {},
 ): Promise<Child> {
-  return startMesh(
-    `version: 1
+  return startMesh(pairMeshYaml(target), [], options.files, options.launcher);
+}
+
+/** The config of the bench's mTLS pair (see `startPairMesh`), the app on `target`. */
+export function pairMeshYaml(target: number): string {
+  return `version: 1
 mesh: { name: bench-pair, mtls: strict, ports: { from: 0 }, admin: { port: 0 } }
 services:
   client: { port: 1, upstreams: [api] }
   api: { port: ${target} }
-`,
-    [],
-    options.files,
-    options.launcher,
-  );
+`;
 }
 
 /** The port of the pair mesh's outbound listener (client → api): where its calls go in. */

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { echo } from '../fixtures/servers/upstreams.js';
+import { loadConfigText } from '../src/config/load.js';
 import type { CallRecord } from '../src/telemetry/call-record.js';
 import { testScope } from './helpers/scope.js';
 
@@ -51,6 +52,28 @@ describe.each(['strict', 'off'])('east–west auth (mtls %s)', (mtls) => {
       ['orders', null, 401, ['UAEX']],
       ['orders', 'bob', 403, ['UAEX']],
       ['orders', 'alice', 200, []],
+    ]);
+  });
+
+  it('`auth` added by a reload applies to the next call, and removed, stops applying', async () => {
+    const payments = await scope.server(echo('payments'));
+    const env = { P: String(payments.port) };
+    const open = config(mtls).replace(/\n {4}auth: .*\n/, '\n');
+    const m = await scope.mesh(open, env);
+    const url = `${m.outbound('orders', 'payments')}/charges`;
+    expect((await fetch(url)).status).toBe(200);
+    await m.mesh.reconcile(loadConfigText(config(mtls), 'test.mesh.config.yaml', { env }));
+    expect((await fetch(url)).status).toBe(401);
+    const alice = await fetch(url, { headers: { 'x-api-key': 'alice-key-0001' } });
+    expect(alice.status).toBe(200);
+    await m.mesh.reconcile(loadConfigText(open, 'test.mesh.config.yaml', { env }));
+    expect((await fetch(url)).status).toBe(200);
+    const calls = await recorded(m.calls, 4);
+    expect(calls.map((c) => [c.status, c.consumer ?? null])).toEqual([
+      [200, null],
+      [401, null],
+      [200, 'alice'],
+      [200, null],
     ]);
   });
 });

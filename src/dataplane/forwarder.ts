@@ -91,24 +91,34 @@ export class Forwarder {
   /**
    * Sends the request to `port` on loopback: over mTLS to a mesh listener (127.0.0.1) when
    * `tls` is given, else in plain HTTP to the address the port answers on (found on first
-   * use, found again after a refused connection).
+   * use, found again after a refused connection). `answer` turns the result into what the
+   * caller wants, in the same step that settles the promise (a `.then` on it would make one
+   * more promise per call).
    */
-  forward(port: number, request: ForwardRequest, tls?: HopTls): Promise<Outcome | ForwardFailure> {
-    if (tls) return dispatch(this.tlsPool(port, tls), request);
+  forward<T>(
+    port: number,
+    request: ForwardRequest,
+    answer: (result: Outcome | ForwardFailure) => T,
+    tls?: HopTls,
+  ): Promise<T> {
+    if (tls) return dispatch(this.tlsPool(port, tls), request, answer);
     const host = this.appAddresses.get(port);
     if (host === undefined) {
-      return this.appAddresses.find(port).then((found) => this.forwardPlain(found, port, request));
+      return this.appAddresses
+        .find(port)
+        .then((found) => this.forwardPlain(found, port, request, answer));
     }
-    return this.forwardPlain(host, port, request);
+    return this.forwardPlain(host, port, request, answer);
   }
 
-  private forwardPlain(
+  private forwardPlain<T>(
     host: LoopbackHost,
     port: number,
     request: ForwardRequest,
-  ): Promise<Outcome | ForwardFailure> {
+    answer: (result: Outcome | ForwardFailure) => T,
+  ): Promise<T> {
     // Refused: the next call looks for the app again (it may be back, bound elsewhere).
-    return dispatch(this.pool(host, port), request, this.appAddresses, port);
+    return dispatch(this.pool(host, port), request, answer, this.appAddresses, port);
   }
 
   /** Closes every pool (in-flight requests finish first). */
@@ -175,16 +185,25 @@ export class Forwarder {
 }
 
 /**
- * Dispatches one request on `pool`; resolves with its outcome or why it failed. A refused
- * connection to an app's `port` makes `addresses` forget where it listens.
+ * Dispatches one request on `pool`; resolves with what `answer` makes of its outcome or of
+ * why it failed (rejects if `answer` throws). A refused connection to an app's `port` makes
+ * `addresses` forget where it listens.
  */
-function dispatch(
+function dispatch<T>(
   pool: Pool,
   request: ForwardRequest,
+  answer: (result: Outcome | ForwardFailure) => T,
   addresses?: AppAddresses,
   port?: number,
-): Promise<Outcome | ForwardFailure> {
-  return new Promise((resolve) => {
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const settle = (result: Outcome | ForwardFailure) => {
+      try {
+        resolve(answer(result));
+      } catch (error) {
+        reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    };
     pool.dispatch(
       {
         method: request.method as never,
@@ -194,7 +213,7 @@ function dispatch(
         headersTimeout: 0,
         bodyTimeout: 0,
       },
-      new ResponseHandler(request.signal, resolve, addresses, port),
+      new ResponseHandler(request.signal, settle, addresses, port),
     );
   });
 }

@@ -356,13 +356,17 @@ export function inboundAuthenticateStage(
   });
   return {
     name: 'authenticate',
-    handle: (ctx, next) =>
-      stage.handle(ctx, next).then((outcome) => {
+    handle(ctx, next) {
+      // A service without `auth` recognizes nobody: no stage, and no reaction per call
+      // (the stage stays in the array, so a reload that adds `auth` applies at once).
+      if (!service().auth) return next();
+      return stage.handle(ctx, next).then((outcome) => {
         if (ctx.consumer && outcome.kind === 'response') {
           outcome.headers[CONSUMER_REPORT_HEADER] = ctx.consumer.name;
         }
         return outcome;
-      }),
+      });
+    },
   };
 }
 

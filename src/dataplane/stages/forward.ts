@@ -43,16 +43,18 @@ export function forwardStage(settings: ForwardSettings): Stage<EntryContext> {
       const hasBody =
         req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0';
       const chunked = req.headers['transfer-encoding'] !== undefined;
-      // A reaction on the forward's promise, not an async frame: one promise less a call.
-      return settings.forwarder
-        .forward(port, {
+      // The forward's own promise, its result answered as it settles: no async frame, no
+      // reaction of ours (each would be one more promise a call).
+      return settings.forwarder.forward(
+        port,
+        {
           method: ctx.method,
           path: ctx.path,
           headers: ctx.headers,
           body: hasBody || chunked ? req : undefined,
           signal: ctx.clientSignal,
-        })
-        .then((result): Outcome => {
+        },
+        (result): Outcome => {
           if (result.kind !== 'failure') return result;
           if (result.cause === 'reset') return { kind: 'reset', injected: false };
           // Said in words, not as a reset: the caller's side names what the app sent.
@@ -67,7 +69,8 @@ export function forwardStage(settings: ForwardSettings): Stage<EntryContext> {
             port,
             detail: result.detail,
           });
-        });
+        },
+      );
     },
   };
 }

@@ -62,6 +62,7 @@ function sendCopy(deps: MirrorDeps, ctx: HopContext, version: string): void {
         body: bodyForAttempt(ctx.body),
         signal: cancel,
       },
+      (result) => result,
       tls,
     )
     .then((result) => {
