@@ -12,8 +12,8 @@
  * Each path's process runs under callgrind with `--perf-basic-prof` (so V8's compiled
  * functions get names), is warmed by wrk for `--warm` seconds and by three 5-s rounds at
  * the counting rate, then counted while the open-loop sender sends a fixed 60 req/s for
- * `--seconds`: a fixed rate, so per-second work
- * (timers, sampling) weighs the same per request in both. Counts repeat within a few
+ * `--seconds`: a fixed rate, so per-second work (timers, sampling) weighs the same per
+ * request in both. Counts repeat within a few
  * percent (V8 still compiles and collects at different moments), whatever else the machine
  * does. Needs valgrind (every machine here has it) and wrk.
  */
@@ -208,9 +208,10 @@ async function profile(
     const url = `http://127.0.0.1:${port}${route}`;
     const rate = Number(values.rate);
     await throughput(url, 8, Number(values.warm), wrk!, headers);
-    // Rounds at the counting rate until the pools stop growing: each starts with a burst of
-    // 32 calls (the sender's warm connections), and a pair's pool makes the TLS connections
-    // a burst needs over the first rounds (23, then 1, then none, measured without valgrind).
+    // Rounds at the counting rate, so the pools have grown before the count: each starts
+    // with a burst of 32 calls (the sender's warm connections), and a pair's pool makes the
+    // TLS connections a burst needs over the first rounds (23, then 1, then none, measured
+    // without valgrind).
     for (let round = 0; round < WARM_ROUNDS; round++) await latencyAtRate(url, rate, 5, headers);
     execFileSync('callgrind_control', ['--zero', String(pid)], { stdio: 'ignore' });
     const counted = await latencyAtRate(url, rate, Number(values.seconds), headers);
@@ -235,10 +236,9 @@ async function profile(
       .filter((cost) => TLS_HANDSHAKE_CODE.test(cost.name))
       .reduce((sum, cost) => sum + cost.perRequest, 0);
     // A pair's pool opens a TLS connection per call in flight, and the open-loop sender
-    // starts each run with 32 calls at once: under valgrind, where a call takes tens of
-    // milliseconds, that burst can outgrow the pool and the count then includes handshakes
-    // — in some runs, whether the paths ran side by side or one at a time, and more often
-    // after a warm-up with 48 wrk connections instead of 8. Said, so the run is repeated.
+    // starts each run with 32 calls at once: a burst larger than the warm-up's (a slow
+    // moment under valgrind) makes connections during the count, which then includes
+    // handshakes. Said, so the run is repeated.
     if (handshakes > 1000) {
       console.log(
         `${name}: TLS handshakes were counted (${k(handshakes).trim()}k instructions per request in key exchange): connections were made during the count; run again`,

@@ -52,20 +52,17 @@ function sendCopy(deps: MirrorDeps, ctx: HopContext, version: string): void {
       : setTimeout(() => cancel.abort(), Math.max(0, ctx.deadline - startedAt));
   timer?.unref();
   const host = String(ctx.headers.host ?? ctx.service.name);
-  void deps.forwarder
-    .forward(
-      target.port,
-      {
-        method: ctx.method,
-        path: ctx.path,
-        headers: { ...ctx.headers, host: shadowHost(host) },
-        body: bodyForAttempt(ctx.body),
-        signal: cancel,
-      },
-      (result) => result,
-      tls,
-    )
-    .then((result) => {
+  // The answer is read where the forward settles: nobody waits on this promise.
+  void deps.forwarder.forward(
+    target.port,
+    {
+      method: ctx.method,
+      path: ctx.path,
+      headers: { ...ctx.headers, host: shadowHost(host) },
+      body: bodyForAttempt(ctx.body),
+      signal: cancel,
+    },
+    (result) => {
       if (result.kind !== 'response') {
         clearTimeout(timer);
         const refused = result.kind === 'failure' && result.cause === 'connect-failure';
@@ -78,7 +75,9 @@ function sendCopy(deps: MirrorDeps, ctx: HopContext, version: string): void {
         const cut: ResponseFlag[] = complete ? [] : [cancel.aborted ? 'UT' : 'UC'];
         record(result.status, bytes, said ? [said, ...cut] : cut);
       });
-    });
+    },
+    tls,
+  );
 }
 
 /** Reads and discards a copy's answer, then reports its size and whether it all came. */
