@@ -335,6 +335,67 @@ describe('mTLS connections between listeners', () => {
     }
   });
 
+  it('cost no handshake after calls were cut while connected ones are idle', async () => {
+    // An app that holds each answer until the test lets it go: calls are at once for sure.
+    const held: Array<import('node:http').ServerResponse> = [];
+    let cutSeen = 0;
+    const payments = await server((_req, res) => {
+      held.push(res);
+      res.on('close', () => {
+        if (!res.writableEnded) cutSeen++;
+      });
+    });
+    const m = await mesh(twoServices(), { P: String(payments.port) });
+    const client = new Pool(m.outbound('orders', 'payments'), { connections: 16 });
+    const until = async (done: () => boolean) => {
+      for (let i = 0; i < 500 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(done()).toBe(true);
+    };
+    /** `count` calls at once, answered once all reached the app. */
+    const together = async (count: number) => {
+      const calls = Array.from({ length: count }, async () => {
+        const response = await client.request({ path: '/', method: 'GET' });
+        await response.body.dump();
+        return response.statusCode;
+      });
+      await until(() => held.length === count);
+      for (const res of held.splice(0)) res.end('ok');
+      expect(new Set(await Promise.all(calls))).toEqual(new Set([200]));
+      // A hop connection is free again one turn of the event loop after its answer.
+      await new Promise((r) => setTimeout(r, 50));
+    };
+    const handshakes = () => {
+      const { full, resumed } = m.mesh
+        .listenerInfo()
+        .find((l) => l.kind === 'inbound' && l.service === 'payments')!.handshakes!;
+      return full + resumed;
+    };
+    try {
+      await together(8);
+      expect(handshakes()).toBe(8);
+      // Two callers leave mid-call: the mesh cancels their hops, closing two connections.
+      const leaving = [new AbortController(), new AbortController()];
+      const cut = leaving.map((controller) =>
+        client.request({ path: '/', method: 'GET', signal: controller.signal }).catch(() => 'cut'),
+      );
+      await until(() => held.length === 2);
+      for (const controller of leaving) controller.abort();
+      expect(await Promise.all(cut)).toEqual(['cut', 'cut']);
+      await until(() => cutSeen === 2);
+      held.splice(0);
+      // Six at once: the six connections left carry them. (With undici's own Pool the two
+      // cut clients connected again at once, for calls that were gone — undici#5845: two
+      // more handshakes.)
+      await together(6);
+      expect(handshakes()).toBe(8);
+      // Eight at once: two connections more, each a handshake.
+      await together(8);
+      expect(handshakes()).toBe(10);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('outlive a pause in traffic: no new handshake after 6 s idle with the default pools', async () => {
     const payments = await server(echo('payments'));
     const m = await mesh(twoServices(), { P: String(payments.port) });

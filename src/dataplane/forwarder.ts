@@ -1,24 +1,24 @@
 /**
- * Forwards plain HTTP requests with undici: one keep-alive `Pool` per upstream origin,
- * no undici timeouts (the pipeline owns timeouts), errors mapped to failure causes.
+ * Forwards plain HTTP requests with undici: one keep-alive pool (`HopPool`, of undici
+ * `Client`s) per upstream origin, no undici timeouts (the pipeline owns timeouts), errors
+ * mapped to failure causes.
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import { createRequire } from 'node:module';
 import { createSecureContext, type TLSSocket } from 'node:tls';
-import type { buildConnector as buildConnectorType, Dispatcher, Pool as PoolClass } from 'undici';
+import type { buildConnector as buildConnectorType, Dispatcher } from 'undici';
 import type { CancelSignal } from '../lib/cancel.js';
+import { HopPool } from './hop-pool.js';
 import { APP_IDLE_MS, HOP_IDLE_MS } from './keep-alive.js';
 import { AppAddresses, authorityOf, type LoopbackHost } from './loopback.js';
 import type { Outcome } from './pipeline.js';
 
 /**
- * undici's Pool from its own file: the hop needs `dispatch` only, and undici's index
- * (fetch, WebSocket, caches, the request API) costs ~0.1 s of every start to load.
+ * undici's TLS connector from its own file: undici's index (fetch, WebSocket, caches, the
+ * request API) costs ~0.1 s of every start to load.
  */
 const requireUndici = createRequire(import.meta.url);
-const Pool = requireUndici('undici/lib/dispatcher/pool.js') as typeof PoolClass;
-type Pool = PoolClass;
 const buildConnector = requireUndici('undici/lib/core/connect.js') as typeof buildConnectorType;
 
 /** One request to forward. */
@@ -73,11 +73,11 @@ export function checkSpiffeId(expected: string) {
 /** Keeps one pool per origin (and per caller identity for mTLS) for the life of the mesh. */
 export class Forwarder {
   /** Plain pools by port (a number key: no origin string built per call), with their host. */
-  private readonly pools = new Map<number, { host: LoopbackHost; pool: Pool }>();
+  private readonly pools = new Map<number, { host: LoopbackHost; pool: HopPool }>();
   /** Which loopback address each app port answers on (127.0.0.1, or ::1 for some dev servers). */
   readonly appAddresses = new AppAddresses();
   /** mTLS pools by port, then by caller. */
-  private readonly tlsPools = new Map<number, Map<string, { generation: number; pool: Pool }>>();
+  private readonly tlsPools = new Map<number, Map<string, { generation: number; pool: HopPool }>>();
 
   /**
    * `hopIdleMs`: how long mTLS pools between listeners keep idle connections; `appIdleMs`:
@@ -131,7 +131,7 @@ export class Forwarder {
     return this.shutdown((pool) => pool.destroy());
   }
 
-  private async shutdown(end: (pool: Pool) => Promise<void>): Promise<void> {
+  private async shutdown(end: (pool: HopPool) => Promise<void>): Promise<void> {
     const pools = [
       ...[...this.pools.values()].map((entry) => entry.pool),
       ...[...this.tlsPools.values()].flatMap((byCaller) =>
@@ -147,13 +147,13 @@ export class Forwarder {
    * The mTLS pool of one caller to one port. After a certificate rotation the old pool is
    * closed gracefully (its calls in flight finish) and new calls use new certificates.
    */
-  private tlsPool(port: number, tls: HopTls): Pool {
+  private tlsPool(port: number, tls: HopTls): HopPool {
     let byCaller = this.tlsPools.get(port);
     if (!byCaller) this.tlsPools.set(port, (byCaller = new Map()));
     const current = byCaller.get(tls.caller);
     if (current && current.generation === tls.generation) return current.pool;
     if (current) void current.pool.close().catch(() => {});
-    const pool = new Pool(`https://127.0.0.1:${port}`, {
+    const pool = new HopPool(`https://127.0.0.1:${port}`, {
       keepAliveTimeout: this.hopIdleMs,
       keepAliveMaxTimeout: this.hopIdleMs,
       pipelining: 1,
@@ -169,12 +169,12 @@ export class Forwarder {
     return pool;
   }
 
-  private pool(host: LoopbackHost, port: number): Pool {
+  private pool(host: LoopbackHost, port: number): HopPool {
     const current = this.pools.get(port);
     if (current && current.host === host) return current.pool;
     // The app moved to the other address: calls in flight on the old pool finish.
     if (current) void current.pool.close().catch(() => {});
-    const pool = new Pool(`http://${authorityOf(host, port)}`, {
+    const pool = new HopPool(`http://${authorityOf(host, port)}`, {
       keepAliveTimeout: this.appIdleMs,
       keepAliveMaxTimeout: this.appIdleMs,
       pipelining: 1,
@@ -190,7 +190,7 @@ export class Forwarder {
  * `addresses` forget where it listens.
  */
 function dispatch<T>(
-  pool: Pool,
+  pool: HopPool,
   request: ForwardRequest,
   answer: (result: Outcome | ForwardFailure) => T,
   addresses?: AppAddresses,
