@@ -21,6 +21,14 @@ const mesh = scope.mesh;
 const inboundPort = (m: TestMesh, service: string) =>
   m.mesh.listenerInfo().find((l) => l.kind === 'inbound' && l.service === service)!.port;
 
+/** The TLS handshakes, full and resumed, that the inbound listener of `service` made. */
+function handshakeCount(m: TestMesh, service: string): number {
+  const { full, resumed } = m.mesh
+    .listenerInfo()
+    .find((l) => l.kind === 'inbound' && l.service === service)!.handshakes!;
+  return full + resumed;
+}
+
 /** Opens a TLS connection to `port`; resolves 'refused' when the server rejects it. */
 function handshake(port: number, options: tls.ConnectionOptions): Promise<'accepted' | 'refused'> {
   return new Promise((resolve) => {
@@ -364,12 +372,7 @@ describe('mTLS connections between listeners', () => {
       // A hop connection is free again one turn of the event loop after its answer.
       await new Promise((r) => setTimeout(r, 50));
     };
-    const handshakes = () => {
-      const { full, resumed } = m.mesh
-        .listenerInfo()
-        .find((l) => l.kind === 'inbound' && l.service === 'payments')!.handshakes!;
-      return full + resumed;
-    };
+    const handshakes = () => handshakeCount(m, 'payments');
     try {
       await together(8);
       expect(handshakes()).toBe(8);
@@ -407,12 +410,7 @@ describe('mTLS connections between listeners', () => {
         await response.body.dump();
       }
     };
-    const handshakes = () => {
-      const { full, resumed } = m.mesh
-        .listenerInfo()
-        .find((l) => l.kind === 'inbound' && l.service === 'payments')!.handshakes!;
-      return full + resumed;
-    };
+    const handshakes = () => handshakeCount(m, 'payments');
     try {
       await burst();
       const first = handshakes();
