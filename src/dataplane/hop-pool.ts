@@ -49,17 +49,20 @@ export class HopPool {
   }
 
   /** Finishes the calls in flight, then closes every connection. */
-  async close(): Promise<void> {
-    const slots = this.slots;
-    this.slots = [];
-    await Promise.all(slots.map((slot) => slot.client.close()));
+  close(): Promise<void> {
+    return this.end((client) => client.close());
   }
 
   /** Closes every connection at once; calls in flight fail. */
-  async destroy(): Promise<void> {
+  destroy(): Promise<void> {
+    return this.end((client) => client.destroy());
+  }
+
+  /** Empties the pool, then ends each of its clients with `how`. */
+  private async end(how: (client: ClientClass) => Promise<void>): Promise<void> {
     const slots = this.slots;
     this.slots = [];
-    await Promise.all(slots.map((slot) => slot.client.destroy()));
+    await Promise.all(slots.map((slot) => how(slot.client)));
   }
 
   private free(): Slot | undefined {
