@@ -18,14 +18,14 @@ const run = promisify(execFile);
 const scope = testScope();
 const server = scope.server;
 const mesh = scope.mesh;
-const inboundPort = (m: TestMesh, service: string) =>
-  m.mesh.listenerInfo().find((l) => l.kind === 'inbound' && l.service === service)!.port;
+/** The inbound listener of `service`, as the mesh describes it. */
+const inbound = (m: TestMesh, service: string) =>
+  m.mesh.listenerInfo().find((l) => l.kind === 'inbound' && l.service === service)!;
+const inboundPort = (m: TestMesh, service: string) => inbound(m, service).port;
 
 /** The TLS handshakes, full and resumed, that the inbound listener of `service` made. */
 function handshakeCount(m: TestMesh, service: string): number {
-  const { full, resumed } = m.mesh
-    .listenerInfo()
-    .find((l) => l.kind === 'inbound' && l.service === service)!.handshakes!;
+  const { full, resumed } = inbound(m, service).handshakes!;
   return full + resumed;
 }
 
@@ -308,10 +308,7 @@ describe('mTLS connections between listeners', () => {
       );
       return new Set(statuses);
     };
-    const handshakes = () => ({
-      ...m.mesh.listenerInfo().find((l) => l.kind === 'inbound' && l.service === 'payments')!
-        .handshakes!,
-    });
+    const handshakes = () => ({ ...inbound(m, 'payments').handshakes! });
     try {
       expect(await burst()).toEqual(new Set([200]));
       const first = handshakes();
