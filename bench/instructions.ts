@@ -215,7 +215,9 @@ async function profile(
     for (let round = 0; round < WARM_ROUNDS; round++) await latencyAtRate(url, rate, 5, headers);
     execFileSync('callgrind_control', ['--zero', String(pid)], { stdio: 'ignore' });
     const counted = await latencyAtRate(url, rate, Number(values.seconds), headers);
-    if (counted.errors > 0) throw new Error(`${name}: ${counted.errors} requests failed`);
+    if (counted.errors > 0) {
+      throw new Error(`${name}: ${counted.errors} requests failed (${counted.failures})`);
+    }
     execFileSync('callgrind_control', ['--dump', String(pid)], { stdio: 'ignore' });
     // The main thread's dump (thread 1, part 1).
     const dump = await waitFor(() =>

@@ -115,6 +115,8 @@ export interface Latency {
   service: { p50: number; p99: number; p999: number };
   sent: number;
   errors: number;
+  /** What failed the calls that did: "179 × status 503, 2 × Timeout was reached". */
+  failures: string;
 }
 
 /**

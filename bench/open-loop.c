@@ -4,7 +4,8 @@
  * the latencies it records. Same command line, same JSON line out:
  *
  *   open-loop URL RATE SECONDS [name:value ...]
- *   {"p50":…,"p99":…,"p999":…,"max":…,"service":{…},"sent":…,"errors":…}   (milliseconds)
+ *   {"p50":…,"p99":…,"p999":…,"max":…,"service":{…},"sent":…,"errors":…,"failures":"…"}   (ms;
+ *   failures: what failed the counted calls that did, "179 × status 503, 2 × Timeout was reached")
  *
  * Request i is due at start + i/RATE whether or not earlier ones answered; its latency is
  * counted from when it was due (coordinated omission corrected, as wrk2 does), and again
@@ -120,6 +121,9 @@ int main(int argc, char **argv) {
   int64_t *latencies = malloc(sizeof(int64_t) * (size_t)total);
   int64_t *services = malloc(sizeof(int64_t) * (size_t)total);
   int64_t recorded = 0, errors = 0, sent = 0, running = 0;
+  /* Failed counted calls by HTTP status (400-599) and by libcurl's error code. */
+  int64_t by_status[600] = {0};
+  int64_t by_curl_code[CURL_LAST] = {0};
   transfer_t *transfers = calloc((size_t)total + WARM_CONNECTIONS, sizeof(transfer_t));
   int still_running = 0;
 
@@ -163,7 +167,11 @@ int main(int argc, char **argv) {
       curl_multi_remove_handle(multi, easy);
       running--;
       if (transfer->index >= warm_up) {
-        if (failed) errors++;
+        if (failed) {
+          errors++;
+          if (message->data.result != CURLE_OK) by_curl_code[message->data.result]++;
+          else if (status < 600) by_status[status]++;
+        }
         latencies[recorded] = done - transfer->due_ns;
         services[recorded] = done - transfer->sent_ns;
         recorded++;
@@ -185,15 +193,29 @@ int main(int argc, char **argv) {
     wait_until(multi, next_due);
   }
 
+  char failures[4096] = "";
+  size_t used = 0;
+  for (int code = 400; code < 600; code++) {
+    if (by_status[code] == 0 || used >= sizeof failures) continue;
+    used += (size_t)snprintf(failures + used, sizeof failures - used, "%s%lld \u00d7 status %d",
+                             used ? ", " : "", (long long)by_status[code], code);
+  }
+  for (int code = 1; code < CURL_LAST; code++) {
+    if (by_curl_code[code] == 0 || used >= sizeof failures) continue;
+    used += (size_t)snprintf(failures + used, sizeof failures - used, "%s%lld \u00d7 %s",
+                             used ? ", " : "", (long long)by_curl_code[code],
+                             curl_easy_strerror((CURLcode)code));
+  }
+
   qsort(latencies, (size_t)recorded, sizeof(int64_t), compare);
   qsort(services, (size_t)recorded, sizeof(int64_t), compare);
   printf("{\"p50\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"max\":%.3f,"
          "\"service\":{\"p50\":%.3f,\"p99\":%.3f,\"p999\":%.3f},"
-         "\"sent\":%lld,\"errors\":%lld}\n",
+         "\"sent\":%lld,\"errors\":%lld,\"failures\":\"%s\"}\n",
          at_percentile(latencies, recorded, 50), at_percentile(latencies, recorded, 99),
          at_percentile(latencies, recorded, 99.9),
          recorded ? (double)latencies[recorded - 1] / 1e6 : 0,
          at_percentile(services, recorded, 50), at_percentile(services, recorded, 99),
-         at_percentile(services, recorded, 99.9), (long long)recorded, (long long)errors);
+         at_percentile(services, recorded, 99.9), (long long)recorded, (long long)errors, failures);
   return 0;
 }

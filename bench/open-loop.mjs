@@ -3,7 +3,8 @@
 // and its latency is measured from when it was due, not from when it was sent, so a
 // stalled server is charged for the requests it delayed (coordinated omission, as wrk2
 // corrects it). `node bench/open-loop.mjs URL RATE SECONDS [name:value …]` prints one
-// JSON line: {p50, p99, p999, max, sent, errors} in milliseconds.
+// JSON line: {p50, p99, p999, max, sent, errors, failures} in milliseconds; `failures` says
+// what failed the counted calls that did ("179 × status 503").
 import { build } from 'hdr-histogram-js';
 import { Worker } from 'node:worker_threads';
 import { Pool } from 'undici';
@@ -43,6 +44,12 @@ const warmUp = Math.round(rate);
 const total = warmUp + Math.round(rate * seconds);
 let sent = 0;
 let errors = 0;
+/** Failed counted calls by what failed them ("status 503", or the client's error code). */
+const failures = new Map();
+const failed = (what) => {
+  errors++;
+  failures.set(what, (failures.get(what) ?? 0) + 1);
+};
 const pending = [];
 const started = performance.now() + 5;
 // The clock: a worker thread sleeps with Atomics.wait (microsecond-grained, where a
@@ -73,9 +80,10 @@ const sendDue = () => {
         .request({ path, method: 'GET', headers })
         .then(async (response) => {
           await response.body.dump();
-          if (response.statusCode >= 400 && index >= warmUp) errors++;
+          if (response.statusCode >= 400 && index >= warmUp)
+            failed(`status ${response.statusCode}`);
         })
-        .catch(() => void (index >= warmUp && errors++))
+        .catch((error) => void (index >= warmUp && failed(error.code ?? error.message)))
         .finally(() => {
           if (index < warmUp) return;
           const done = performance.now();
@@ -113,5 +121,9 @@ console.log(
     },
     sent: sent - warmUp,
     errors,
+    failures: [...failures]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([what, count]) => `${count} × ${what}`)
+      .join(', '),
   }),
 );

@@ -55,7 +55,7 @@ try {
       process.kill(pid, 'SIGCONT');
       const latency = await sending;
       console.log(
-        `trial ${trial}: before ${before}; after ${await state()}; p99 ${latency.p99} ms, max ${latency.max} ms, errors ${latency.errors}`,
+        `trial ${trial}: before ${before}; after ${await state()}; p99 ${latency.p99} ms, max ${latency.max} ms, errors ${latency.errors}${latency.errors ? ` (${latency.failures})` : ''}`,
       );
     } finally {
       await pair.stop();

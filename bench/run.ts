@@ -107,6 +107,7 @@ async function measure(
     latency = await latencyAtRate(url, RATE, LATENCY_SECONDS, headers);
   }
   if (scenario === 'direct' && latency.p99 > DIRECT_P99_LIMIT_MS) noisyRuns++;
+  if (latency.errors > 0) process.stderr.write(`    ${scenario} failed: ${latency.failures}\n`);
   rows.push({
     scenario,
     hops,

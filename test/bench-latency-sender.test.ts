@@ -59,6 +59,7 @@ describe.each(senders)('the %s latency sender', (_name, sender) => {
       const latency = await latencyAtRate(url, 50, 1, { 'x-probe': 'yes' }, sender as Sender);
       expect(latency.sent).toBe(50);
       expect(latency.errors).toBe(0);
+      expect(latency.failures).toBe('');
       expect(without).toBe(0);
       // Connection warm-up, the unrecorded warm-up second, then the 50 recorded.
       expect(withHeader).toBeGreaterThanOrEqual(50 + 50);
@@ -71,17 +72,23 @@ describe.each(senders)('the %s latency sender', (_name, sender) => {
     },
   );
 
-  it.skipIf(skip)('counts every error response', async () => {
+  it.skipIf(skip)('counts every error response, and says what failed them', async () => {
     // The connections' warm-up requests (32, sent before anything else) are answered: the
-    // native sender stops when they fail. Every request after them is refused.
+    // native sender stops when they fail. Every request after them is refused, in turn
+    // with 429 and 503.
     let answered = 0;
     const gated = await serve((_req, res) => {
       answered++;
-      res.statusCode = answered <= 32 ? 200 : 503;
+      res.statusCode = answered <= 32 ? 200 : answered % 2 ? 429 : 503;
       res.end();
     });
     const latency = await latencyAtRate(gated, 40, 1, {}, sender as Sender);
     expect(latency.sent).toBe(40);
     expect(latency.errors).toBe(40);
+    const said = /^(\d+) × status 429, (\d+) × status 503$/.exec(latency.failures);
+    expect(said, latency.failures).not.toBeNull();
+    const [tooMany, unavailable] = [Number(said![1]), Number(said![2])];
+    expect(tooMany + unavailable).toBe(40);
+    expect(Math.min(tooMany, unavailable)).toBeGreaterThan(0);
   });
 });
