@@ -31,7 +31,7 @@ import {
   type CallerCost,
   type FunctionCost,
 } from './instruction-profile.js';
-import { edgeGatewayYaml } from './edge-config.js';
+import { BENCH_KEY, edgeGatewayYaml } from './edge-config.js';
 import { ITEMS_SPEC } from './items-spec.js';
 import { latencyAtRate, throughput } from './measure.js';
 import {
@@ -186,7 +186,7 @@ async function profile(
   const pid = server.process.pid!;
   try {
     const headers: Record<string, string> = {};
-    if (name === 'api-key') headers['x-api-key'] = 'bench-key-0001';
+    if (name === 'api-key') headers['x-api-key'] = BENCH_KEY;
     if (name === 'jwt') {
       const token = execFileSync(
         process.execPath,

@@ -22,7 +22,7 @@ import {
   throughput,
   type Latency,
 } from './measure.js';
-import { edgeGatewayYaml } from './edge-config.js';
+import { BENCH_KEY, edgeGatewayYaml } from './edge-config.js';
 import { ITEMS_SPEC } from './items-spec.js';
 import { generatedSpec } from './spec-200.js';
 
@@ -456,7 +456,7 @@ ${edgeGatewayYaml()}services:
     { url: `${edgeGateway}/open/`, pid: edgeMesh.process.pid },
     {
       url: `${edgeGateway}/key/`,
-      headers: { 'x-api-key': 'bench-key-0001' },
+      headers: { 'x-api-key': BENCH_KEY },
       pid: edgeMesh.process.pid,
     },
   );
@@ -470,7 +470,7 @@ ${edgeGatewayYaml()}services:
   );
   await measure('gateway, no auth', 1, `${edgeGateway}/open/`);
   await measure('gateway, API key + rate limit', 1, `${edgeGateway}/key/`, {
-    'x-api-key': 'bench-key-0001',
+    'x-api-key': BENCH_KEY,
   });
   await measure('gateway, JWT (cached keys)', 1, `${edgeGateway}/jwt/`, {
     authorization: `Bearer ${token}`,
