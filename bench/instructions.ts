@@ -2,7 +2,8 @@
  * `npm run bench:instructions -- <base> [variant] [--seconds 30] [--top 25] [--keep]
  * [--callers F]`: instructions per request on the serving process's main thread, counted
  * by valgrind's callgrind, by function and by kind of code — for one path, or two (counted
- * one after the other) side by side with the difference; with `--callers`, who calls function F and what that costs.
+ * one after the other) side by side with the difference; with `--callers`, who calls
+ * function F and what that costs.
  * Paths: `bare` (the bare undici forwarder), `gateway` (the gateway hop, no credentials),
  * `api-key` and `jwt` (with their consumer's plan), `no-spec` and `contracts` (a JSON
  * service without and with its OpenAPI contract, `contracts: report`), `pair` (the mTLS
