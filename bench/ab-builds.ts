@@ -14,17 +14,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { execFileSync, spawn } from 'node:child_process';
-import { cpuSeconds, throughput } from './measure.js';
+import { spawn } from 'node:child_process';
+import { cpuSeconds, median, throughput, which } from './measure.js';
 import { pairMeshYaml, startUpstream } from './servers.js';
 /** wrk when installed (`apt-get install wrk`), else autocannon (what `throughput` falls back to). */
-const WRK = (() => {
-  try {
-    return execFileSync('sh', ['-c', 'command -v wrk'], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-})();
+const WRK = which('wrk');
 if (!process.env.A_BIN || !process.env.B_BIN) {
   console.error(
     'usage: A_BIN=<old>/bin/meshdev.js B_BIN=bin/meshdev.js tsx bench/ab-builds.ts [rounds] [connections]',
@@ -93,7 +87,6 @@ for (let i = 0; i < rounds; i++) {
     `round ${i + 1}: A ${r.A!.rps.toFixed(0)} B ${r.B!.rps.toFixed(0)} rps B/A ${(r.B!.rps / r.A!.rps).toFixed(3)}; cpu µs/req A ${r.A!.cpu.toFixed(1)} B ${r.B!.cpu.toFixed(1)}`,
   );
 }
-const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
 console.log(
   `median rps B/A ${median(rps).toFixed(3)}; CPU per request A/B ${median(cpu).toFixed(3)}`,
 );

@@ -9,6 +9,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { median } from './measure.js';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'meshdev.js');
 
@@ -17,11 +18,6 @@ export interface CliTiming {
   command: string;
   seconds: number;
   timesNode: number;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 function timeLoop(args: string[], runs: number, cwd: string): number {

@@ -13,7 +13,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { BENCH_KEY, PLANLESS_KEY, edgeGatewayYaml } from './edge-config.js';
-import { cpuSeconds, mainThreadCpuSeconds, throughput } from './measure.js';
+import { cpuSeconds, mainThreadCpuSeconds, median, throughput, which } from './measure.js';
 import { startMesh, startUpstream } from './servers.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -23,13 +23,7 @@ if (!(rounds >= 1 && connections >= 1)) {
   console.error('usage: npx tsx bench/edge-split.ts [rounds=9] [connections=50]');
   process.exit(2);
 }
-const wrk = (() => {
-  try {
-    return execFileSync('sh', ['-c', 'command -v wrk'], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-})();
+const wrk = which('wrk');
 
 const upstream = await startUpstream();
 const mesh = await startMesh(
@@ -73,8 +67,6 @@ try {
       seen[index]!.main.push(((mainThreadCpuSeconds(pid)! - mainBefore) / result.requests) * 1e6);
     }
   }
-  const median = (values: number[]) =>
-    [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!;
   const open = seen[0]!;
   console.log(
     `${rounds} rounds of 4 s per route, ${connections} connections, ${wrk ? 'wrk' : 'autocannon'}; medians (÷ no credentials):`,

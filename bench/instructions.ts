@@ -19,7 +19,7 @@
  * does. Needs valgrind (every machine here has it) and wrk.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,7 +34,7 @@ import {
 } from './instruction-profile.js';
 import { BENCH_KEY, edgeGatewayYaml } from './edge-config.js';
 import { ITEMS_SPEC } from './items-spec.js';
-import { latencyAtRate, throughput } from './measure.js';
+import { latencyAtRate, throughput, which } from './measure.js';
 import {
   PAIR_OUTBOUND,
   startBareForwarder,
@@ -83,7 +83,7 @@ if (chosen.length < 1 || chosen.length > 2 || chosen.some((p) => !PATHS.includes
   );
   process.exit(2);
 }
-const wrk = ['/usr/bin/wrk', '/usr/local/bin/wrk'].find((file) => existsSync(file));
+const wrk = which('wrk');
 if (!wrk) {
   console.error('wrk is needed for the warm-up (apt-get install wrk)');
   process.exit(2);

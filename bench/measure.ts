@@ -182,3 +182,19 @@ function statCpuSeconds(file: string): number | undefined {
     return undefined;
   }
 }
+
+/** The path of `binary` on PATH (or `binary` itself when it is a path that runs), else undefined. */
+export function which(binary: string): string | undefined {
+  try {
+    return (
+      execFileSync('sh', ['-c', `command -v ${binary}`], { encoding: 'utf8' }).trim() || undefined
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+/** The median of `values` (the upper one of an even count); `values` is left as it is. */
+export function median(values: readonly number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+}

@@ -7,7 +7,7 @@
  * connections (`ss`, when installed) between steps (docs/benchmarks.md, 2026-11-30). Needs wrk.
  */
 import path from 'node:path';
-import { latencyAtRate, throughput } from './measure.js';
+import { latencyAtRate, throughput, which } from './measure.js';
 import {
   PAIR_OUTBOUND,
   pairHopState,
@@ -17,6 +17,7 @@ import {
 } from './servers.js';
 
 const idleSeconds = Number(process.argv[2] ?? 90);
+const wrk = which('wrk');
 const upstream = await startUpstream();
 const target = upstream.ports.port!;
 const pair = await startPairMesh(target);
@@ -26,8 +27,8 @@ try {
   const bareUrl = `http://127.0.0.1:${bare.ports.port}/`;
   const report = async (label: string) => console.log(`${label}: ${await pairHopState(pair)}`);
   for (const connections of [50, 50, 50, 1, 1, 1]) {
-    await throughput(bareUrl, connections, 3, '/usr/bin/wrk');
-    await throughput(pairUrl, connections, 3, '/usr/bin/wrk');
+    await throughput(bareUrl, connections, 3, wrk);
+    await throughput(pairUrl, connections, 3, wrk);
   }
   await report('after wrk');
   await new Promise((resolve) => setTimeout(resolve, idleSeconds * 1000));

@@ -11,7 +11,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { latencyAtRate, throughput } from './measure.js';
+import { latencyAtRate, throughput, which } from './measure.js';
 import {
   PAIR_OUTBOUND,
   pairHopState,
@@ -45,7 +45,7 @@ try {
       const pid = pair.process.pid!;
       const state = async () =>
         `${connectionsOf(pid)} connections${bare ? '' : `, ${await pairHopState(pair)}`}`;
-      await throughput(url, 50, 3, '/usr/bin/wrk');
+      await throughput(url, 50, 3, which('wrk'));
       await latencyAtRate(url, 1000, 1);
       const before = await state();
       const sending = latencyAtRate(url, 1000, 4);

@@ -21,6 +21,8 @@ import {
   mainThreadCpuSeconds,
   throughput,
   type Latency,
+  median,
+  which,
 } from './measure.js';
 import { BENCH_KEY, edgeGatewayYaml } from './edge-config.js';
 import { ITEMS_SPEC } from './items-spec.js';
@@ -50,16 +52,6 @@ const SECONDS = quick ? 3 : 10;
 const LATENCY_SECONDS = quick ? 2 : 5;
 const CONNECTIONS = 50;
 const RATE = 1000;
-
-function which(binary: string): string | undefined {
-  try {
-    return (
-      execFileSync('sh', ['-c', `command -v ${binary}`], { encoding: 'utf8' }).trim() || undefined
-    );
-  } catch {
-    return undefined;
-  }
-}
 
 interface Row {
   scenario: string;
@@ -804,10 +796,9 @@ function specLoadSeconds(): number {
     });
     return (JSON.parse(out) as { ms: number }).ms / 1000;
   });
-  runs.sort((a, b) => a - b);
-  const median = runs[Math.floor(runs.length / 2)]!;
+  const seconds = median(runs);
   console.log(
-    `spec load + compile, 200 operations: median ${median.toFixed(2)} s of ${runs.length} fresh processes`,
+    `spec load + compile, 200 operations: median ${seconds.toFixed(2)} s of ${runs.length} fresh processes`,
   );
-  return median;
+  return seconds;
 }
