@@ -36,22 +36,35 @@ export function javascriptSender(): Sender {
  * missing (Debian: `apt-get install gcc libcurl4-openssl-dev`).
  */
 export function nativeSender(): Sender {
-  const source = path.resolve(import.meta.dirname, 'open-loop.c');
-  const hash = createHash('sha256').update(readFileSync(source)).digest('hex').slice(0, 12);
-  const binary = path.resolve(import.meta.dirname, 'results', `open-loop-${hash}`);
+  return { name: 'native (C, libcurl)', command: buildNative('open-loop.c', ['-lcurl']), args: [] };
+}
+
+/**
+ * The program of the C file `source` (in `bench/`) built with `cc` into `bench/results/`,
+ * once per version of its source: its path. Throws with the compiler's first line where it
+ * does not build.
+ */
+export function buildNative(source: string, libraries: readonly string[] = []): string {
+  const file = path.resolve(import.meta.dirname, source);
+  const hash = createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 12);
+  const binary = path.resolve(
+    import.meta.dirname,
+    'results',
+    `${path.basename(source, '.c')}-${hash}`,
+  );
   if (!existsSync(binary)) {
     mkdirSync(path.dirname(binary), { recursive: true });
     // Built under a temporary name and renamed: two runs building at once never run half a file.
     const building = `${binary}.${process.pid}`;
     try {
-      execFileSync('cc', ['-O2', '-o', building, source, '-lcurl'], { stdio: 'pipe' });
+      execFileSync('cc', ['-O2', '-o', building, file, ...libraries], { stdio: 'pipe' });
     } catch (error) {
       const why = String((error as { stderr?: Buffer }).stderr ?? error).split('\n')[0];
-      throw new Error(`bench/open-loop.c did not build: ${why}`);
+      throw new Error(`bench/${source} did not build: ${why}`);
     }
     renameSync(building, binary);
   }
-  return { name: 'native (C, libcurl)', command: binary, args: [] };
+  return binary;
 }
 
 /**

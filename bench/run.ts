@@ -25,6 +25,7 @@ import {
   which,
 } from './measure.js';
 import { BENCH_KEY, edgeGatewayYaml } from './edge-config.js';
+import { describeHiccups, machineHiccups, stallsPerSecond, type CoreHiccups } from './hiccup.js';
 import { ITEMS_SPEC } from './items-spec.js';
 import { generatedSpec } from './spec-200.js';
 
@@ -284,6 +285,10 @@ async function pairedAddedP99(
 }
 
 const addedLatency: Record<string, AddedLatency> = {};
+/** How long the machine's stalls are measured (`bench/hiccup.ts`), s. */
+const HICCUP_SECONDS = quick ? 5 : 10;
+/** The machine's own stalls per core, measured before the latency rounds (if hiccup.c built). */
+let machine: CoreHiccups[] | undefined;
 
 let cli: ReturnType<typeof cliStartTimes> = { tool: '', rows: [] };
 let upReady = NaN;
@@ -479,6 +484,15 @@ ${edgeGatewayYaml()}services:
   paired.mtls50 = await pairedRatio(barePairSide, pairSide);
   paired.mtls1 = await pairedRatio(barePairSide, pairSide, 1);
   const directUrl = `http://127.0.0.1:${target}/`;
+  // The machine's own stalls, with every server idle: the floor under the p99s below.
+  process.stderr.write(
+    `  the machine's own stalls: a busy loop per core for ${HICCUP_SECONDS} s …\n`,
+  );
+  machine = await machineHiccups(HICCUP_SECONDS).catch((error: unknown) => {
+    process.stderr.write(`    not measured: ${(error as Error).message}\n`);
+    return undefined;
+  });
+  if (machine) process.stderr.write(`    ${describeHiccups(machine)}\n`);
   // The bare forwarder's own added p99: how much of a hop's tail any Node forwarder has here.
   process.stderr.write(`  added p99 at ${RATE} req/s, alternating with direct: bare forwarder …\n`);
   addedLatency.bare = await pairedAddedP99(directUrl, bareUrl, 1, bareForwarder.process.pid);
@@ -624,6 +638,10 @@ console.log(
 console.log(
   `added p99 at ${RATE} req/s of a Node TCP pipe (a reference: the least a Node process in the path adds here, parsing nothing): ${figure(addedLatency.tcpPipe!.median)} ms (${roundsOf(addedLatency.tcpPipe!)})`,
 );
+if (machine)
+  console.log(
+    `the machine's own stalls (a busy loop per core, every server idle, ${HICCUP_SECONDS} s; what no process here can answer through): ${describeHiccups(machine)}`,
+  );
 if (addedLatency.nginx)
   console.log(
     `added p99 at ${RATE} req/s of nginx (a reference: what a C proxy adds on this machine): ${figure(addedLatency.nginx.median)} ms (${roundsOf(addedLatency.nginx)})`,
@@ -659,7 +677,7 @@ const latencyTarget = (target: string, name: string) => {
   return {
     // The references' own added p99 beside it: a miss that a Node TCP pipe or nginx shares
     // is this machine's tail, not the hop's.
-    target: `${target} (median of ${found.clean} clean of ${found.rounds} alternating rounds, range ${range(found)}${found.cpuPerRequestUs === undefined ? '' : `, ${Math.round(found.cpuPerRequestUs)} µs CPU per request`}; a Node TCP pipe adds ${figure(addedLatency.tcpPipe!.median)} ms here${addedLatency.nginx ? `, nginx ${figure(addedLatency.nginx.median)} ms` : ''})`,
+    target: `${target} (median of ${found.clean} clean of ${found.rounds} alternating rounds, range ${range(found)}${found.cpuPerRequestUs === undefined ? '' : `, ${Math.round(found.cpuPerRequestUs)} µs CPU per request`}; a Node TCP pipe adds ${figure(addedLatency.tcpPipe!.median)} ms here${addedLatency.nginx ? `, nginx ${figure(addedLatency.nginx.median)} ms` : ''}${machine ? `; a core stalls > 1 ms ${stallsPerSecond(machine)}/s` : ''})`,
     value: found.median,
     limit: 1,
     met: found.median <= 1,
@@ -749,7 +767,7 @@ const out = path.resolve(import.meta.dirname, 'results', 'latest.json');
 mkdirSync(path.dirname(out), { recursive: true });
 writeFileSync(
   out,
-  `${JSON.stringify({ at: new Date().toISOString(), quick, latencySender: latencySender().name, node: process.version, cores: os.cpus().length, tool: wrk ? 'wrk' : 'autocannon', connections: CONNECTIONS, seconds: SECONDS, rate: RATE, rows, cli, coldValidate, upReady, paired, addedLatency, noisy, throughputNoisy, targets }, null, 2)}\n`,
+  `${JSON.stringify({ at: new Date().toISOString(), quick, latencySender: latencySender().name, node: process.version, cores: os.cpus().length, tool: wrk ? 'wrk' : 'autocannon', connections: CONNECTIONS, seconds: SECONDS, rate: RATE, machine, rows, cli, coldValidate, upReady, paired, addedLatency, noisy, throughputNoisy, targets }, null, 2)}\n`,
 );
 console.log(`\nwrote ${path.relative(process.cwd(), out)}`);
 
