@@ -44,8 +44,9 @@ describe.skipIf(skip)('the machine stall meter (bench/hiccup.c)', () => {
   it('sees a stall made on purpose: the time it was stopped is one gap', async () => {
     const found = await runStopped(2, 300, 300);
     expect(found.seconds).toBe(2);
-    // Stopped for at least 300 ms: one gap at least that long (and no more than the run).
-    expect(found.max_ms).toBeGreaterThanOrEqual(300);
+    // Stopped for ~300 ms (timers may fire a little early, the signal lands a little late):
+    // one gap near that long, far past any the machine makes by itself (~10 ms here).
+    expect(found.max_ms).toBeGreaterThanOrEqual(200);
     expect(found.max_ms).toBeLessThan(2_000);
     expect(found.over_5ms).toBeGreaterThanOrEqual(1);
     expect(found.lost_ms).toBeGreaterThanOrEqual(found.max_ms);
