@@ -138,12 +138,7 @@ interface Paired {
 
 /** Median and range of `values`. */
 function spread(values: number[]): { median: number; min: number; max: number } {
-  const sorted = [...values].sort((x, y) => x - y);
-  return {
-    median: sorted[Math.floor(sorted.length / 2)]!,
-    min: sorted[0]!,
-    max: sorted[sorted.length - 1]!,
-  };
+  return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
 }
 
 /**
@@ -280,7 +275,7 @@ async function pairedAddedP99(
     ...(added.length > 0 ? spread(added) : { median: NaN, min: NaN, max: NaN }),
     clean: added.length,
     rounds,
-    ...(cpuPerRequest.length > 0 && { cpuPerRequestUs: spread(cpuPerRequest).median }),
+    ...(cpuPerRequest.length > 0 && { cpuPerRequestUs: median(cpuPerRequest) }),
   };
 }
 
